@@ -239,29 +239,98 @@ START_TEST(test_both_directions_stream_intact_under_two_threads_each)
 }
 END_TEST
 
+/* Receive exactly one byte, sleeping through the handshake when empty. */
+static bool recv_one(struct worker *w, unsigned char *byte)
+{
+	for (;;) {
+		bool kick;
+		int64_t r = xv_ring_recv(w->ep, byte, 1, &kick);
+
+		if (r < 0) {
+			w->err = r;
+			return false;
+		}
+		if (kick) {
+			w->kicks++;
+			event_notify(w->peer_ev);
+		}
+		if (r == 1)
+			return true;
+		if (!sleep_until(w, true))
+			return false;
+	}
+}
+
+/* Ping-pong: each side sends one byte, then waits for the other's reply. */
+static void *pingpong(void *arg)
+{
+	struct worker *w = arg;
+	bool serve = w->seed != 0;	/* the server answers, client starts */
+
+	while (w->done < w->total) {
+		unsigned char in, out = (unsigned char)w->done;
+		bool kick;
+		int64_t r;
+
+		if (serve) {
+			if (!recv_one(w, &in))
+				break;
+			if (in != out) {
+				w->corrupt = true;
+				w->bad_at = w->done;
+				break;
+			}
+		}
+		r = xv_ring_send(w->ep, &out, 1, &kick);
+		if (r != 1) {
+			w->err = r < 0 ? r : -ENOSPC;
+			break;
+		}
+		if (kick) {
+			w->kicks++;
+			event_notify(w->peer_ev);
+		}
+		if (!serve) {
+			if (!recv_one(w, &in))
+				break;
+			if (in != out) {
+				w->corrupt = true;
+				w->bad_at = w->done;
+				break;
+			}
+		}
+		w->done++;
+	}
+	return NULL;
+}
+
 /*
- * One-byte messages: the reader finds the ring empty almost every time, so
- * nearly every byte goes through arm (N1) -> sleep -> kick (N2). A single
- * lost wake-up stalls the stream and fails the 20 s wait.
+ * Ping-pong of single bytes: each reader finds its ring empty almost every
+ * time, so nearly every byte goes through arm (N1) -> sleep -> kick (N2).
+ * A single lost wake-up stalls both sides and fails the 20 s wait.
  */
-START_TEST(test_tiny_messages_never_lose_a_wake_up)
+START_TEST(test_ping_pong_never_loses_a_wake_up)
 {
 	const uint64_t total = 20000;
-	struct worker w, r;
+	struct worker cli_w, srv_w;
 	pthread_t t[2];
 
-	xv_fx_setup(&fx, 10, 11, 0);
-	worker_init(&w, &fx.srv, true, 300, total, 1);
-	worker_init(&r, &fx.cli, false, 300, total, 1);
-	ck_assert_int_eq(pthread_create(&t[0], NULL, producer, &w), 0);
-	ck_assert_int_eq(pthread_create(&t[1], NULL, consumer, &r), 0);
+	xv_fx_setup(&fx, 10, 11, UINT32_MAX - 10000);
+	worker_init(&cli_w, &fx.cli, false, 0, total, 1);
+	worker_init(&srv_w, &fx.srv, true, 1, total, 1);
+	ck_assert_int_eq(pthread_create(&t[0], NULL, pingpong, &cli_w), 0);
+	ck_assert_int_eq(pthread_create(&t[1], NULL, pingpong, &srv_w), 0);
 	ck_assert_int_eq(pthread_join(t[0], NULL), 0);
 	ck_assert_int_eq(pthread_join(t[1], NULL), 0);
-	worker_assert(&w, "writer");
-	worker_assert(&r, "reader");
-	/* The handshake was really exercised, and kicks went with sleeps. */
-	ck_assert_uint_gt(r.sleeps, 0);
-	ck_assert_uint_gt(w.kicks, 0);
+	worker_assert(&cli_w, "client");
+	worker_assert(&srv_w, "server");
+	/* The handshake was really exercised, on both sides. */
+	ck_assert_uint_gt(cli_w.sleeps, 0);
+	ck_assert_uint_gt(srv_w.sleeps, 0);
+	ck_assert_uint_gt(cli_w.kicks, 0);
+	ck_assert_uint_gt(srv_w.kicks, 0);
+	ck_assert_uint_eq(fx.ctl.page.left.cons,
+			  (uint32_t)(UINT32_MAX - 10000 + total));
 }
 END_TEST
 
@@ -300,7 +369,7 @@ Suite *xv_test_suite(void)
 	suite_add_tcase(s, stream);
 
 	tcase_add_checked_fixture(wake, setup, NULL);
-	tcase_add_test(wake, test_tiny_messages_never_lose_a_wake_up);
+	tcase_add_test(wake, test_ping_pong_never_loses_a_wake_up);
 	tcase_add_test(wake, test_writer_sleeping_on_a_full_ring_is_woken);
 	tcase_set_timeout(wake, 60);
 	suite_add_tcase(s, wake);
