@@ -232,9 +232,9 @@ START_TEST(test_both_directions_stream_intact_under_two_threads_each)
 	worker_assert(&up_r, "server reader");
 	worker_assert(&down_w, "server writer");
 	worker_assert(&down_r, "client reader");
-	ck_assert_uint_eq(fx.ctl.page.left.prod,
+	ck_assert_uint_eq(fx.page->left.prod,
 			  (uint32_t)(UINT32_MAX - 5000 + total));
-	ck_assert_uint_eq(fx.ctl.page.right.cons,
+	ck_assert_uint_eq(fx.page->right.cons,
 			  (uint32_t)(UINT32_MAX - 5000 + total));
 }
 END_TEST
@@ -329,7 +329,7 @@ START_TEST(test_ping_pong_never_loses_a_wake_up)
 	ck_assert_uint_gt(srv_w.sleeps, 0);
 	ck_assert_uint_gt(cli_w.kicks, 0);
 	ck_assert_uint_gt(srv_w.kicks, 0);
-	ck_assert_uint_eq(fx.ctl.page.left.cons,
+	ck_assert_uint_eq(fx.page->left.cons,
 			  (uint32_t)(UINT32_MAX - 10000 + total));
 }
 END_TEST
