@@ -48,7 +48,8 @@ struct xv_xs;
  */
 #define XV_XS_PORT_MAX 2012
 
-/* Open a connection to xenstore with xs_open(0).  Returns 0, -ENOMEM, or
+/* Open a connection to xenstore with xs_open(0).  A handle is not meant
+ * for concurrent use by several threads.  Returns 0, -ENOMEM, or
  * the -errno of the failed connection (e.g. -ENOENT, -ECONNREFUSED,
  * -EACCES when xenstored's socket or device is missing or closed). */
 int xv_xs_open(struct xv_xs **out);
@@ -95,11 +96,13 @@ int xv_xs_publish(struct xv_xs *xs, const char *path,
 		  uint32_t event_channel);
 
 /*
- * Server: remove @path and everything under it; then, in the same
- * transaction, remove its parent if the parent is left empty (for the
- * MirageOS path that is the per-client directory, as ocaml-vchan does).
- * Returns 0, -EINVAL (bad path), -ENOENT if @path does not exist, or a
- * -errno from xenstore.
+ * Server: remove @path and everything under it.  If @path has the MirageOS
+ * shape (/local/domain/<d>/data/vchan/<c>/<port>), also remove the
+ * per-client directory <c> in the same transaction when it is left empty,
+ * as ocaml-vchan does.  The parent of an explicit path is never touched:
+ * it may be the domain's "data" node, which a guest could not recreate.
+ * Returns 0, -EINVAL (bad path), -ENOENT if @path does not exist, -EAGAIN
+ * (as xv_xs_publish()) or a -errno from xenstore.
  */
 int xv_xs_unpublish(struct xv_xs *xs, const char *path);
 
