@@ -35,7 +35,7 @@ static int xv_flow_new(struct xvchan **out, bool server,
 	struct xvchan *x;
 	int err;
 
-	if (!out || (cfg->flags & ~(unsigned int)XVCHAN_NONBLOCK) ||
+	if ((cfg->flags & ~(unsigned int)XVCHAN_NONBLOCK) ||
 	    peer_domid > XVCHAN_DOMID_MAX)
 		return -EINVAL;
 	err = cfg->path ? xv_xs_path_check(cfg->path) : xv_xs_port_check(port);
@@ -173,6 +173,8 @@ int xvchan_server(struct xvchan **out, unsigned int client_domid,
 	void *page;
 	int err;
 
+	if (!out)
+		return -EINVAL;
 	if (!cfg) {
 		xvchan_config_init(&def);
 		cfg = &def;
@@ -257,6 +259,8 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 	void *page;
 	int err, timeout;
 
+	if (!out)
+		return -EINVAL;
 	if (!cfg) {
 		xvchan_config_init(&def);
 		cfg = &def;
