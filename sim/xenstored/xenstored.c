@@ -1,0 +1,425 @@
+/*
+ * The public face of the simulator's xenstored: domains, their sockets and
+ * connections, and the poll/dispatch pair the daemon's loop drives.
+ *
+ * Every socket is nonblocking.  A request is read straight into the
+ * connection's one message buffer, header first, so a slow or truncated
+ * client only ever holds its own half message.  Replies and events are
+ * queued per connection and flushed when the socket takes them; a
+ * connection whose queue passes XV_XSD_OUT_PAUSE is not read from until
+ * it drains, and one that passes XV_XSD_OUT_DROP is dropped.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "xsd-int.h"
+
+/* Requests handled per connection per dispatch, so one busy client cannot
+ * starve the others. */
+#define XV_XSD_BATCH 32
+
+void xv_xsd_quota_default(struct xv_xsd_quota *quota)
+{
+	quota->nodes = 1000;
+	quota->watches = 128;
+	quota->transactions = 10;
+	quota->entry_size = 2048;
+}
+
+static int special_init(struct xv_special *sp, const char *name)
+{
+	sp->name = name;
+	sp->nperms = 1;
+	sp->perms = calloc(1, sizeof(*sp->perms));
+	return sp->perms ? 0 : -ENOMEM;
+}
+
+int xv_xsd_new(struct xv_xsd **out, const struct xv_xsd_quota *quota)
+{
+	struct xv_view v;
+	struct xv_xsd *xsd = calloc(1, sizeof(*xsd));
+	struct xv_node *root;
+	int err = -ENOMEM;
+
+	*out = NULL;
+	if (!xsd)
+		return -ENOMEM;
+	if (quota)
+		xsd->quota = *quota;
+	else
+		xv_xsd_quota_default(&xsd->quota);
+	if (xv_xsd_table_init(&xsd->nodes))
+		goto fail;
+	root = calloc(1, sizeof(*root));
+	if (!root)
+		goto fail;
+	root->path = strdup("/");
+	root->value = malloc(1);
+	root->children = malloc(1);
+	root->perms = calloc(1, sizeof(*root->perms));
+	root->nperms = 1;
+	root->gen = ++xsd->gen;
+	if (!root->path || !root->value || !root->children || !root->perms) {
+		xv_xsd_node_free(root);
+		goto fail;
+	}
+	xv_xsd_table_insert(&xsd->nodes, root);
+	v.xsd = xsd;
+	v.txn = NULL;
+	/* Children of dom0-owned "/" inherit "n0": owner dom0, nobody else. */
+	err = xv_xsd_create(&v, 0, "/local/domain", "", 0);
+	if (!err)
+		err = xv_xsd_create(&v, 0, "/tool", "", 0);
+	if (!err)
+		err = special_init(&xsd->special[0], "@introduceDomain");
+	if (!err)
+		err = special_init(&xsd->special[1], "@releaseDomain");
+	if (err)
+		goto fail;
+	*out = xsd;
+	return 0;
+fail:
+	xv_xsd_free(xsd);
+	return err;
+}
+
+static void conn_free(struct xv_conn *c)
+{
+	xv_xsd_conn_drop_state(c);
+	while (c->out_head) {
+		struct xv_buf *b = c->out_head;
+
+		c->out_head = b->next;
+		free(b);
+	}
+	close(c->fd);
+	free(c);
+}
+
+static void dom_free(struct xv_dom *d)
+{
+	close(d->listen_fd);
+	/* The socket file is ours: we bound it. */
+	unlink(d->sock_path);
+	free(d->sock_path);
+	free(d);
+}
+
+void xv_xsd_free(struct xv_xsd *xsd)
+{
+	if (!xsd)
+		return;
+	while (xsd->conns) {
+		struct xv_conn *c = xsd->conns;
+
+		xsd->conns = c->next;
+		conn_free(c);
+	}
+	while (xsd->doms) {
+		struct xv_dom *d = xsd->doms;
+
+		xsd->doms = d->next;
+		dom_free(d);
+	}
+	if (xsd->nodes.buckets)
+		xv_xsd_table_clear(&xsd->nodes);
+	for (size_t i = 0; i < 2; i++)
+		free(xsd->special[i].perms);
+	free(xsd);
+}
+
+static int listen_on(const char *path, int *out)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+	    listen(fd, 64) != 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Write or create @path as dom0, with @perms if given; watchers hear it. */
+static int dom0_write(struct xv_xsd *xsd, const char *path, const char *value,
+		      const struct xv_xsd_perm *perms, unsigned int nperms)
+{
+	struct xv_view v = { .xsd = xsd, .txn = NULL };
+	struct xv_node *n;
+	int err = xv_xsd_view_get(&v, path, &n);
+
+	if (!err && n)
+		err = xv_xsd_set_value(&v, n, value, (unsigned int)strlen(value));
+	else if (!err)
+		err = xv_xsd_create(&v, 0, path, value,
+				    (unsigned int)strlen(value));
+	if (!err && perms) {
+		err = xv_xsd_view_get(&v, path, &n);
+		if (!err)
+			err = xv_xsd_set_perms(&v, n, perms, nperms);
+	}
+	if (!err)
+		xv_xsd_deliver(xsd, path, false, NULL, 0);
+	return err;
+}
+
+int xv_xsd_domain_introduce(struct xv_xsd *xsd, unsigned int domid,
+			    const char *name, const char *socket_path)
+{
+	struct xv_xsd_perm home[2] = {
+		{ .id = 0, .perms = XV_XSD_PERM_NONE },
+		{ .id = domid, .perms = XV_XSD_PERM_READ },
+	};
+	struct xv_xsd_perm own = { .id = domid, .perms = XV_XSD_PERM_NONE };
+	char path[64], val[16];
+	struct xv_dom *d;
+	int err;
+
+	if (xv_xsd_dom_find(xsd, domid))
+		return -EEXIST;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->domid = domid;
+	d->sock_path = strdup(socket_path);
+	if (!d->sock_path) {
+		free(d);
+		return -ENOMEM;
+	}
+	err = listen_on(socket_path, &d->listen_fd);
+	if (err) {
+		free(d->sock_path);
+		free(d);
+		return err;
+	}
+	d->next = xsd->doms;
+	xsd->doms = d;
+	/* Count what the domain already owns (dom0 may have chmod'ed). */
+	for (size_t i = 0; i < xsd->nodes.nbuckets; i++)
+		for (struct xv_node *n = xsd->nodes.buckets[i]; n; n = n->hnext)
+			if (n->perms[0].id == domid)
+				d->nodes++;
+	/* The layout libxl gives a new domain. */
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	err = dom0_write(xsd, path, "", home, domid == 0 ? 1 : 2);
+	snprintf(path, sizeof(path), "/local/domain/%u/domid", domid);
+	snprintf(val, sizeof(val), "%u", domid);
+	if (!err)
+		err = dom0_write(xsd, path, val, NULL, 0);
+	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+	if (!err)
+		err = dom0_write(xsd, path, name ? name : "", NULL, 0);
+	snprintf(path, sizeof(path), "/local/domain/%u/data", domid);
+	if (!err)
+		err = dom0_write(xsd, path, "", &own, 1);
+	if (err) {
+		xv_xsd_domain_release(xsd, domid);
+		return err;
+	}
+	xv_xsd_deliver(xsd, "@introduceDomain", true, NULL, 0);
+	return 0;
+}
+
+static void reap(struct xv_xsd *xsd)
+{
+	struct xv_conn **pp = &xsd->conns;
+
+	while (*pp) {
+		struct xv_conn *c = *pp;
+
+		if (c->dead) {
+			*pp = c->next;
+			conn_free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid)
+{
+	struct xv_view v = { .xsd = xsd, .txn = NULL };
+	struct xv_dom **pp = &xsd->doms;
+	char path[64];
+
+	while (*pp && (*pp)->domid != domid)
+		pp = &(*pp)->next;
+	if (!*pp)
+		return -ENOENT;
+	for (struct xv_conn *c = xsd->conns; c; c = c->next)
+		if (c->domid == domid)
+			c->dead = true;
+	reap(xsd);
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	/* Only fails for lack of memory; the domain goes regardless. */
+	(void)xv_xsd_remove(&v, path);
+	{
+		struct xv_dom *d = *pp;
+
+		*pp = d->next;
+		dom_free(d);
+	}
+	xv_xsd_deliver(xsd, "@releaseDomain", true, NULL, 0);
+	return 0;
+}
+
+size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+
+	for (struct xv_dom *d = xsd->doms; d; d = d->next) {
+		d->polled = n < max;
+		if (d->polled)
+			fds[n++] = (struct pollfd){ .fd = d->listen_fd,
+						    .events = POLLIN };
+	}
+	for (struct xv_conn *c = xsd->conns; c; c = c->next) {
+		short ev = 0;
+
+		if (c->out_bytes < XV_XSD_OUT_PAUSE)
+			ev |= POLLIN;
+		if (c->out_head)
+			ev |= POLLOUT;
+		c->polled = n < max && !c->dead;
+		if (c->polled)
+			fds[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
+	}
+	return n;
+}
+
+static void accept_all(struct xv_xsd *xsd, struct xv_dom *d)
+{
+	for (int i = 0; i < XV_XSD_BATCH; i++) {
+		int fd = accept4(d->listen_fd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct xv_conn *c;
+
+		if (fd < 0)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->fd = fd;
+		c->domid = d->domid;
+		c->out_tail = &c->out_head;
+		c->next = xsd->conns;
+		xsd->conns = c;
+	}
+}
+
+/* Receive into @buf; false when the connection is over or must wait. */
+static bool recv_some(struct xv_conn *c, void *buf, size_t want, size_t *got)
+{
+	ssize_t r;
+
+	do
+		r = recv(c->fd, (char *)buf + *got, want - *got, MSG_DONTWAIT);
+	while (r < 0 && errno == EINTR);
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		c->dead = true;
+		return false;
+	}
+	if (r < 0)
+		return false;
+	*got += (size_t)r;
+	return *got == want;
+}
+
+static void conn_read(struct xv_xsd *xsd, struct xv_conn *c)
+{
+	for (int i = 0; i < XV_XSD_BATCH && !c->dead; i++) {
+		if (c->out_bytes >= XV_XSD_OUT_PAUSE)
+			return;
+		if (c->hdr_got < sizeof(c->hdr)) {
+			if (!recv_some(c, &c->hdr, sizeof(c->hdr), &c->hdr_got))
+				return;
+			/* As xenstored: a client announcing more than the
+			 * protocol allows is not worth resynchronising. */
+			if (c->hdr.len > XENSTORE_PAYLOAD_MAX) {
+				c->dead = true;
+				return;
+			}
+		}
+		if (c->body_got < c->hdr.len &&
+		    !recv_some(c, c->body, c->hdr.len, &c->body_got))
+			return;
+		c->body[c->hdr.len] = '\0';
+		xv_xsd_handle(xsd, c);
+		c->hdr_got = 0;
+		c->body_got = 0;
+	}
+}
+
+static void conn_flush(struct xv_conn *c)
+{
+	while (c->out_head && !c->dead) {
+		struct xv_buf *b = c->out_head;
+		ssize_t r = send(c->fd, b->data + b->off, b->len - b->off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				c->dead = true;
+			return;
+		}
+		b->off += (size_t)r;
+		c->out_bytes -= (size_t)r;
+		if (b->off == b->len) {
+			c->out_head = b->next;
+			if (!c->out_head)
+				c->out_tail = &c->out_head;
+			free(b);
+		}
+	}
+}
+
+void xv_xsd_dispatch(struct xv_xsd *xsd, const struct pollfd *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		short rev = fds[i].revents;
+		struct xv_dom *d;
+		struct xv_conn *c;
+
+		if (!rev)
+			continue;
+		for (d = xsd->doms; d; d = d->next)
+			if (d->polled && d->listen_fd == fds[i].fd)
+				break;
+		if (d) {
+			accept_all(xsd, d);
+			continue;
+		}
+		for (c = xsd->conns; c; c = c->next)
+			if (c->polled && !c->dead && c->fd == fds[i].fd)
+				break;
+		if (!c)
+			continue;
+		if (rev & (POLLIN | POLLHUP | POLLERR))
+			conn_read(xsd, c);
+		if (rev & POLLNVAL)
+			c->dead = true;
+	}
+	/* Replies and events for every connection, not only the polled. */
+	for (struct xv_conn *c = xsd->conns; c; c = c->next)
+		conn_flush(c);
+	reap(xsd);
+}

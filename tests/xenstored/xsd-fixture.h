@@ -1,0 +1,37 @@
+/*
+ * A store running in this process for the xenstored tests: domains 0, 1
+ * and 2 on sockets in a fresh temporary directory, served by a thread that
+ * runs the poll loop a daemon would.  Clients are the real libxenstore.
+ */
+#ifndef XV_TEST_XSD_FIXTURE_H
+#define XV_TEST_XSD_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xenstore.h>
+
+#include "xenstored.h"
+
+/* Start with @quota (NULL: xenstored's defaults). */
+void xsd_fix_start_quota(const struct xv_xsd_quota *quota);
+/* Checked-fixture hooks: start with defaults, and stop. */
+void xsd_fix_start(void);
+void xsd_fix_stop(void);
+
+/* The socket path of @domid (0, 1 or 2, or one introduced later). */
+const char *xsd_fix_sock(unsigned int domid);
+/* A libxenstore handle speaking as @domid; fails the test if it cannot. */
+struct xs_handle *xsd_fix_open(unsigned int domid);
+
+/* Run against the store while the loop thread is held off. */
+int xsd_fix_introduce(unsigned int domid, const char *name);
+int xsd_fix_release(unsigned int domid);
+
+/* Read one watch event within @ms; false on timeout.  Fills @path and
+ * @token (which the caller frees with free(vec)). */
+bool xsd_fix_event(struct xs_handle *h, int ms, char ***vec);
+
+/* A raw connected socket to @domid's xenstored socket. */
+int xsd_fix_raw(unsigned int domid);
+
+#endif
