@@ -239,7 +239,8 @@ int xvchan_shutdown(struct xvchan *x);
  * channel and (server) removes the whole xenstore path. Non-blocking mode
  * does not wait for the peer.
  *
- * @return 0; -ETIMEDOUT when the peer did not finish in time (still freed);
+ * @return 0; -ETIMEDOUT when the peer did not finish in time, -EPROTO when
+ *         it broke the protocol while draining (freed in both cases);
  *         NULL is a no-op returning 0
  */
 int xvchan_close(struct xvchan *x);
@@ -276,7 +277,9 @@ int xvchan_ring_sizes(const struct xvchan *x, size_t *read_size,
  * Describe the endpoint for logs, in the spirit of MirageOS's sexp_of_t:
  * role, own and peer domid, port or path, ring sizes, live bytes and
  * indices, flags. Always NUL-terminates when @len > 0 (truncating like
- * snprintf). The format is for humans and may change.
+ * snprintf). The format is for humans and may change. It reads the ring
+ * positions without synchronisation: call it while no other thread is in
+ * read/write if the indices must be exact.
  * @return the length the full description needs (excluding the NUL), like
  *         snprintf, or -EINVAL (@x NULL, or @buf NULL with @len > 0)
  */

@@ -1,0 +1,352 @@
+/* The data path: index checks, copies across the wrap, notify handshake. */
+#include <errno.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "ring.h"
+
+static int64_t ring_break(struct xv_ring_endpoint *ep)
+{
+	ep->broken = -EPROTO;
+	return -EPROTO;
+}
+
+/*
+ * Bytes readable in rx. The peer's prod is loaded once and must lie in
+ * [last prod seen, cons + size]: anything else is a lie (too much data,
+ * prod behind cons, or prod moving backwards) and breaks the endpoint.
+ */
+static int64_t rx_avail(struct xv_ring_endpoint *ep)
+{
+	struct xv_ring *r = &ep->rx;
+	uint32_t prod, avail;
+
+	if (ep->broken)
+		return ep->broken;
+	/* C1: the bytes up to prod are visible /after/ this; pairs with P1 */
+	prod = xv_atomic_load_acquire_u32(r->peer_index);
+	avail = prod - r->own_shadow;
+	if (avail > r->size || avail < r->peer_seen - r->own_shadow)
+		return ring_break(ep);
+	r->peer_seen = prod;
+	return avail;
+}
+
+/* Free bytes in tx; the peer's cons must lie in [last cons seen, prod]. */
+static int64_t tx_space(struct xv_ring_endpoint *ep)
+{
+	struct xv_ring *r = &ep->tx;
+	uint32_t cons, used;
+
+	if (ep->broken)
+		return ep->broken;
+	/* P2: the peer is done reading up to cons /before/ we overwrite it;
+	 * pairs with C2 */
+	cons = xv_atomic_load_acquire_u32(r->peer_index);
+	used = r->own_shadow - cons;
+	if (used > r->size || used > r->own_shadow - r->peer_seen)
+		return ring_break(ep);
+	r->peer_seen = cons;
+	return r->size - used;
+}
+
+/* Up to two segments of n bytes starting at index from. */
+static void ring_segs(const struct xv_ring *r, uint32_t from, uint32_t n,
+		      struct xv_ring_segs *s)
+{
+	uint32_t off = from & (r->size - 1);
+	uint32_t first = r->size - off < n ? r->size - off : n;
+
+	s->ptr[0] = r->data + off;
+	s->len[0] = first;
+	s->ptr[1] = r->data;
+	s->len[1] = n - first;
+}
+
+static void copy_out(const struct xv_ring *r, void *buf, uint32_t n)
+{
+	struct xv_ring_segs s;
+
+	ring_segs(r, r->own_shadow, n, &s);
+	memcpy(buf, s.ptr[0], s.len[0]);
+	if (s.len[1])
+		memcpy((uint8_t *)buf + s.len[0], s.ptr[1], s.len[1]);
+}
+
+/* Copy n bytes to tx at own_shadow + at; caller checked the space. */
+static void copy_in(struct xv_ring *r, uint32_t at, const void *buf,
+		    uint32_t n)
+{
+	struct xv_ring_segs s;
+
+	ring_segs(r, r->own_shadow + at, n, &s);
+	memcpy(s.ptr[0], buf, s.len[0]);
+	if (s.len[1])
+		memcpy(s.ptr[1], (const uint8_t *)buf + s.len[0], s.len[1]);
+}
+
+/*
+ * N2: our just-published index is visible /before/ we look at the peer's
+ * request; pairs with N1 in arm(). The plain load keeps the atomic RMW off
+ * the fast path: the bit is only ever set by the peer and cleared by us.
+ */
+static bool take_kick(struct xv_ring_endpoint *ep, uint8_t bit)
+{
+	xv_atomic_fence_full();
+	if (!(xv_atomic_load_relaxed_u8(ep->kick_byte) & bit))
+		return false;
+	/* Clear only the notify bit: the peer's flag bits must survive. */
+	return (xv_atomic_fetch_and_u8(ep->kick_byte, (uint8_t)~bit) & bit) != 0;
+}
+
+static bool tx_publish(struct xv_ring_endpoint *ep, uint32_t n)
+{
+	ep->tx.own_shadow += n;
+	/* P1: the data copied in is visible /before/ the new prod; pairs
+	 * with C1 */
+	xv_atomic_store_release_u32(ep->tx.own_index, ep->tx.own_shadow);
+	return take_kick(ep, XV_WIRE_NOTIFY_WRITE);
+}
+
+static bool rx_publish(struct xv_ring_endpoint *ep, uint32_t n)
+{
+	ep->rx.own_shadow += n;
+	/* C2: our copy-out is complete /before/ the peer sees the new cons;
+	 * pairs with P2 */
+	xv_atomic_store_release_u32(ep->rx.own_index, ep->rx.own_shadow);
+	return take_kick(ep, XV_WIRE_NOTIFY_READ);
+}
+
+static void ring_bind(struct xv_ring *r, struct xv_wire_ring_shared *shr,
+		      bool reader, void *data, unsigned int order)
+{
+	r->peer_index = reader ? &shr->prod : &shr->cons;
+	r->own_index = reader ? &shr->cons : &shr->prod;
+	r->data = data;
+	r->size = 1u << order;
+}
+
+int xv_ring_endpoint_init(struct xv_ring_endpoint *ep,
+			  struct xv_wire_page *page, enum xv_ring_role role,
+			  const struct xv_ring_layout *l,
+			  void *left_data, void *right_data)
+{
+	bool server = role == XV_RING_SERVER;
+
+	if (xv_ring_layout_check(l) != 0)
+		return -EINVAL;
+
+	ep->page = page;
+	ep->broken = 0;
+	if (server) {
+		ring_bind(&ep->rx, &page->left, true, left_data, l->left_order);
+		ring_bind(&ep->tx, &page->right, false, right_data,
+			  l->right_order);
+		ep->own_live = &page->srv_live;
+		ep->peer_live = &page->cli_live;
+		ep->arm_byte = &page->cli_notify;
+		ep->kick_byte = &page->srv_notify;
+	} else {
+		ring_bind(&ep->rx, &page->right, true, right_data,
+			  l->right_order);
+		ring_bind(&ep->tx, &page->left, false, left_data,
+			  l->left_order);
+		ep->own_live = &page->cli_live;
+		ep->peer_live = &page->srv_live;
+		ep->arm_byte = &page->srv_notify;
+		ep->kick_byte = &page->cli_notify;
+	}
+
+	/*
+	 * Our own indices are read here once and then only ever come from
+	 * the shadows. The peer indices are acquired as in C1/P2, so data
+	 * already in the ring is visible.
+	 */
+	ep->rx.own_shadow = xv_atomic_load_relaxed_u32(ep->rx.own_index);
+	ep->rx.peer_seen = xv_atomic_load_acquire_u32(ep->rx.peer_index);
+	ep->tx.own_shadow = xv_atomic_load_relaxed_u32(ep->tx.own_index);
+	ep->tx.peer_seen = xv_atomic_load_acquire_u32(ep->tx.peer_index);
+	if (ep->rx.peer_seen - ep->rx.own_shadow > ep->rx.size ||
+	    ep->tx.own_shadow - ep->tx.peer_seen > ep->tx.size)
+		return (int)ring_break(ep);
+	return 0;
+}
+
+void xv_ring_client_connect(struct xv_ring_endpoint *ep, uint8_t extra_flags)
+{
+	/* libxenvchan's order: live first, then ask for the first write. */
+	xv_atomic_store_release_u8(ep->own_live, XV_WIRE_LIVE_CONNECTED);
+	xv_atomic_fetch_or_u8(ep->arm_byte,
+			      (uint8_t)(XV_WIRE_NOTIFY_WRITE | extra_flags));
+}
+
+int64_t xv_ring_readable(struct xv_ring_endpoint *ep)
+{
+	return rx_avail(ep);
+}
+
+int64_t xv_ring_writable(struct xv_ring_endpoint *ep)
+{
+	return tx_space(ep);
+}
+
+int64_t xv_ring_recv(struct xv_ring_endpoint *ep, void *buf, size_t len,
+		     bool *kick)
+{
+	int64_t avail = rx_avail(ep);
+	uint32_t n;
+
+	*kick = false;
+	if (avail <= 0)
+		return avail;
+	n = (uint32_t)((size_t)avail < len ? (size_t)avail : len);
+	if (n == 0)
+		return 0;
+	copy_out(&ep->rx, buf, n);
+	*kick = rx_publish(ep, n);
+	return n;
+}
+
+int64_t xv_ring_send(struct xv_ring_endpoint *ep, const void *buf, size_t len,
+		     bool *kick)
+{
+	int64_t space = tx_space(ep);
+	uint32_t n;
+
+	*kick = false;
+	if (space <= 0)
+		return space;
+	n = (uint32_t)((size_t)space < len ? (size_t)space : len);
+	if (n == 0)
+		return 0;
+	copy_in(&ep->tx, 0, buf, n);
+	*kick = tx_publish(ep, n);
+	return n;
+}
+
+int64_t xv_ring_sendv(struct xv_ring_endpoint *ep,
+		      const struct xv_ring_iov *iov, unsigned int iovcnt,
+		      bool *kick)
+{
+	int64_t space = tx_space(ep);
+	uint32_t done = 0;
+
+	*kick = false;
+	if (space <= 0)
+		return space;
+	for (unsigned int i = 0; i < iovcnt && done < (uint32_t)space; i++) {
+		uint32_t left = (uint32_t)space - done;
+		uint32_t n = (uint32_t)(iov[i].len < left ? iov[i].len : left);
+
+		copy_in(&ep->tx, done, iov[i].base, n);
+		done += n;
+	}
+	if (done == 0)
+		return 0;
+	*kick = tx_publish(ep, done);
+	return done;
+}
+
+int64_t xv_ring_reserve(struct xv_ring_endpoint *ep, struct xv_ring_segs *s)
+{
+	int64_t space = tx_space(ep);
+
+	if (space < 0)
+		return space;
+	ring_segs(&ep->tx, ep->tx.own_shadow, (uint32_t)space, s);
+	return space;
+}
+
+int xv_ring_commit(struct xv_ring_endpoint *ep, uint32_t n, bool *kick)
+{
+	struct xv_ring *r = &ep->tx;
+
+	*kick = false;
+	if (ep->broken)
+		return ep->broken;
+	/* Bounded by what reserve() could have shown: cons only grows. */
+	if (n > r->size - (r->own_shadow - r->peer_seen))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	*kick = tx_publish(ep, n);
+	return 0;
+}
+
+int64_t xv_ring_peek(struct xv_ring_endpoint *ep, struct xv_ring_segs *s)
+{
+	int64_t avail = rx_avail(ep);
+
+	if (avail < 0)
+		return avail;
+	ring_segs(&ep->rx, ep->rx.own_shadow, (uint32_t)avail, s);
+	return avail;
+}
+
+int xv_ring_consume(struct xv_ring_endpoint *ep, uint32_t n, bool *kick)
+{
+	struct xv_ring *r = &ep->rx;
+
+	*kick = false;
+	if (ep->broken)
+		return ep->broken;
+	if (n > r->peer_seen - r->own_shadow)
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	*kick = rx_publish(ep, n);
+	return 0;
+}
+
+/*
+ * N1: our request bit is visible /before/ we re-read the peer's index;
+ * pairs with N2 in take_kick(). Either we see the peer's new index here, or
+ * the peer's N2 sees our bit and kicks.
+ */
+static void arm(struct xv_ring_endpoint *ep, uint8_t bit)
+{
+	xv_atomic_fetch_or_u8(ep->arm_byte, bit);
+	xv_atomic_fence_full();
+}
+
+int64_t xv_ring_arm_readable(struct xv_ring_endpoint *ep)
+{
+	if (ep->broken)
+		return ep->broken;
+	arm(ep, XV_WIRE_NOTIFY_WRITE);
+	return rx_avail(ep);
+}
+
+int64_t xv_ring_arm_writable(struct xv_ring_endpoint *ep)
+{
+	if (ep->broken)
+		return ep->broken;
+	arm(ep, XV_WIRE_NOTIFY_READ);
+	return tx_space(ep);
+}
+
+uint8_t xv_ring_peer_live(const struct xv_ring_endpoint *ep)
+{
+	/* Pairs with the peer's release of its live byte after its last P1. */
+	return xv_atomic_load_acquire_u8(ep->peer_live);
+}
+
+void xv_ring_set_own_live(struct xv_ring_endpoint *ep, uint8_t v)
+{
+	/* Our last P1/C2 is visible /before/ the peer sees us leave. */
+	xv_atomic_store_release_u8(ep->own_live, v);
+}
+
+void xv_ring_set_flags(struct xv_ring_endpoint *ep, uint8_t bits)
+{
+	/* The RMW is seq_cst, hence release: our last P1 is visible /before/
+	 * XV_WIRE_FLAG_SHUT_WR; pairs with the acquire in peer_flags(). */
+	xv_atomic_fetch_or_u8(ep->arm_byte, (uint8_t)(bits & XV_WIRE_FLAG_MASK));
+}
+
+uint8_t xv_ring_peer_flags(const struct xv_ring_endpoint *ep)
+{
+	/* Pairs with the release in the peer's set_flags(). */
+	return (uint8_t)(xv_atomic_load_acquire_u8(ep->kick_byte) &
+			 XV_WIRE_FLAG_MASK);
+}
