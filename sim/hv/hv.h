@@ -1,0 +1,145 @@
+/*
+ * The simulator daemon: one per simulated host, the "hypervisor".
+ *
+ * It owns the domain table, allocates event-channel ports and grant refs
+ * and checks every bind and map as Xen does, and hosts the xenstored.  Each
+ * process that uses the preload holds one control connection (proto.h);
+ * everything a process holds is hung off that connection, so that when it
+ * drops the daemon can undo it in Xen's order: unmap notifications first
+ * (they may send on the dead process's ports), then ports, then grants.
+ */
+#ifndef XV_SIM_HV_H
+#define XV_SIM_HV_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event.h"
+#include "proto.h"
+
+struct xv_xsd;
+
+struct xv_hv_conn {
+	int fd;
+	int hello;		/* HELLO accepted */
+	unsigned int domid;	/* XV_HV_TOOL for xvchan-sim's own requests */
+	pid_t pid;
+	struct xv_hv_conn *next;
+};
+
+#define XV_HV_TOOL 0xffffffffu
+
+/* Daemon-side state of a port; the shared part lives in the event table. */
+enum xv_hv_port_state { XV_HV_PORT_FREE, XV_HV_PORT_UNBOUND, XV_HV_PORT_CONNECTED };
+
+struct xv_hv_port {
+	enum xv_hv_port_state state;
+	unsigned int domid;		/* owner */
+	unsigned int remote_domid;	/* UNBOUND: who may bind it */
+	uint32_t handle;
+};
+
+struct xv_hv_handle {
+	struct xv_hv_conn *conn;	/* NULL when free */
+	unsigned int domid;
+};
+
+/* A granted memfd, shared by the grants, shares and notifications that
+ * name it; closed when the last of them goes. */
+struct xv_hv_obj {
+	int fd;
+	int ro_fd;	/* read-only re-open, made on the first read-only map */
+	unsigned int refs;
+};
+
+struct xv_hv_grant {
+	struct xv_hv_obj *obj;	/* NULL when the ref is free */
+	uint32_t page;
+	unsigned int grantee;
+	int writable;
+};
+
+/* A domain's grant table, indexed by ref. */
+struct xv_hv_gtab {
+	struct xv_hv_grant *g;
+	uint32_t size;
+	uint32_t hint;	/* where the search for a free ref starts */
+};
+
+struct xv_hv_share {
+	uint32_t id;
+	struct xv_hv_conn *conn;
+	unsigned int domid;
+	uint32_t count;
+	uint32_t *refs;
+	uint32_t notify;	/* notify id, 0 if none */
+	struct xv_hv_share *next;
+};
+
+struct xv_hv_notify {
+	uint32_t id;
+	struct xv_hv_conn *conn;
+	unsigned int domid;
+	struct xv_hv_obj *obj;
+	uint64_t offset;	/* byte within obj */
+	uint32_t port;
+	uint32_t flags;
+	struct xv_hv_notify *next;
+};
+
+struct xv_hv {
+	char dir[256];
+	int ctl_fd;
+	int stop;
+	uint64_t instance;
+	struct xv_xsd *xsd;
+	unsigned char *domain;		/* [XV_SIM_MAX_DOMID + 1]: exists */
+	struct xv_hv_conn *conns;
+	int evtab_fd;
+	struct xv_sim_events ev;
+	struct xv_hv_port *port;	/* [XV_SIM_MAX_PORTS] */
+	uint32_t port_hint;
+	struct xv_hv_handle *handle;	/* [XV_SIM_MAX_HANDLES] */
+	uint32_t handle_hint;
+	struct xv_hv_gtab *gtab;	/* [XV_SIM_MAX_DOMID + 1] */
+	struct xv_hv_share *shares;
+	struct xv_hv_notify *notifies;
+	uint32_t next_id;
+};
+
+/* Set up in @dir (sockets, event table, xenstored, dom0).  Returns 0 or a
+ * negative errno; *what names the step that failed. */
+int xv_hv_init(struct xv_hv *hv, const char *dir, const char **what);
+/* Serve until SHUTDOWN.  Returns 0 or a negative errno from poll(). */
+int xv_hv_run(struct xv_hv *hv);
+void xv_hv_exit(struct xv_hv *hv);
+
+int xv_hv_domain_create(struct xv_hv *hv, unsigned int domid, int *created);
+
+/* Event channels (evtchn.c). */
+int xv_hv_evt_open(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t *id);
+int xv_hv_evt_close(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t id);
+int xv_hv_evt_bind_unbound(struct xv_hv *hv, struct xv_hv_conn *c,
+			   uint32_t handle, uint32_t remote_domid, uint32_t *port);
+int xv_hv_evt_bind_interdomain(struct xv_hv *hv, struct xv_hv_conn *c,
+			       uint32_t handle, uint32_t remote_domid,
+			       uint32_t remote_port, uint32_t *port);
+int xv_hv_evt_unbind(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t handle,
+		     uint32_t port);
+/* Whether @port is bound by domain @domid (a valid notify target). */
+int xv_hv_evt_owned(struct xv_hv *hv, uint32_t port, unsigned int domid);
+void xv_hv_evt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c);
+
+/* Grants (grant.c); @fds receives the descriptors to send back. */
+int xv_hv_gnt_share(struct xv_hv *hv, struct xv_hv_conn *c, int memfd,
+		    const struct xv_sim_msg *req, struct xv_sim_msg *rep);
+int xv_hv_gnt_unshare(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t id);
+int xv_hv_gnt_map(struct xv_hv *hv, struct xv_hv_conn *c,
+		  const struct xv_sim_msg *req, struct xv_sim_msg *rep,
+		  int *fds, size_t *nfds);
+int xv_hv_notify_drop(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t id);
+/* Fire and drop @c's notifications, then release its shares. */
+void xv_hv_gnt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c);
+void xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c);
+
+#endif
