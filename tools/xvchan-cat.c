@@ -133,13 +133,19 @@ struct pipe_buf {
 	size_t len;
 };
 
+static int usage_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+		xv_tool_name());
+	return XV_TOOL_EXIT_USAGE;
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "%s: ", xv_tool_name());
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n",
-		xv_tool_name());
-	return XV_TOOL_EXIT_USAGE;
+	fputc('\n', stderr);
+	return usage_hint();
 }
 
 static int parse_size_opt(const char *name, const char *arg, size_t *out)
@@ -212,7 +218,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -1;
 		default:
 			/* getopt has said what was wrong. */
-			return usage_error("%s", "bad option");
+			return usage_hint();
 		}
 	}
 	if (sizes_given && !o->listen)
