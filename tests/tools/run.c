@@ -36,6 +36,9 @@ pid_t xv_run_spawn(char *const argv[], int in, int out, int err)
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		/* Its own group, so a test can kill it with every process
+		 * it started (a wrapper such as xvchan-sim exec). */
+		setpgid(0, 0);
 		to_fd(in, STDIN_FILENO, O_RDONLY);
 		to_fd(out, STDOUT_FILENO, O_WRONLY);
 		to_fd(err, STDERR_FILENO, O_WRONLY);

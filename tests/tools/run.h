@@ -11,7 +11,8 @@
 const char *xv_run_exe(const char *var);
 
 /* Start @argv with stdin, stdout and stderr on @in, @out, @err (-1:
- * /dev/null).  Returns the pid; ck_assert()s on failure. */
+ * /dev/null), in a new process group whose id is the pid.  Returns the
+ * pid; ck_assert()s on failure. */
 pid_t xv_run_spawn(char *const argv[], int in, int out, int err);
 
 /* Wait up to @timeout_ms: the exit status, 128+signal if killed, or
