@@ -1,0 +1,221 @@
+/* xenevtchn_* over the simulator: one datagram socket per handle is its
+ * pollable fd and pending queue (event.h explains the delivery rule). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <xenevtchn.h>
+
+#include "preload.h"
+
+struct xenevtchn_handle {
+	uint32_t id;
+	int fd;
+};
+
+static void set_errno(int err)
+{
+	errno = -err;
+}
+
+xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger,
+				 unsigned int open_flags)
+{
+	struct xenevtchn_handle *h = calloc(1, sizeof(*h));
+	struct sockaddr_un sa;
+	size_t len;
+	int err, type = SOCK_DGRAM;
+
+	if (!h) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!(open_flags & XENEVTCHN_NO_CLOEXEC))
+		type |= SOCK_CLOEXEC;
+	pthread_mutex_lock(&xv_sim_lock);
+	err = xv_sim_connect_locked();
+	if (err)
+		goto fail;
+	memset(xv_sim_req, 0, sizeof(*xv_sim_req));
+	xv_sim_req->op = XV_SIM_EVT_OPEN;
+	err = xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
+	if (err)
+		goto fail;
+	h->id = xv_sim_rep->arg[0];
+	h->fd = socket(AF_UNIX, type, 0);
+	len = xv_sim_handle_addr(xv_sim_ev.instance, h->id, &sa);
+	if (h->fd < 0 || bind(h->fd, (struct sockaddr *)&sa, (socklen_t)len) < 0) {
+		err = -errno;
+		if (h->fd >= 0)
+			close(h->fd);
+		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
+		xv_sim_req->op = XV_SIM_EVT_CLOSE;
+		xv_sim_req->arg[0] = h->id;
+		xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
+		goto fail;
+	}
+	pthread_mutex_unlock(&xv_sim_lock);
+	return h;
+fail:
+	pthread_mutex_unlock(&xv_sim_lock);
+	free(h);
+	set_errno(err);
+	return NULL;
+}
+
+int xenevtchn_close(xenevtchn_handle *h)
+{
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&xv_sim_lock);
+	memset(xv_sim_req, 0, sizeof(*xv_sim_req));
+	xv_sim_req->op = XV_SIM_EVT_CLOSE;
+	xv_sim_req->arg[0] = h->id;
+	/* In a forked child the handle is the parent's: only the fd is ours. */
+	xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
+	pthread_mutex_unlock(&xv_sim_lock);
+	close(h->fd);
+	free(h);
+	return 0;
+}
+
+int xenevtchn_fd(xenevtchn_handle *h)
+{
+	return h->fd;
+}
+
+static int call(uint32_t op, uint32_t a0, uint32_t a1, uint32_t a2)
+{
+	int err;
+
+	pthread_mutex_lock(&xv_sim_lock);
+	err = xv_sim_connect_locked();
+	if (!err) {
+		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
+		xv_sim_req->op = op;
+		xv_sim_req->arg[0] = a0;
+		xv_sim_req->arg[1] = a1;
+		xv_sim_req->arg[2] = a2;
+		err = xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
+	}
+	if (!err)
+		err = (int)xv_sim_rep->arg[0];
+	pthread_mutex_unlock(&xv_sim_lock);
+	return err;
+}
+
+xenevtchn_port_or_error_t xenevtchn_bind_unbound_port(xenevtchn_handle *h,
+						       uint32_t domid)
+{
+	int r = call(XV_SIM_EVT_BIND_UNBOUND, h->id, domid, 0);
+
+	if (r < 0) {
+		set_errno(r);
+		return -1;
+	}
+	return r;
+}
+
+xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *h,
+						      uint32_t domid,
+						      evtchn_port_t remote_port)
+{
+	int r = call(XV_SIM_EVT_BIND_INTERDOMAIN, h->id, domid, remote_port);
+
+	if (r < 0) {
+		set_errno(r);
+		return -1;
+	}
+	return r;
+}
+
+int xenevtchn_unbind(xenevtchn_handle *h, evtchn_port_t port)
+{
+	int r = call(XV_SIM_EVT_UNBIND, h->id, port, 0);
+
+	if (r < 0) {
+		set_errno(r);
+		return -1;
+	}
+	return 0;
+}
+
+static int owned(xenevtchn_handle *h, evtchn_port_t port)
+{
+	if (port == 0 || port >= XV_SIM_MAX_PORTS) {
+		errno = EINVAL;
+		return 0;
+	}
+	/* The table's handle word is the daemon's record of the binding. */
+	if (!xv_sim_ev.tab || atomic_load(&xv_sim_ev.tab->port[port].handle) != h->id) {
+		errno = ENOTCONN;
+		return 0;
+	}
+	return 1;
+}
+
+/* Straight to the peer handle's socket: the daemon never sees a notify. */
+int xenevtchn_notify(xenevtchn_handle *h, evtchn_port_t port)
+{
+	uint32_t remote;
+
+	if (!owned(h, port))
+		return -1;
+	/* An unbound port (no peer yet, or the peer closed) drops it, as Xen
+	 * does. */
+	remote = atomic_load(&xv_sim_ev.tab->port[port].remote);
+	if (remote)
+		xv_sim_event_raise(&xv_sim_ev, remote);
+	return 0;
+}
+
+int xenevtchn_unmask(xenevtchn_handle *h, evtchn_port_t port)
+{
+	/* Linux's evtchn write() skips ports of other handles silently. */
+	if (port && port < XV_SIM_MAX_PORTS && xv_sim_ev.tab &&
+	    atomic_load(&xv_sim_ev.tab->port[port].handle) == h->id)
+		xv_sim_event_unmask(&xv_sim_ev, port);
+	return 0;
+}
+
+/* Re-queue the ports whose delivery found this handle's queue full. */
+static void requeue_lost(xenevtchn_handle *h)
+{
+	struct xv_sim_evtab *tab = xv_sim_ev.tab;
+	uint32_t p;
+
+	if (!atomic_exchange(&tab->overflow[h->id], 0))
+		return;
+	for (p = 1; p < XV_SIM_MAX_PORTS; p++) {
+		if (atomic_load(&tab->port[p].handle) != h->id)
+			continue;
+		if (atomic_fetch_and(&tab->port[p].state, ~XV_SIM_PORT_LOST) &
+		    XV_SIM_PORT_LOST)
+			xv_sim_event_queue(&xv_sim_ev, h->id, p);
+	}
+}
+
+xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
+{
+	uint32_t port;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(h->fd, &port, sizeof(port), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n != sizeof(port) || !xv_sim_ev.tab)
+			continue;
+		requeue_lost(h);
+		/* A port unbound since it was queued is no event any more. */
+		if (port && port < XV_SIM_MAX_PORTS &&
+		    atomic_load(&xv_sim_ev.tab->port[port].handle) == h->id)
+			return (xenevtchn_port_or_error_t)port;
+	}
+}
