@@ -86,7 +86,10 @@ int xv_xs_path_build(char **out, unsigned int server_domid,
 	char *path;
 	int len;
 
-	if (xv_xs_port_check(port) < 0)
+	/* xenstored only counts a path from after a home of at most 5
+	 * digits, which every real domid has. */
+	if (xv_xs_port_check(port) < 0 || server_domid >= XV_XS_DOMID_END ||
+	    client_domid >= XV_XS_DOMID_END)
 		return -EINVAL;
 	/* Measured first, so the result can never be truncated. */
 	len = snprintf(NULL, 0, "%s%u%s%u/%s", mirage_prefix, server_domid,

@@ -77,7 +77,8 @@ int xv_xs_port_check(const char *port);
 int xv_xs_path_check(const char *path);
 
 /* Build the MirageOS path into a malloc'd string (*out, caller frees).
- * Returns 0, -EINVAL for a bad port (see xv_xs_port_check()) or -ENOMEM.
+ * Returns 0, -EINVAL for a bad port (see xv_xs_port_check()) or a domid
+ * that names no domain (>= DOMID_FIRST_RESERVED, 0x7FF0), or -ENOMEM.
  * Never truncates. */
 int xv_xs_path_build(char **out, unsigned int server_domid,
 		     unsigned int client_domid, const char *port);
