@@ -1,0 +1,158 @@
+/*
+ * The end of a connection: the peer's end seen by the reader, half-close
+ * (the negotiated extension, docs/protocol.md), and close.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "flow.h"
+
+/* Our live byte goes to GONE: an old peer takes that as the end of the
+ * whole connection. Called with @lock held. */
+static void xv_flow_end_locked(struct xvchan *x)
+{
+	if (x->own_live == XV_WIRE_LIVE_GONE)
+		return;
+	x->ended = true;
+	x->own_live = XV_WIRE_LIVE_GONE;
+	xv_ring_set_own_live(&x->ep, XV_WIRE_LIVE_GONE);
+	xv_flow_kick(x);
+}
+
+void xv_flow_update_peer_locked(struct xvchan *x)
+{
+	uint8_t live;
+
+	if (x->peer_kind == XV_FLOW_PEER_UNKNOWN) {
+		live = xv_ring_peer_live(&x->ep);
+		if (live == XV_WIRE_LIVE_WAITING)
+			return;
+		/* The peer advertised the extension /before/ its live byte
+		 * left WAITING (xvchan_client() sets the flag first), and
+		 * the acquire load of live orders this read after it. */
+		if (xv_ring_peer_flags(&x->ep) & XV_WIRE_FLAG_HALF_CLOSE)
+			x->peer_kind = XV_FLOW_PEER_NEW;
+		else
+			x->peer_kind = XV_FLOW_PEER_OLD;
+	}
+	/* An old peer cannot hear "no more data" alone: the shutdown asked
+	 * for before it connected becomes the end of the connection. */
+	if (x->shut_wr && x->peer_kind == XV_FLOW_PEER_OLD)
+		xv_flow_end_locked(x);
+}
+
+int xv_flow_peer_done(struct xvchan *x)
+{
+	uint8_t live = xv_ring_peer_live(&x->ep);
+	bool ended;
+	enum xv_flow_peer_kind kind;
+
+	if (live == XV_WIRE_LIVE_GONE)
+		return 1;
+	if (live != XV_WIRE_LIVE_CONNECTED && live != XV_WIRE_LIVE_WAITING)
+		return -EPROTO;
+	pthread_mutex_lock(&x->lock);
+	xv_flow_update_peer_locked(x);
+	ended = x->ended;
+	kind = x->peer_kind;
+	pthread_mutex_unlock(&x->lock);
+	if (ended)
+		return 1;
+	/* Acquire: pairs with the release in the peer's xv_ring_set_flags()
+	 * after its last prod publish, so the ring check that follows sees
+	 * every byte it wrote. */
+	if (kind == XV_FLOW_PEER_NEW &&
+	    (xv_ring_peer_flags(&x->ep) & XV_WIRE_FLAG_SHUT_WR))
+		return 1;
+	return 0;
+}
+
+int xvchan_shutdown(struct xvchan *x)
+{
+	if (!x)
+		return -EINVAL;
+	pthread_mutex_lock(&x->lock);
+	if (!x->shut_wr) {
+		x->shut_wr = true;
+		/* Harmless to an old peer: it never tests this bit, and its
+		 * fetch_and on our request byte keeps it. */
+		xv_ring_set_flags(&x->ep, XV_WIRE_FLAG_SHUT_WR);
+		xv_flow_update_peer_locked(x);
+		/* A reader sleeping on the other side must wake to see it. */
+		xv_flow_kick(x);
+	}
+	pthread_mutex_unlock(&x->lock);
+	return 0;
+}
+
+/* Drop everything readable now. Returns the byte count or -EPROTO. */
+static int64_t xv_flow_discard(struct xvchan *x)
+{
+	struct xv_ring_segs segs;
+	int64_t n = xv_ring_peek(&x->ep, &segs);
+	bool kick = false;
+	int err;
+
+	if (n <= 0)
+		return n;
+	err = xv_ring_consume(&x->ep, (uint32_t)n, &kick);
+	if (err)
+		return err;
+	if (kick)
+		xv_flow_kick(x);
+	return n;
+}
+
+/*
+ * Drain until the peer will send nothing more: gone, or shut down with its
+ * ring empty. Waiting for its live byte alone would deadlock two sides that
+ * close at once; a shut-down peer is not blocked on a full ring anyway.
+ */
+static int xv_flow_close_wait(struct xvchan *x)
+{
+	int64_t deadline = xv_flow_deadline(x->close_timeout_ms);
+
+	for (;;) {
+		uint64_t seen = xv_flow_events(x);
+		int done = xv_flow_peer_done(x);
+		int64_t n;
+		int err;
+
+		if (done < 0)
+			return done;
+		n = xv_flow_discard(x);
+		if (n < 0)
+			return (int)n;
+		if (n > 0)
+			continue;
+		if (done)
+			return 0;
+		n = xv_ring_arm_readable(&x->ep);
+		if (n < 0)
+			return (int)n;
+		if (n > 0)
+			continue;
+		err = xv_flow_wait(x, seen, deadline);
+		if (err)
+			return err;
+	}
+}
+
+int xvchan_close(struct xvchan *x)
+{
+	int rc = 0;
+
+	if (!x)
+		return 0;
+	if (x->page) {
+		xvchan_shutdown(x);
+		if (!x->nonblock && !x->ep.broken &&
+		    xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_WAITING)
+			rc = xv_flow_close_wait(x);
+		pthread_mutex_lock(&x->lock);
+		xv_flow_end_locked(x);
+		pthread_mutex_unlock(&x->lock);
+	}
+	xv_flow_teardown(x);
+	return rc;
+}

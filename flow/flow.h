@@ -1,0 +1,98 @@
+/*
+ * The real struct xvchan and the helpers shared by flow/'s files.
+ *
+ * Threads: one reader and one writer may run at once (include/xvchan.h).
+ * Ring state is split by direction inside struct xv_ring_endpoint (rx is
+ * only touched by the reader, tx by the writer). What both directions share
+ * (the event channel's consumption, the connection's end state) lives under
+ * @lock.
+ */
+#ifndef XV_FLOW_FLOW_H
+#define XV_FLOW_FLOW_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ring.h"
+#include "xen.h"
+#include "xs.h"
+#include "xvchan.h"
+
+/* What we know of the peer's support for the half-close extension. */
+enum xv_flow_peer_kind {
+	XV_FLOW_PEER_UNKNOWN,	/* a non-blocking server before the connect */
+	XV_FLOW_PEER_NEW,	/* advertised XV_WIRE_FLAG_HALF_CLOSE */
+	XV_FLOW_PEER_OLD,	/* libxenvchan, ocaml-vchan */
+};
+
+struct xvchan {
+	bool server;
+	bool nonblock;
+	unsigned int own_domid, peer_domid;
+	int close_timeout_ms, io_timeout_ms;
+	unsigned int spin_us;
+	char *path;			/* xenstore directory of the rings */
+
+	struct xv_xs *xs;		/* server: kept to unpublish at close */
+	bool published;
+	struct xv_flow_xen *xen;
+	int fd;
+	uint32_t ring_ref;
+	int port;			/* our local event-channel port */
+
+	struct xv_ring_layout layout;
+	struct xv_wire_page *page;
+	void *left_area, *right_area;	/* granted ring pages, or NULL */
+	struct xv_ring_endpoint ep;
+
+	/* Reader only. */
+	bool eof;
+
+	/* Shared by reader and writer, under @lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t events;		/* events consumed so far */
+	bool polling;			/* a thread sleeps in poll() on @fd */
+	enum xv_flow_peer_kind peer_kind;
+	bool shut_wr;			/* xvchan_shutdown() called */
+	bool ended;			/* our live byte is cleared (old peer) */
+	uint8_t own_live;		/* the value we last stored */
+};
+
+/* Milliseconds from CLOCK_MONOTONIC, for deadlines. */
+int64_t xv_flow_now_ms(void);
+/* Deadline for a timeout (negative: none, returned as -1). */
+int64_t xv_flow_deadline(int timeout_ms);
+
+/* wait.c */
+int xv_flow_wait_init(struct xvchan *x);
+void xv_flow_wait_exit(struct xvchan *x);
+/* Snapshot of the consumed-event count: take it before re-checking the
+ * ring, pass it to xv_flow_wait(). */
+uint64_t xv_flow_events(struct xvchan *x);
+/* Sleep until an event newer than @seen was consumed (by this thread or
+ * the other one), or @deadline_ms (-1: none). 0 or -ETIMEDOUT. */
+int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms);
+/* Non-blocking mode: consume a pending event, if any, so that xvchan_fd()
+ * only fires again for a new one. */
+int xv_flow_drain(struct xvchan *x);
+/* Spin up to x->spin_us while @ready(x) returns 0. Returns its last value. */
+int64_t xv_flow_spin(struct xvchan *x, int64_t (*ready)(struct xvchan *x));
+/* Send one event to the peer. */
+void xv_flow_kick(struct xvchan *x);
+
+/* close.c */
+/* True when no more data will arrive beyond what is in rx now: the peer is
+ * gone, shut down, or (old peer) we ended the connection. Load it BEFORE
+ * the final ring check (acquire pairs with the peer's release after its
+ * last prod publish). Negative -EPROTO on a garbage live byte. */
+int xv_flow_peer_done(struct xvchan *x);
+/* Learn the peer's kind once it has connected; applies a pending shutdown
+ * to an old peer. Call with @lock held. */
+void xv_flow_update_peer_locked(struct xvchan *x);
+
+/* setup.c: undo whatever part of a server or client set-up was done. */
+void xv_flow_teardown(struct xvchan *x);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * read / write / writev: the fast path is one ring call; the slow path
+ * spins briefly, then arms a wake-up (N1 in ring/ring.h), re-checks and
+ * sleeps on the event channel.
+ */
+/* IOV_MAX and SSIZE_MAX are POSIX, hidden by -std=c11 otherwise. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+/* Gather at most this many iovecs per ring call: no allocation per write,
+ * and the ring publishes once per batch. */
+#define XV_FLOW_IOV_BATCH 16
+
+/* Spin predicates: nonzero sends the caller back to re-check. */
+static int64_t xv_flow_read_ready(struct xvchan *x)
+{
+	int64_t n = xv_ring_readable(&x->ep);
+
+	if (n)
+		return n;
+	if (xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_CONNECTED)
+		return 1;
+	return (xv_ring_peer_flags(&x->ep) & XV_WIRE_FLAG_SHUT_WR) ? 1 : 0;
+}
+
+static int64_t xv_flow_write_ready(struct xvchan *x)
+{
+	int64_t n = xv_ring_writable(&x->ep);
+
+	if (n)
+		return n;
+	return xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE ? 1 : 0;
+}
+
+ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
+{
+	int64_t deadline;
+
+	if (!x || !buf || !len)
+		return -EINVAL;
+	if (x->eof)
+		return 0;
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	deadline = xv_flow_deadline(x->io_timeout_ms);
+	for (;;) {
+		uint64_t seen = xv_flow_events(x);
+		bool kick;
+		int64_t n = xv_ring_recv(&x->ep, buf, len, &kick);
+		int done, err;
+
+		if (n < 0)
+			return n;
+		if (n > 0) {
+			if (kick)
+				xv_flow_kick(x);
+			return n;
+		}
+		/* Empty. The end is only believed if the ring is still
+		 * empty after it was seen: bytes published just before a
+		 * close or shutdown are never lost. */
+		done = xv_flow_peer_done(x);
+		if (done < 0)
+			return done;
+		if (done) {
+			n = xv_ring_readable(&x->ep);
+			if (n < 0)
+				return n;
+			if (n > 0)
+				continue;
+			x->eof = true;
+			return 0;
+		}
+		if (xv_flow_spin(x, xv_flow_read_ready))
+			continue;
+		if (x->nonblock) {
+			err = xv_flow_drain(x);
+			if (err)
+				return err;
+		}
+		n = xv_ring_arm_readable(&x->ep);
+		if (n < 0)
+			return n;
+		if (n > 0 || xv_flow_peer_done(x))
+			continue;
+		if (x->nonblock)
+			return -EAGAIN;
+		err = xv_flow_wait(x, seen, deadline);
+		if (err)
+			return err;
+	}
+}
+
+/* Why the writer cannot go on, or 0. */
+static int xv_flow_write_check(struct xvchan *x)
+{
+	bool stop;
+
+	if (x->ep.broken)
+		return x->ep.broken;
+	pthread_mutex_lock(&x->lock);
+	stop = x->shut_wr || x->ended;
+	pthread_mutex_unlock(&x->lock);
+	if (stop)
+		return -ESHUTDOWN;
+	if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
+		return -EPIPE;
+	return 0;
+}
+
+ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
+{
+	struct xv_ring_iov batch[XV_FLOW_IOV_BATCH];
+	size_t total = 0, done = 0, skip;
+	int64_t deadline;
+	int i, first, err;
+
+	if (!x || iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov))
+		return -EINVAL;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len && !iov[i].iov_base)
+			return -EINVAL;
+		if (iov[i].iov_len > SSIZE_MAX - total)
+			return -EINVAL;
+		total += iov[i].iov_len;
+	}
+	err = xv_flow_write_check(x);
+	if (err)
+		return err;
+	if (!total)
+		return 0;
+	deadline = xv_flow_deadline(x->io_timeout_ms);
+	first = 0;
+	skip = 0;	/* bytes of iov[first] already written */
+	for (;;) {
+		uint64_t seen = xv_flow_events(x);
+		unsigned int cnt = 0;
+		bool kick;
+		int64_t n;
+
+		for (i = first; i < iovcnt && cnt < XV_FLOW_IOV_BATCH; i++) {
+			size_t off = i == first ? skip : 0;
+
+			if (iov[i].iov_len == off)
+				continue;
+			batch[cnt].base = (const char *)iov[i].iov_base + off;
+			batch[cnt].len = iov[i].iov_len - off;
+			cnt++;
+		}
+		n = xv_ring_sendv(&x->ep, batch, cnt, &kick);
+		if (n < 0)
+			return n;
+		if (kick)
+			xv_flow_kick(x);
+		done += (size_t)n;
+		skip += (size_t)n;
+		while (first < iovcnt && skip >= iov[first].iov_len) {
+			skip -= iov[first].iov_len;
+			first++;
+		}
+		if (done == total)
+			return (ssize_t)done;
+		if (n > 0) {
+			if (x->nonblock)
+				return (ssize_t)done;
+			deadline = xv_flow_deadline(x->io_timeout_ms);
+			continue;
+		}
+		/* Full. A peer that is gone will never make room. */
+		err = xv_flow_write_check(x);
+		if (err)
+			return err;
+		if (xv_flow_spin(x, xv_flow_write_ready))
+			continue;
+		if (x->nonblock) {
+			err = xv_flow_drain(x);
+			if (err)
+				return err;
+		}
+		n = xv_ring_arm_writable(&x->ep);
+		if (n < 0)
+			return n;
+		if (n > 0 || xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
+			continue;
+		if (x->nonblock)
+			return -EAGAIN;
+		err = xv_flow_wait(x, seen, deadline);
+		if (err)
+			return err;
+	}
+}
+
+ssize_t xvchan_write(struct xvchan *x, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	if (!buf && len)
+		return -EINVAL;
+	return xvchan_writev(x, &iov, 1);
+}

@@ -1,0 +1,176 @@
+/*
+ * Sleeping on the event channel, shared by a reader and a writer thread.
+ *
+ * One event channel serves both directions, and an event is consumed by
+ * whoever calls pending(). If the reader consumed the event the writer was
+ * waiting for, the writer would sleep on. So at most one thread sleeps in
+ * poll() at a time; the other waits on a condition variable. Whoever
+ * consumes an event bumps @events and wakes everybody; each waiter compares
+ * it with the count it took before its last ring check, so an event
+ * consumed after that check (by either thread) always sends it back to
+ * re-check. An event consumed before the snapshot was for a state the
+ * caller already saw.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <time.h>
+
+#include "flow.h"
+
+static int64_t xv_flow_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t xv_flow_now_ms(void)
+{
+	return xv_flow_now_ns() / 1000000;
+}
+
+int64_t xv_flow_deadline(int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -1;
+	return xv_flow_now_ms() + timeout_ms;
+}
+
+/* Milliseconds left until @deadline for poll(): -1 for none, 0 if past. */
+static int xv_flow_left_ms(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - xv_flow_now_ms();
+	if (left < 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int xv_flow_wait_init(struct xvchan *x)
+{
+	pthread_condattr_t attr;
+	int err;
+
+	err = pthread_mutex_init(&x->lock, NULL);
+	if (err)
+		return -err;
+	err = pthread_condattr_init(&attr);
+	if (!err) {
+		/* Deadlines are monotonic: a clock step must not stretch
+		 * them. */
+		err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		if (!err)
+			err = pthread_cond_init(&x->cond, &attr);
+		pthread_condattr_destroy(&attr);
+	}
+	if (err) {
+		pthread_mutex_destroy(&x->lock);
+		return -err;
+	}
+	return 0;
+}
+
+void xv_flow_wait_exit(struct xvchan *x)
+{
+	pthread_cond_destroy(&x->cond);
+	pthread_mutex_destroy(&x->lock);
+}
+
+uint64_t xv_flow_events(struct xvchan *x)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&x->lock);
+	n = x->events;
+	pthread_mutex_unlock(&x->lock);
+	return n;
+}
+
+/* Called with @lock held; drops it around poll() and pending(). */
+static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = x->fd, .events = POLLIN };
+	int n, err = 0;
+
+	x->polling = true;
+	pthread_mutex_unlock(&x->lock);
+	n = poll(&pfd, 1, timeout_ms);
+	if (n < 0)
+		err = errno == EINTR ? 0 : -errno;
+	else if (n > 0)
+		err = xv_flow_xen_take_event(x->xen);
+	pthread_mutex_lock(&x->lock);
+	x->polling = false;
+	if (n > 0 && !err)
+		x->events++;
+	/* Wake the other thread either way: it must see the new count, or
+	 * take over poll() if it is still waiting for its own event. */
+	pthread_cond_broadcast(&x->cond);
+	return err;
+}
+
+int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&x->lock);
+	while (x->events == seen && !err) {
+		int left = xv_flow_left_ms(deadline_ms);
+
+		if (left == 0) {
+			err = -ETIMEDOUT;
+		} else if (!x->polling) {
+			err = xv_flow_poll_locked(x, left);
+		} else if (deadline_ms < 0) {
+			pthread_cond_wait(&x->cond, &x->lock);
+		} else {
+			struct timespec ts = {
+				.tv_sec = deadline_ms / 1000,
+				.tv_nsec = (deadline_ms % 1000) * 1000000,
+			};
+
+			pthread_cond_timedwait(&x->cond, &x->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&x->lock);
+	return err;
+}
+
+int xv_flow_drain(struct xvchan *x)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&x->lock);
+	if (!x->polling)
+		err = xv_flow_poll_locked(x, 0);
+	pthread_mutex_unlock(&x->lock);
+	return err;
+}
+
+int64_t xv_flow_spin(struct xvchan *x, int64_t (*ready)(struct xvchan *x))
+{
+	int64_t end, v;
+
+	if (!x->spin_us)
+		return 0;
+	end = xv_flow_now_ns() + (int64_t)x->spin_us * 1000;
+	do {
+		v = ready(x);
+		if (v)
+			return v;
+	} while (xv_flow_now_ns() < end);
+	return 0;
+}
+
+void xv_flow_kick(struct xvchan *x)
+{
+	/* A failed notify means the peer's port is gone: its death is seen
+	 * through its live byte, so there is nothing to report here. */
+	(void)xv_flow_xen_notify(x->xen);
+}

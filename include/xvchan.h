@@ -1,0 +1,300 @@
+/*
+ * xvchan: a byte stream between two Xen domains over shared memory.
+ *
+ * Wire-compatible with Xen's libxenvchan and MirageOS's ocaml-vchan; the API
+ * is MirageOS's Vchan flow: one side is the server (it shares the pages and
+ * publishes them in xenstore), the other the client (it looks them up, maps
+ * them and connects). Once connected both sides are equal: each reads the
+ * bytes the other writes.
+ *
+ * Conventions for every function below:
+ * - Errors are negative errno values (e.g. -EPIPE); 0 or a count means
+ *   success. errno is never the error channel; nothing is printed.
+ *   xvchan_strerror() names every code this API returns.
+ * - struct xvchan is opaque: create with xvchan_server()/xvchan_client(),
+ *   destroy with xvchan_close().
+ * - Threads: one thread may read (xvchan_read) while another writes
+ *   (xvchan_write, xvchan_writev, xvchan_shutdown) on the same endpoint.
+ *   Two readers or two writers at once are not allowed, nor any call
+ *   concurrent with xvchan_close(). In blocking mode the two threads share
+ *   the one event channel safely: whichever thread consumes an event wakes
+ *   the other, so neither can steal the other's wake-up. In non-blocking
+ *   mode see xvchan_fd() for the rule with two threads.
+ *
+ * Error codes returned by this API (xvchan_strerror() gives the wording):
+ *   -EINVAL       bad argument (port name, domid, ring size, NULL pointer,
+ *                 zero-length read, bad iovec, unknown config flag)
+ *   -ENOMEM       out of memory
+ *   -ETIMEDOUT    a configured timeout expired (connect, I/O or close)
+ *   -EADDRINUSE   server: the xenstore path is already published
+ *   -ECONNREFUSED client: the published server is not waiting for a client
+ *                 (already connected to another client, or closed)
+ *   -EAGAIN       non-blocking mode: no progress possible now
+ *   -EPIPE        write: the peer closed the vchan (or died)
+ *   -ESHUTDOWN    write after this side's own xvchan_shutdown()
+ *   -EPROTO       the peer violated the vchan protocol (impossible index,
+ *                 bad ring order, grant list, malformed xenstore entry);
+ *                 sticky: every later read/write returns it too
+ *   -EACCES       xenstore or grant permissions refused the operation
+ *   -ENOENT, -ENODEV, -ENXIO  a Xen interface (grant, event channel or
+ *                 xenstore device/socket) is unavailable on this host
+ *   -ENOSPC, -EMFILE          out of grant or event-channel resources
+ *   other         passed through unchanged from the Xen libraries
+ *                 (xvchan_strerror() falls back to strerror() for them)
+ */
+#ifndef XVCHAN_H
+#define XVCHAN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xvchan;
+
+/** Smallest and largest ring in bytes (2^10 and 2^20, the wire's orders). */
+#define XVCHAN_RING_MIN ((size_t)1 << 10)
+#define XVCHAN_RING_MAX ((size_t)1 << 20)
+
+/** Highest valid domain id (DOMID_FIRST_RESERVED - 1). */
+#define XVCHAN_DOMID_MAX 32751u
+
+/**
+ * Ring size for tools to offer as their default: ocaml-vchan's xencat uses
+ * --buffer-size 65536 for both rings (its library's own default is 1024).
+ * The library itself has no default: a size of 0 is -EINVAL.
+ */
+#define XVCHAN_DEFAULT_RING_SIZE ((size_t)65536)
+
+/** Flags in struct xvchan_config.flags. */
+enum xvchan_flags {
+	/**
+	 * Non-blocking: xvchan_server() returns as soon as the rings are
+	 * published (before a client connects); read/write/writev return
+	 * -EAGAIN instead of sleeping; xvchan_close() does not wait for the
+	 * peer. Drive the endpoint with poll() on xvchan_fd().
+	 * xvchan_client() still waits for the server (connect timeout).
+	 */
+	XVCHAN_NONBLOCK = 1u << 0,
+};
+
+/**
+ * Options for xvchan_server()/xvchan_client(). Always fill with
+ * xvchan_config_init() first, then change fields: new fields get safe
+ * defaults there. Passing NULL instead of a config means the defaults.
+ *
+ * Timeouts are in milliseconds; a negative value means no limit, 0 means
+ * "do not wait at all" (fail with -ETIMEDOUT unless ready right now).
+ */
+struct xvchan_config {
+	/** OR of enum xvchan_flags. Default 0 (blocking). Unknown: -EINVAL. */
+	unsigned int flags;
+	/**
+	 * Server (blocking mode): how long to wait for the client to connect.
+	 * Client: how long to wait for the server to appear in xenstore.
+	 * Default -1 (no limit), like ocaml-vchan.
+	 */
+	int connect_timeout_ms;
+	/**
+	 * xvchan_close(): how long to keep draining while waiting for the
+	 * peer to close or shut down too. Default 5000. When it expires the
+	 * endpoint is torn down anyway (the peer then sees a close).
+	 */
+	int close_timeout_ms;
+	/**
+	 * Blocking read/write/writev: longest sleep without any progress
+	 * before -ETIMEDOUT. Default -1 (no limit).
+	 */
+	int io_timeout_ms;
+	/**
+	 * Before sleeping on the event channel, poll the ring for this many
+	 * microseconds (catches a peer that answers quickly without the cost
+	 * of an event). 0 disables spinning. Default 20.
+	 */
+	unsigned int spin_us;
+	/**
+	 * Explicit xenstore directory for ring-ref and event-channel instead
+	 * of the MirageOS default
+	 * "/local/domain/<server>/data/vchan/<client>/<port>". When set,
+	 * the port argument is ignored (it may be NULL). Copied by the call;
+	 * the caller keeps ownership. Default NULL.
+	 */
+	const char *path;
+};
+
+/** Fill @cfg with the defaults documented in struct xvchan_config. */
+void xvchan_config_init(struct xvchan_config *cfg);
+
+/**
+ * Become the server of a vchan for client domain @client_domid.
+ *
+ * Shares the control page and ring pages with @client_domid, binds an
+ * unbound event channel for it, and publishes ring-ref and event-channel at
+ * the xenstore path (MirageOS default from @port, or @cfg->path) readable by
+ * the client only.
+ *
+ * Ring sizes: @read_size is the ring the client writes and this side reads,
+ * @write_size the one this side writes. Each must be 1..XVCHAN_RING_MAX
+ * (0 or more is -EINVAL, never silently capped). A size that is not a power
+ * of two is accepted and rounded up to the next power of two, at least
+ * XVCHAN_RING_MIN. Then, as libxenvchan does, a ring may be grown to fit
+ * inside the control page instead of using extra pages (e.g. two 1024-byte
+ * requests give a 1024 and a 2048 ring, sharing no extra page). The final
+ * sizes are never smaller than requested; xvchan_ring_sizes() returns them.
+ *
+ * Blocking mode: returns once the client has connected, or -ETIMEDOUT after
+ * @cfg->connect_timeout_ms (the path is then unpublished and everything
+ * freed). Non-blocking mode: returns right after publishing; until a client
+ * connects, reads and writes return -EAGAIN and the client's connect makes
+ * xvchan_fd() readable.
+ *
+ * @param out           receives the endpoint on success; untouched on error
+ * @param client_domid  0..XVCHAN_DOMID_MAX (may equal this domain's id)
+ * @param port          [A-Za-z0-9_-]+, at most the xs layer's limit; NULL
+ *                      allowed only with @cfg->path
+ * @return 0, -EINVAL, -EADDRINUSE, -ETIMEDOUT, -ENOMEM, -EACCES, or a Xen
+ *         library error (-ENOENT, -ENODEV, -ENOSPC, ...)
+ */
+int xvchan_server(struct xvchan **out, unsigned int client_domid,
+		  const char *port, size_t read_size, size_t write_size,
+		  const struct xvchan_config *cfg);
+
+/**
+ * Become the client of the vchan served by domain @server_domid.
+ *
+ * Waits (xenstore watch, up to @cfg->connect_timeout_ms) until the server
+ * has published, maps the control page read-write, the ring it writes
+ * read-write and the ring it reads read-only, binds the event channel,
+ * marks itself connected and notifies the server. Returns connected, also
+ * in non-blocking mode.
+ *
+ * @return 0, -EINVAL, -ETIMEDOUT (no server in time), -ECONNREFUSED
+ *         (server not waiting for a client), -EPROTO (malformed xenstore
+ *         entry or control page), -ENOMEM, -EACCES, or a Xen library error
+ */
+int xvchan_client(struct xvchan **out, unsigned int server_domid,
+		  const char *port, const struct xvchan_config *cfg);
+
+/**
+ * Read up to @len bytes.
+ *
+ * @return the number of bytes read (at least 1); 0 for end of stream, once
+ *         the peer has shut down, closed or died AND every byte it wrote
+ *         before that has been read (data written just before a close is
+ *         never lost); -EAGAIN (non-blocking, nothing to read yet);
+ *         -ETIMEDOUT (blocking, io timeout); -EPROTO; -EINVAL (@len 0 or
+ *         NULL pointers)
+ */
+ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len);
+
+/**
+ * Write @len bytes.
+ *
+ * Blocking mode: returns @len once every byte is in the ring (the peer
+ * reads them even if this side closes right after). Non-blocking mode:
+ * returns the number of bytes that fit (at least 1), or -EAGAIN.
+ *
+ * @return bytes written; 0 only when @len is 0; -EPIPE once the peer has
+ *         closed, died or (old peer) ended the connection; -ESHUTDOWN after
+ *         xvchan_shutdown() or when this side ended the connection;
+ *         -EAGAIN; -ETIMEDOUT (blocking, io timeout: some bytes may have
+ *         been written); -EPROTO; -EINVAL
+ */
+ssize_t xvchan_write(struct xvchan *x, const void *buf, size_t len);
+
+/**
+ * Gather write: like xvchan_write() on the concatenation of @iov[0..@iovcnt).
+ * @iovcnt must be 0..IOV_MAX and the total length fit in ssize_t (-EINVAL).
+ */
+ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt);
+
+/**
+ * Half-close, like shutdown(SHUT_WR): tells the peer no more data comes.
+ * Bytes already written stay in the ring and are read by the peer before it
+ * sees end of stream. This side can go on reading, and the peer can go on
+ * writing, until it shuts down or closes too. Never blocks.
+ *
+ * Against an old peer (libxenvchan, ocaml-vchan: no half-close extension
+ * advertised, see docs/protocol.md) a half-close cannot be expressed on the
+ * wire: it ends the whole connection (this side's live byte is cleared), so
+ * the peer reads what was written and then sees the end; reads here return
+ * what is already in the ring, then 0. Call it from the writer thread.
+ * Calling it twice is harmless.
+ *
+ * @return 0, or -EINVAL (NULL)
+ */
+int xvchan_shutdown(struct xvchan *x);
+
+/**
+ * Close and free the endpoint (MirageOS close). Always frees @x, even on
+ * error.
+ *
+ * Shuts down this side's writing, then keeps reading and discarding
+ * incoming data (so a peer blocked on a full ring can finish its write)
+ * until the peer has shut down, closed or died, or @cfg->close_timeout_ms
+ * expires; then marks this side gone, unmaps and unshares, closes the event
+ * channel and (server) removes the whole xenstore path. Non-blocking mode
+ * does not wait for the peer.
+ *
+ * @return 0; -ETIMEDOUT when the peer did not finish in time, -EPROTO when
+ *         it broke the protocol while draining (freed in both cases);
+ *         NULL is a no-op returning 0
+ */
+int xvchan_close(struct xvchan *x);
+
+/**
+ * The one pollable descriptor of this endpoint (its event channel), for
+ * poll()/epoll with POLLIN. Valid until xvchan_close(); never close it.
+ *
+ * Contract (non-blocking mode): when xvchan_read() or xvchan_write()
+ * returns -EAGAIN, it has consumed any pending event and armed a wake-up
+ * request on the ring; the descriptor becomes readable when the peer made
+ * progress possible (data, space, shutdown, close, or, for a non-blocking
+ * server, the client's connect). Then call the operation again: it makes
+ * progress or returns -EAGAIN and re-arms. Readable does not by itself mean
+ * the call will succeed (one event covers both directions). The descriptor
+ * stays readable until an operation consumes the event.
+ *
+ * Two threads in non-blocking mode polling the same descriptor: one call's
+ * -EAGAIN path may consume the event the other thread was waiting for, so
+ * after the descriptor fires for either, both must retry (or use one poll
+ * loop, or blocking mode, where this is handled internally).
+ */
+int xvchan_fd(const struct xvchan *x);
+
+/**
+ * Final ring sizes in bytes, as this side sees them (see xvchan_server()
+ * for rounding). Either pointer may be NULL.
+ * @return 0, or -EINVAL (@x NULL)
+ */
+int xvchan_ring_sizes(const struct xvchan *x, size_t *read_size,
+		      size_t *write_size);
+
+/**
+ * Describe the endpoint for logs, in the spirit of MirageOS's sexp_of_t:
+ * role, own and peer domid, port or path, ring sizes, live bytes and
+ * indices, flags. Always NUL-terminates when @len > 0 (truncating like
+ * snprintf). The format is for humans and may change. It reads the ring
+ * positions without synchronisation: call it while no other thread is in
+ * read/write if the indices must be exact.
+ * @return the length the full description needs (excluding the NUL), like
+ *         snprintf, or -EINVAL (@x NULL, or @buf NULL with @len > 0)
+ */
+int xvchan_describe(const struct xvchan *x, char *buf, size_t len);
+
+/**
+ * A static message for @err (negative errno as returned here; a positive
+ * value is read as its negation), with the vchan meaning for the codes this
+ * API returns (e.g. -EPIPE "peer closed the vchan"), strerror()'s text for
+ * any other. Never NULL.
+ */
+const char *xvchan_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

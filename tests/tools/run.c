@@ -1,0 +1,101 @@
+/* Helpers to run a tool under test; see run.h. */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run.h"
+#include "test-common.h"
+
+const char *xv_run_exe(const char *var)
+{
+	const char *p = getenv(var);
+
+	ck_assert_msg(p && p[0], "%s is not set (run through meson test)", var);
+	return p;
+}
+
+static void to_fd(int from, int to, int flags)
+{
+	if (from < 0)
+		from = open("/dev/null", flags);
+	if (from < 0 || dup2(from, to) < 0)
+		_exit(126);
+}
+
+pid_t xv_run_spawn(char *const argv[], int in, int out, int err)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* Its own group, so a test can kill it with every process
+		 * it started (a wrapper such as xvchan-sim exec). */
+		setpgid(0, 0);
+		to_fd(in, STDIN_FILENO, O_RDONLY);
+		to_fd(out, STDOUT_FILENO, O_WRONLY);
+		to_fd(err, STDERR_FILENO, O_WRONLY);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int xv_run_wait(pid_t pid, int timeout_ms)
+{
+	struct timespec nap = { 0, 5 * 1000 * 1000 };
+	int status, waited = 0;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		ck_assert_int_ge(r, 0);
+		if (r == pid)
+			break;
+		if (waited >= timeout_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&nap, NULL);
+		waited += 5;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int xv_run_file(const char *dir, const char *name)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_msg(fd >= 0, "cannot create %s", path);
+	return fd;
+}
+
+char *xv_run_read_all(int fd, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	ck_assert_ptr_nonnull(buf);
+	n = pread(fd, buf, (size_t)st.st_size, 0);
+	ck_assert_int_eq(n, st.st_size);
+	buf[n] = '\0';
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}

@@ -1,0 +1,29 @@
+/* Running a tool under test: spawn with chosen stdio, wait with a bound,
+ * read back what it wrote. */
+#ifndef XV_TEST_RUN_H
+#define XV_TEST_RUN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Path of an executable from the environment variable @var (set by
+ * meson's test()); ck_assert()s that it is set. */
+const char *xv_run_exe(const char *var);
+
+/* Start @argv with stdin, stdout and stderr on @in, @out, @err (-1:
+ * /dev/null), in a new process group whose id is the pid.  Returns the
+ * pid; ck_assert()s on failure. */
+pid_t xv_run_spawn(char *const argv[], int in, int out, int err);
+
+/* Wait up to @timeout_ms: the exit status, 128+signal if killed, or
+ * -ETIMEDOUT (the child is then SIGKILLed and reaped). */
+int xv_run_wait(pid_t pid, int timeout_ms);
+
+/* A fresh file in @dir named @name, opened read-write; returns the fd. */
+int xv_run_file(const char *dir, const char *name);
+
+/* The whole content of @fd from offset 0, malloc'd and NUL-terminated;
+ * its length in *len if @len is not NULL. */
+char *xv_run_read_all(int fd, size_t *len);
+
+#endif

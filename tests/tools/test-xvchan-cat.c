@@ -1,0 +1,320 @@
+/*
+ * xvchan-cat end to end on the simulator: two xvchan-cat processes, one
+ * per simulated domain (started with `xvchan-sim exec`), fed from files
+ * and pipes.  Domain 1 serves, domain 2 connects.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pattern.h"
+#include "run.h"
+#include "test-common.h"
+
+#define WAIT_MS 20000
+
+static char simdir[] = "/tmp/xv-test-cat-sim-XXXXXX";
+static char dir[] = "/tmp/xv-test-cat-XXXXXX";
+
+/* `xvchan-sim <args>` to completion; returns its exit status. */
+static int sim_cmd(const char *a1, const char *a2, const char *a3,
+		   const char *a4)
+{
+	char *argv[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)a1,
+			 (char *)a2, (char *)a3, (char *)a4, NULL };
+
+	return xv_run_wait(xv_run_spawn(argv, -1, -1, -1), WAIT_MS);
+}
+
+static void sim_start(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(simdir));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(setenv("XVCHAN_SIM_DIR", simdir, 1), 0);
+	ck_assert_int_eq(sim_cmd("start", NULL, NULL, NULL), 0);
+}
+
+static void sim_stop(void)
+{
+	char cmd[256];
+
+	sim_cmd("stop", NULL, NULL, NULL);
+	/* Test files and the simulator's sockets: nothing else is there. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, simdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* xvchan-cat as domain @domid with @args (NULL-terminated). */
+static pid_t cat_spawn(unsigned int domid, const char *const *args, int in,
+		       int out, int err)
+{
+	char *argv[24], domstr[16];
+	size_t n = 0;
+
+	snprintf(domstr, sizeof(domstr), "%u", domid);
+	argv[n++] = (char *)xv_run_exe("XVCHAN_SIM");
+	argv[n++] = (char *)"exec";
+	argv[n++] = (char *)"--domid";
+	argv[n++] = domstr;
+	argv[n++] = (char *)"--";
+	argv[n++] = (char *)xv_run_exe("XVCHAN_CAT");
+	for (; *args && n < 23; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	return xv_run_spawn(argv, in, out, err);
+}
+
+/* A file of @len pattern bytes of stream @seed, positioned at 0. */
+static int pattern_file(const char *name, uint64_t seed, size_t len)
+{
+	int fd = xv_run_file(dir, name);
+	unsigned char *buf = malloc(len);
+
+	ck_assert_ptr_nonnull(buf);
+	xv_pattern_fill(seed, 0, buf, len);
+	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	free(buf);
+	return fd;
+}
+
+static void assert_pattern(int fd, uint64_t seed, size_t want)
+{
+	size_t len;
+	unsigned char *got = (unsigned char *)xv_run_read_all(fd, &len);
+
+	ck_assert_uint_eq(len, want);
+	ck_assert_uint_eq(xv_pattern_check(seed, 0, got, len), len);
+	free(got);
+}
+
+/* Read @fd (a pipe) to its end, bounded by @timeout_ms; NUL-terminated. */
+static char *read_to_eof(int fd, int timeout_ms)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+
+	ck_assert_ptr_nonnull(buf);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		ck_assert_msg(poll(&p, 1, timeout_ms) == 1,
+			      "no end of stream within %d ms", timeout_ms);
+		n = read(fd, buf + len, cap - len - 1);
+		ck_assert_int_ge(n, 0);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (cap - len < 2) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The server in domain 1 has published @port for client domain 2. */
+static void wait_published(const char *port)
+{
+	char path[128];
+	char *argv[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)"exec",
+			 (char *)"--domid", (char *)"0", (char *)"--",
+			 (char *)"xenstore-read", path, NULL };
+	struct timespec nap = { 0, 20 * 1000 * 1000 };
+	int tries;
+
+	snprintf(path, sizeof(path),
+		 "/local/domain/1/data/vchan/2/%s/event-channel", port);
+	for (tries = 0; tries < 500; tries++) {
+		if (xv_run_wait(xv_run_spawn(argv, -1, -1, -1), WAIT_MS) == 0)
+			return;
+		nanosleep(&nap, NULL);
+	}
+	ck_abort_msg("server never published %s", path);
+}
+
+/* Both directions at once, with default rings and with small ones that
+ * wrap many times. */
+static void both_ways(const char *const *srv_args, size_t a_len, size_t b_len)
+{
+	const char *cli_args[] = { "1", "files", NULL };
+	int a = pattern_file("a", 11, a_len), b = pattern_file("b", 22, b_len);
+	int srv_out = xv_run_file(dir, "srv-out");
+	int cli_out = xv_run_file(dir, "cli-out");
+	int srv_err = xv_run_file(dir, "srv-err");
+	int cli_err = xv_run_file(dir, "cli-err");
+	pid_t srv, cli;
+	int s, c;
+
+	srv = cat_spawn(1, srv_args, a, srv_out, srv_err);
+	cli = cat_spawn(2, cli_args, b, cli_out, cli_err);
+	s = xv_run_wait(srv, WAIT_MS);
+	c = xv_run_wait(cli, WAIT_MS);
+	ck_assert_msg(s == 0, "server exit %d: %s", s,
+		      xv_run_read_all(srv_err, NULL));
+	ck_assert_msg(c == 0, "client exit %d: %s", c,
+		      xv_run_read_all(cli_err, NULL));
+	assert_pattern(cli_out, 11, a_len);
+	assert_pattern(srv_out, 22, b_len);
+}
+
+START_TEST(test_files_cross_in_both_directions)
+{
+	const char *srv_args[] = { "-l", "2", "files", NULL };
+
+	both_ways(srv_args, 300 * 1024, 200 * 1024 + 7);
+}
+END_TEST
+
+START_TEST(test_files_cross_through_small_rings)
+{
+	const char *srv_args[] = { "-l", "--read-size", "1K", "--write-size",
+				   "4K", "2", "files", NULL };
+
+	both_ways(srv_args, 100 * 1024 + 3, 64 * 1024 + 1);
+}
+END_TEST
+
+START_TEST(test_empty_input_still_ends_cleanly)
+{
+	const char *srv_args[] = { "-l", "2", "files", NULL };
+
+	both_ways(srv_args, 0, 0);
+}
+END_TEST
+
+/* The client's stdin ends; the server sees the end of the stream while
+ * its own stdin is still open, and its answer still reaches the client. */
+START_TEST(test_stdin_eof_half_closes_and_peer_can_answer)
+{
+	const char *srv_args[] = { "-l", "2", "qa", NULL };
+	const char *cli_args[] = { "1", "qa", NULL };
+	int srv_in[2], srv_out[2], q = xv_run_file(dir, "q");
+	int cli_out = xv_run_file(dir, "cli-out");
+	char *seen, *got;
+	pid_t srv, cli;
+
+	ck_assert_int_eq(write(q, "question\n", 9), 9);
+	ck_assert_int_eq(lseek(q, 0, SEEK_SET), 0);
+	ck_assert_int_eq(pipe2(srv_in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(srv_out, O_CLOEXEC), 0);
+	srv = cat_spawn(1, srv_args, srv_in[0], srv_out[1], -1);
+	close(srv_in[0]);
+	close(srv_out[1]);
+	cli = cat_spawn(2, cli_args, q, cli_out, -1);
+	seen = read_to_eof(srv_out[0], 10000);
+	ck_assert_str_eq(seen, "question\n");
+	/* The client is still there, waiting for the answer. */
+	ck_assert_int_eq(waitpid(cli, NULL, WNOHANG), 0);
+	ck_assert_int_eq(write(srv_in[1], "answer\n", 7), 7);
+	close(srv_in[1]);
+	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 0);
+	ck_assert_int_eq(xv_run_wait(cli, WAIT_MS), 0);
+	got = xv_run_read_all(cli_out, NULL);
+	ck_assert_str_eq(got, "answer\n");
+	free(seen);
+	free(got);
+	close(srv_out[0]);
+}
+END_TEST
+
+/* A peer that is gone ends the program although stdin stays open. */
+START_TEST(test_peer_gone_ends_program_with_stdin_open)
+{
+	const char *srv_args[] = { "-l", "2", "gone", NULL };
+	const char *cli_args[] = { "1", "gone", NULL };
+	int srv_in[2], srv_out[2], cli_in[2];
+	char buf[8];
+	pid_t srv, cli;
+
+	ck_assert_int_eq(pipe2(srv_in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(srv_out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(cli_in, O_CLOEXEC), 0);
+	srv = cat_spawn(1, srv_args, srv_in[0], srv_out[1], -1);
+	cli = cat_spawn(2, cli_args, cli_in[0], -1, -1);
+	close(srv_in[0]);
+	close(srv_out[1]);
+	close(cli_in[0]);
+	/* Connected once a byte has crossed. */
+	ck_assert_int_eq(write(cli_in[1], "ping", 4), 4);
+	ck_assert_int_eq(read(srv_out[0], buf, 4), 4);
+	ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
+	ck_assert_int_eq(kill(-cli, SIGKILL), 0);
+	ck_assert_int_eq(xv_run_wait(cli, WAIT_MS), 128 + SIGKILL);
+	ck_assert_int_eq(xv_run_wait(srv, 5000), 0);
+	/* Its stdout was closed at the end of the stream. */
+	ck_assert_int_eq(read(srv_out[0], buf, sizeof(buf)), 0);
+	close(srv_in[1]);
+	close(srv_out[0]);
+	close(cli_in[1]);
+}
+END_TEST
+
+START_TEST(test_no_server_exits_one_with_message)
+{
+	const char *cli_args[] = { "--connect-timeout", "300", "1", "nobody",
+				   NULL };
+	int err = xv_run_file(dir, "err");
+	char *msg;
+
+	ck_assert_int_eq(xv_run_wait(cat_spawn(2, cli_args, -1, -1, err),
+				     WAIT_MS), 1);
+	msg = xv_run_read_all(err, NULL);
+	ck_assert_msg(strncmp(msg, "xvchan-cat: cannot connect: ", 28) == 0,
+		      "message: %s", msg);
+	free(msg);
+}
+END_TEST
+
+START_TEST(test_port_in_use_exits_one_with_message)
+{
+	const char *srv_args[] = { "-l", "2", "busy", NULL };
+	int hold[2], err = xv_run_file(dir, "err");
+	pid_t first;
+	char *msg;
+
+	ck_assert_int_eq(pipe2(hold, O_CLOEXEC), 0);
+	first = cat_spawn(1, srv_args, hold[0], -1, -1);
+	close(hold[0]);
+	wait_published("busy");
+	ck_assert_int_eq(xv_run_wait(cat_spawn(1, srv_args, -1, -1, err),
+				     WAIT_MS), 1);
+	msg = xv_run_read_all(err, NULL);
+	ck_assert_msg(strncmp(msg, "xvchan-cat: cannot serve: ", 26) == 0,
+		      "message: %s", msg);
+	kill(-first, SIGKILL);
+	xv_run_wait(first, WAIT_MS);
+	close(hold[1]);
+	free(msg);
+}
+END_TEST
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("xvchan-cat");
+	TCase *tc = tcase_create("cat");
+
+	tcase_add_checked_fixture(tc, sim_start, sim_stop);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_files_cross_in_both_directions);
+	tcase_add_test(tc, test_files_cross_through_small_rings);
+	tcase_add_test(tc, test_empty_input_still_ends_cleanly);
+	tcase_add_test(tc, test_stdin_eof_half_closes_and_peer_can_answer);
+	tcase_add_test(tc, test_peer_gone_ends_program_with_stdin_open);
+	tcase_add_test(tc, test_no_server_exits_one_with_message);
+	tcase_add_test(tc, test_port_in_use_exits_one_with_message);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,587 @@
+/*
+ * xs/ against a real xenstore protocol peer: the simulator's xenstored run
+ * in-process (a thread drives its poll loop) with one socket per domain,
+ * and Debian's unmodified libxenstore pointed at a domain's socket through
+ * XENSTORED_PATH.  Domain 1 serves, domain 2 is the client, domain 3 a
+ * bystander, domain 0 the privileged inspector.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "test-common.h"
+#include "xenstored.h"
+#include "xs.h"
+
+#define MAX_POLL 256
+
+static struct xv_xsd *xsd;
+static pthread_t xsd_thread;
+static int stop_pipe[2];
+static char dir[] = "/tmp/xv-test-xs-XXXXXX";
+
+static void sock_path(char *buf, size_t len, unsigned int domid)
+{
+	snprintf(buf, len, "%s/dom%u.sock", dir, domid);
+}
+
+static void *xsd_loop(void *arg)
+{
+	struct pollfd fds[MAX_POLL + 1];
+
+	for (;;) {
+		size_t n = xv_xsd_pollfds(xsd, fds, MAX_POLL);
+
+		fds[n] = (struct pollfd){ .fd = stop_pipe[0], .events = POLLIN };
+		if (poll(fds, n + 1, -1) < 0)
+			continue;
+		if (fds[n].revents)
+			return NULL;
+		xv_xsd_dispatch(xsd, fds, n);
+	}
+}
+
+static void xsd_start(void)
+{
+	char sock[256];
+	unsigned int d;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(xv_xsd_new(&xsd, NULL), 0);
+	for (d = 0; d <= 3; d++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "dom%u", d);
+		sock_path(sock, sizeof(sock), d);
+		ck_assert_int_eq(xv_xsd_domain_introduce(xsd, d, name, sock), 0);
+	}
+	ck_assert_int_eq(pipe(stop_pipe), 0);
+	ck_assert_int_eq(pthread_create(&xsd_thread, NULL, xsd_loop, NULL), 0);
+}
+
+static void xsd_stop(void)
+{
+	char sock[256];
+	unsigned int d;
+
+	ck_assert_int_eq(write(stop_pipe[1], "x", 1), 1);
+	pthread_join(xsd_thread, NULL);
+	xv_xsd_free(xsd);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+	for (d = 0; d <= 3; d++) {
+		sock_path(sock, sizeof(sock), d);
+		unlink(sock);
+	}
+	rmdir(dir);
+}
+
+/* libxenstore reads XENSTORED_PATH at each xs_open(). */
+static void as_domain(unsigned int domid)
+{
+	char sock[256];
+
+	sock_path(sock, sizeof(sock), domid);
+	ck_assert_int_eq(setenv("XENSTORED_PATH", sock, 1), 0);
+}
+
+static struct xv_xs *open_as(unsigned int domid)
+{
+	struct xv_xs *xs = NULL;
+
+	as_domain(domid);
+	ck_assert_int_eq(xv_xs_open(&xs), 0);
+	ck_assert_ptr_nonnull(xs);
+	return xs;
+}
+
+/* A raw libxenstore handle, to inspect or forge what xs/ reads. */
+static struct xs_handle *raw_as(unsigned int domid)
+{
+	struct xs_handle *h;
+
+	as_domain(domid);
+	h = xs_open(0);
+	ck_assert_ptr_nonnull(h);
+	return h;
+}
+
+static char *mirage_path(const char *port)
+{
+	char *p = NULL;
+
+	ck_assert_int_eq(xv_xs_path_build(&p, 1, 2, port), 0);
+	return p;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 +
+	       (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+START_TEST(test_own_domid_is_the_socket_domain)
+{
+	struct xv_xs *xs1 = open_as(1), *xs2 = open_as(2), *xs0 = open_as(0);
+	unsigned int d = 99;
+
+	ck_assert_int_eq(xv_xs_own_domid(xs1, &d), 0);
+	ck_assert_uint_eq(d, 1);
+	ck_assert_int_eq(xv_xs_own_domid(xs2, &d), 0);
+	ck_assert_uint_eq(d, 2);
+	ck_assert_int_eq(xv_xs_own_domid(xs0, &d), 0);
+	ck_assert_uint_eq(d, 0);
+	xv_xs_close(xs0);
+	xv_xs_close(xs1);
+	xv_xs_close(xs2);
+}
+END_TEST
+
+START_TEST(test_open_without_xenstored_fails_with_errno)
+{
+	struct xv_xs *xs = NULL;
+	char sock[300];
+	int rc;
+
+	snprintf(sock, sizeof(sock), "%s/nobody-listens.sock", dir);
+	ck_assert_int_eq(setenv("XENSTORED_PATH", sock, 1), 0);
+	rc = xv_xs_open(&xs);
+	/* libxenstore falls back to /dev/xen/xenbus, absent here too. */
+	ck_assert_int_eq(rc, -ENOENT);
+	ck_assert_ptr_null(xs);
+}
+END_TEST
+
+START_TEST(test_client_reads_what_server_published)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	char *path = mirage_path("p1");
+	uint32_t ref = 0, port = 0;
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 1000, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 123);
+	ck_assert_uint_eq(port, 45);
+	free(path);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
+START_TEST(test_published_values_are_plain_decimal)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0);
+	char *path = mirage_path("p1"), key[256];
+	unsigned int len;
+	char *v;
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, UINT32_MAX, 2147483647u),
+			 0);
+	snprintf(key, sizeof(key), "%s/ring-ref", path);
+	v = xs_read(h0, XBT_NULL, key, &len);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(len, 10);
+	ck_assert_str_eq(v, "4294967295");
+	free(v);
+	snprintf(key, sizeof(key), "%s/event-channel", path);
+	v = xs_read(h0, XBT_NULL, key, &len);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "2147483647");
+	free(v);
+	free(path);
+	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
+/* Owner the server with no access for others, read for the client: on the
+ * directory and on both keys, as libxenvchan and ocaml-vchan set them. */
+START_TEST(test_perms_are_owner_server_and_client_read)
+{
+	static const char *const nodes[] = { "", "/ring-ref", "/event-channel" };
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0);
+	char *path = mirage_path("p1");
+	size_t i;
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	for (i = 0; i < 3; i++) {
+		struct xs_permissions *perms;
+		unsigned int n;
+		char node[256];
+
+		snprintf(node, sizeof(node), "%s%s", path, nodes[i]);
+		perms = xs_get_permissions(h0, XBT_NULL, node, &n);
+		ck_assert_msg(perms != NULL, "no perms on %s", node);
+		ck_assert_uint_eq(n, 2);
+		ck_assert_uint_eq(perms[0].id, 1);
+		ck_assert_int_eq(perms[0].perms, XS_PERM_NONE);
+		ck_assert_uint_eq(perms[1].id, 2);
+		ck_assert_int_eq(perms[1].perms, XS_PERM_READ);
+		free(perms);
+	}
+	free(path);
+	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
+START_TEST(test_client_domain_can_read_and_others_cannot)
+{
+	struct xv_xs *srv = open_as(1), *other = open_as(3);
+	struct xs_handle *h2 = raw_as(2), *h3 = raw_as(3);
+	char *path = mirage_path("p1"), key[256];
+	uint32_t ref = 5, port = 6;
+	unsigned int len;
+	char *v;
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 11, 12), 0);
+	snprintf(key, sizeof(key), "%s/ring-ref", path);
+	v = xs_read(h2, XBT_NULL, key, &len);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "11");
+	free(v);
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h3, XBT_NULL, key, &len));
+	ck_assert_int_eq(errno, EACCES);
+	/* Domain 3 cannot write there either. */
+	ck_assert(!xs_write(h3, XBT_NULL, key, "1", 1));
+	ck_assert_int_eq(errno, EACCES);
+	/* To xs/ in domain 3 the rendezvous is simply never there. */
+	ck_assert_int_eq(xv_xs_lookup(other, path, 100, &ref, &port),
+			 -ETIMEDOUT);
+	ck_assert_uint_eq(ref, 5);
+	ck_assert_uint_eq(port, 6);
+	free(path);
+	xs_close(h2);
+	xs_close(h3);
+	xv_xs_close(srv);
+	xv_xs_close(other);
+}
+END_TEST
+
+START_TEST(test_publish_refuses_existing_path)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	char *path = mirage_path("busy");
+	uint32_t ref = 0, port = 0;
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 21, 22), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 31, 32), -EADDRINUSE);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 0, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 21);
+	ck_assert_uint_eq(port, 22);
+	free(path);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
+START_TEST(test_publish_refuses_bad_path_and_foreign_home)
+{
+	struct xv_xs *srv = open_as(1);
+
+	ck_assert_int_eq(xv_xs_publish(srv, "bad path", 2, 1, 1), -EINVAL);
+	ck_assert_int_eq(xv_xs_publish(srv, NULL, 2, 1, 1), -EINVAL);
+	/* Domain 2's home is not domain 1's to write. */
+	ck_assert_int_eq(xv_xs_publish(srv, "/local/domain/2/data/x", 2, 1, 1),
+			 -EACCES);
+	xv_xs_close(srv);
+}
+END_TEST
+
+START_TEST(test_explicit_relative_path_resolves_under_server_home)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	uint32_t ref = 0, port = 0;
+
+	ck_assert_int_eq(xv_xs_publish(srv, "data/explicit-vchan", 2, 77, 78),
+			 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/explicit-vchan",
+				      0, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 77);
+	ck_assert_uint_eq(port, 78);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
+START_TEST(test_lookup_waits_for_a_later_server)
+{
+	struct xv_xs *cli = open_as(2);
+	char *path = mirage_path("late");
+	uint32_t ref = 0, port = 0;
+	struct timespec t0;
+	int status;
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xv_xs *srv;
+
+		/* The xenstored thread stays in the parent; the child is
+		 * just another client of its sockets. */
+		usleep(200 * 1000);
+		as_domain(1);
+		if (xv_xs_open(&srv) < 0)
+			_exit(10);
+		_exit(xv_xs_publish(srv, path, 2, 4242, 17) == 0 ? 0 : 11);
+	}
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 5000, &ref, &port), 0);
+	ck_assert_int_ge(elapsed_ms(&t0), 190);
+	ck_assert_uint_eq(ref, 4242);
+	ck_assert_uint_eq(port, 17);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	free(path);
+	xv_xs_close(cli);
+}
+END_TEST
+
+START_TEST(test_lookup_times_out_without_server)
+{
+	struct xv_xs *cli = open_as(2);
+	char *path = mirage_path("nobody");
+	uint32_t ref = 5, port = 6;
+	struct timespec t0;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 300, &ref, &port), -ETIMEDOUT);
+	ms = elapsed_ms(&t0);
+	ck_assert_int_ge(ms, 300);
+	ck_assert_int_lt(ms, 2000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 0, &ref, &port), -ETIMEDOUT);
+	ck_assert_int_lt(elapsed_ms(&t0), 1000);
+	ck_assert_uint_eq(ref, 5);
+	ck_assert_uint_eq(port, 6);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, -2, &ref, &port), -EINVAL);
+	ck_assert_int_eq(xv_xs_lookup(cli, "a//b", 0, &ref, &port), -EINVAL);
+	free(path);
+	xv_xs_close(cli);
+}
+END_TEST
+
+/* Only ring-ref, as a server that died between two plain writes leaves
+ * it: the client keeps waiting rather than using half a rendezvous. */
+START_TEST(test_lookup_waits_while_a_key_is_missing)
+{
+	struct xv_xs *cli = open_as(2);
+	struct xs_handle *h1 = raw_as(1);
+	struct xs_permissions perms[2] = {
+		{ .id = 1, .perms = XS_PERM_NONE },
+		{ .id = 2, .perms = XS_PERM_READ },
+	};
+	uint32_t ref = 5, port = 6;
+
+	ck_assert(xs_write(h1, XBT_NULL, "data/half/ring-ref", "9", 1));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half", perms, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half/ring-ref",
+				     perms, 2));
+	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/half", 200,
+				      &ref, &port), -ETIMEDOUT);
+	ck_assert_uint_eq(ref, 5);
+	xs_close(h1);
+	xv_xs_close(cli);
+}
+END_TEST
+
+static const char *const bad_values[] = {
+	"", "abc", "-1", "+5", " 12", "12 ", "12\n", "0x10", "012", "0",
+	"4294967296", "99999999999",
+};
+
+/* Forge rendezvous values as a hostile server would, readable by dom2. */
+static void forge(struct xs_handle *h1, const char *dirname,
+		  const char *ring_ref, const char *event_channel)
+{
+	struct xs_permissions perms[2] = {
+		{ .id = 1, .perms = XS_PERM_NONE },
+		{ .id = 2, .perms = XS_PERM_READ },
+	};
+	char node[128];
+
+	snprintf(node, sizeof(node), "%s/ring-ref", dirname);
+	ck_assert(xs_write(h1, XBT_NULL, node, ring_ref, strlen(ring_ref)));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, node, perms, 2));
+	snprintf(node, sizeof(node), "%s/event-channel", dirname);
+	ck_assert(xs_write(h1, XBT_NULL, node, event_channel,
+			   strlen(event_channel)));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, node, perms, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, dirname, perms, 2));
+}
+
+START_TEST(test_lookup_refuses_garbage_ring_ref)
+{
+	struct xv_xs *cli = open_as(2);
+	struct xs_handle *h1 = raw_as(1);
+	uint32_t ref = 5, port = 6;
+	char rel[64], abs[96];
+
+	snprintf(rel, sizeof(rel), "data/bad%d", _i);
+	snprintf(abs, sizeof(abs), "/local/domain/1/%s", rel);
+	forge(h1, rel, bad_values[_i], "3");
+	ck_assert_msg(xv_xs_lookup(cli, abs, 1000, &ref, &port) == -EPROTO,
+		      "ring-ref \"%s\" accepted", bad_values[_i]);
+	ck_assert_uint_eq(ref, 5);
+	ck_assert_uint_eq(port, 6);
+	xs_close(h1);
+	xv_xs_close(cli);
+}
+END_TEST
+
+START_TEST(test_lookup_refuses_garbage_event_channel)
+{
+	struct xv_xs *cli = open_as(2);
+	struct xs_handle *h1 = raw_as(1);
+	uint32_t ref = 5, port = 6;
+
+	forge(h1, "data/bad-port", "3", bad_values[_i]);
+	ck_assert_msg(xv_xs_lookup(cli, "/local/domain/1/data/bad-port", 1000,
+				   &ref, &port) == -EPROTO,
+		      "event-channel \"%s\" accepted", bad_values[_i]);
+	ck_assert_uint_eq(ref, 5);
+	ck_assert_uint_eq(port, 6);
+	xs_close(h1);
+	xv_xs_close(cli);
+}
+END_TEST
+
+/* libxenevtchn hands ports around as int: one above INT32_MAX is no port. */
+START_TEST(test_lookup_refuses_event_channel_beyond_int)
+{
+	struct xv_xs *cli = open_as(2);
+	struct xs_handle *h1 = raw_as(1);
+	uint32_t ref = 5, port = 6;
+
+	forge(h1, "data/big-port", "3", "2147483648");
+	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/big-port", 1000,
+				      &ref, &port), -EPROTO);
+	ck_assert_uint_eq(port, 6);
+	xs_close(h1);
+	xv_xs_close(cli);
+}
+END_TEST
+
+START_TEST(test_unpublish_removes_the_whole_path)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0), *h1 = raw_as(1);
+	char *path = mirage_path("gone"), extra[256];
+	unsigned int len;
+	char *v;
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 1, 2), 0);
+	/* Something extra under the path goes too. */
+	snprintf(extra, sizeof(extra), "%s/extra/deep", path);
+	ck_assert(xs_write(h1, XBT_NULL, extra, "x", 1));
+	ck_assert_int_eq(xv_xs_unpublish(srv, path), 0);
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h0, XBT_NULL, path, &len));
+	ck_assert_int_eq(errno, ENOENT);
+	/* The per-client directory left empty goes with it, as in
+	 * ocaml-vchan; the vchan directory stays. */
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h0, XBT_NULL, "/local/domain/1/data/vchan/2",
+				   &len));
+	ck_assert_int_eq(errno, ENOENT);
+	v = xs_read(h0, XBT_NULL, "/local/domain/1/data/vchan", &len);
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	ck_assert_int_eq(xv_xs_unpublish(srv, path), -ENOENT);
+	/* And the path can be published again. */
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 3, 4), 0);
+	free(path);
+	xs_close(h0);
+	xs_close(h1);
+	xv_xs_close(srv);
+}
+END_TEST
+
+START_TEST(test_unpublish_keeps_client_dir_with_other_ports)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	char *a = mirage_path("a"), *b = mirage_path("b");
+	uint32_t ref = 0, port = 0;
+
+	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, b, 2, 3, 4), 0);
+	ck_assert_int_eq(xv_xs_unpublish(srv, a), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, b, 0, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 3);
+	ck_assert_uint_eq(port, 4);
+	free(a);
+	free(b);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
+/* An explicit path's parent may be the domain's "data" node, which a guest
+ * could never recreate: it stays even when left empty. */
+START_TEST(test_unpublish_explicit_path_keeps_its_parent)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0);
+	unsigned int len;
+	char *v;
+
+	ck_assert_int_eq(xv_xs_publish(srv, "/local/domain/1/data/solo", 2, 1,
+				       2), 0);
+	ck_assert_int_eq(xv_xs_unpublish(srv, "/local/domain/1/data/solo"), 0);
+	v = xs_read(h0, XBT_NULL, "/local/domain/1/data", &len);
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	ck_assert_int_eq(xv_xs_unpublish(srv, "bad path"), -EINVAL);
+	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("xs-rendezvous");
+	TCase *tc = tcase_create("rendezvous");
+	int nbad = (int)(sizeof(bad_values) / sizeof(bad_values[0]));
+
+	tcase_add_checked_fixture(tc, xsd_start, xsd_stop);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_own_domid_is_the_socket_domain);
+	tcase_add_test(tc, test_open_without_xenstored_fails_with_errno);
+	tcase_add_test(tc, test_client_reads_what_server_published);
+	tcase_add_test(tc, test_published_values_are_plain_decimal);
+	tcase_add_test(tc, test_perms_are_owner_server_and_client_read);
+	tcase_add_test(tc, test_client_domain_can_read_and_others_cannot);
+	tcase_add_test(tc, test_publish_refuses_existing_path);
+	tcase_add_test(tc, test_publish_refuses_bad_path_and_foreign_home);
+	tcase_add_test(tc, test_explicit_relative_path_resolves_under_server_home);
+	tcase_add_test(tc, test_lookup_waits_for_a_later_server);
+	tcase_add_test(tc, test_lookup_times_out_without_server);
+	tcase_add_test(tc, test_lookup_waits_while_a_key_is_missing);
+	tcase_add_loop_test(tc, test_lookup_refuses_garbage_ring_ref, 0, nbad);
+	tcase_add_loop_test(tc, test_lookup_refuses_garbage_event_channel, 0,
+			    nbad);
+	tcase_add_test(tc, test_lookup_refuses_event_channel_beyond_int);
+	tcase_add_test(tc, test_unpublish_removes_the_whole_path);
+	tcase_add_test(tc, test_unpublish_keeps_client_dir_with_other_ports);
+	tcase_add_test(tc, test_unpublish_explicit_path_keeps_its_parent);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,146 @@
+/* Client side: wait for the server's keys with a watch, and parse them. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "xs-internal.h"
+
+#define KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
+/* Not found yet: keep waiting. */
+#define NOT_YET 1
+
+/*
+ * Read one key: 0 with *out set, NOT_YET, -EPROTO or a -errno.  A missing
+ * node and an unreadable one are alike "not yet": xenstored answers EACCES
+ * for a missing node under a parent the caller may not read (it does not
+ * leak existence), which is how the server's home looks to a client before
+ * the keys are published.
+ */
+static int read_key(struct xv_xs *xs, const char *path, const char *key,
+		    uint32_t max, uint32_t *out)
+{
+	char node[KEY_BUF];
+	unsigned int len;
+	char *val;
+	int rc;
+
+	snprintf(node, sizeof(node), "%s/%s", path, key);
+	errno = 0;
+	val = xs_read(xs->h, XBT_NULL, node, &len);
+	if (!val) {
+		rc = xv_xs_errno();
+		return rc == -ENOENT || rc == -EACCES ? NOT_YET : rc;
+	}
+	rc = xv_xs_decimal_parse(val, len, 1, max, out);
+	free(val);
+	return rc;
+}
+
+/*
+ * Both keys, each read once.  The server writes them in one transaction,
+ * so once ring-ref is there, event-channel is too; a missing event-channel
+ * after that means the server went away in between, and waiting for the
+ * next publication is right.
+ */
+static int read_keys(struct xv_xs *xs, const char *path, uint32_t *ring_ref,
+		     uint32_t *event_channel)
+{
+	uint32_t ref, port;
+	int rc;
+
+	rc = read_key(xs, path, "ring-ref", UINT32_MAX, &ref);
+	if (rc != 0)
+		return rc;
+	/* Ports travel as int through libxenevtchn: a larger one is no
+	 * port it could bind. */
+	rc = read_key(xs, path, "event-channel", INT32_MAX, &port);
+	if (rc != 0)
+		return rc;
+	*ring_ref = ref;
+	*event_channel = port;
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sleep until a watch event arrives or @deadline (-1: none) passes, then
+ * drain every queued event: each read after the wake-up sees all changes
+ * those events announced.  Returns 0, -ETIMEDOUT or a -errno.
+ */
+static int wait_event(struct xv_xs *xs, int64_t deadline)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char **ev;
+	int n;
+
+	errno = 0;
+	pfd.fd = xs_fileno(xs->h);
+	if (pfd.fd < 0)
+		return xv_xs_errno();
+	do {
+		int ms = -1;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0)
+				return -ETIMEDOUT;
+			ms = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		n = poll(&pfd, 1, ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	} while (n <= 0);
+	/* Events for other tokens on this handle only cause a re-read. */
+	for (;;) {
+		errno = 0;
+		ev = xs_check_watch(xs->h);
+		if (!ev)
+			break;
+		free(ev);
+	}
+	return errno == EAGAIN ? 0 : xv_xs_errno();
+}
+
+int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
+		 uint32_t *ring_ref, uint32_t *event_channel)
+{
+	char token[64];
+	int64_t deadline = -1;
+	int rc;
+
+	if (xv_xs_path_check(path) < 0 || timeout_ms < -1)
+		return -EINVAL;
+	if (timeout_ms >= 0)
+		deadline = now_ms() + timeout_ms;
+	/* Unique per lookup, so a late event of an earlier lookup on this
+	 * handle is never taken for this one's. */
+	snprintf(token, sizeof(token), "xvchan-lookup-%u", xs->watch_seq++);
+	errno = 0;
+	if (!xs_watch(xs->h, path, token))
+		return xv_xs_errno();
+	/* Read after the watch is in place: a publication between the two
+	 * is then either seen by the read or announced by an event. */
+	for (;;) {
+		rc = read_keys(xs, path, ring_ref, event_channel);
+		if (rc != NOT_YET)
+			break;
+		rc = wait_event(xs, deadline);
+		if (rc < 0)
+			break;
+	}
+	xs_unwatch(xs->h, path, token);
+	return rc;
+}

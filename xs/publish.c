@@ -1,0 +1,176 @@
+/* Server side: publish the rendezvous keys, and remove them. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs-internal.h"
+
+/* "<path>/event-channel" and a uint32_t in decimal both fit: path_check
+ * bounds the former by XENSTORE_ABS_PATH_MAX. */
+#define KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
+
+/*
+ * Run @body in a transaction (it returns 0, or a negative errno that aborts
+ * the transaction), again from the start when xenstored ends it
+ * with EAGAIN (another writer touched what it read), at most
+ * XV_XS_TXN_TRIES times.
+ */
+static int in_transaction(struct xv_xs *xs,
+			  int (*body)(struct xv_xs *xs, xs_transaction_t t,
+				      void *arg),
+			  void *arg)
+{
+	int tries, rc;
+
+	for (tries = 0; tries < XV_XS_TXN_TRIES; tries++) {
+		xs_transaction_t t;
+
+		errno = 0;
+		t = xs_transaction_start(xs->h);
+		if (t == XBT_NULL)
+			return xv_xs_errno();
+		rc = body(xs, t, arg);
+		if (rc < 0) {
+			xs_transaction_end(xs->h, t, true);
+			return rc;
+		}
+		errno = 0;
+		if (xs_transaction_end(xs->h, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return xv_xs_errno();
+	}
+	return -EAGAIN;
+}
+
+/* 0 if @path exists, -ENOENT if not, another -errno if it cannot tell. */
+static int node_exists(struct xv_xs *xs, xs_transaction_t t, const char *path)
+{
+	unsigned int len;
+	char *val;
+
+	errno = 0;
+	val = xs_read(xs->h, t, path, &len);
+	if (!val)
+		return xv_xs_errno();
+	free(val);
+	return 0;
+}
+
+struct publish_args {
+	const char *path;
+	struct xs_permissions perms[2];
+	uint32_t ring_ref;
+	uint32_t event_channel;
+};
+
+static int write_key(struct xv_xs *xs, xs_transaction_t t,
+		     struct publish_args *a, const char *key,
+		     uint32_t value)
+{
+	char node[KEY_BUF], val[16];
+	int n;
+
+	snprintf(node, sizeof(node), "%s/%s", a->path, key);
+	n = snprintf(val, sizeof(val), "%u", (unsigned int)value);
+	errno = 0;
+	if (!xs_write(xs->h, t, node, val, (unsigned int)n))
+		return xv_xs_errno();
+	errno = 0;
+	if (!xs_set_permissions(xs->h, t, node,
+				a->perms, 2))
+		return xv_xs_errno();
+	return 0;
+}
+
+static int publish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
+{
+	struct publish_args *a = arg;
+	int rc;
+
+	rc = node_exists(xs, t, a->path);
+	if (rc == 0)
+		return -EADDRINUSE;
+	if (rc != -ENOENT)
+		return rc;
+	errno = 0;
+	if (!xs_mkdir(xs->h, t, a->path))
+		return xv_xs_errno();
+	/* The directory too: a client that may not read it could not list
+	 * it, and a watch on it only fires for readers. */
+	errno = 0;
+	if (!xs_set_permissions(xs->h, t, a->path,
+				a->perms, 2))
+		return xv_xs_errno();
+	rc = write_key(xs, t, a, "ring-ref", a->ring_ref);
+	if (rc < 0)
+		return rc;
+	return write_key(xs, t, a, "event-channel", a->event_channel);
+}
+
+int xv_xs_publish(struct xv_xs *xs, const char *path,
+		  unsigned int client_domid, uint32_t ring_ref,
+		  uint32_t event_channel)
+{
+	struct publish_args a = {
+		.path = path,
+		.ring_ref = ring_ref,
+		.event_channel = event_channel,
+	};
+	unsigned int own;
+	int rc;
+
+	if (xv_xs_path_check(path) < 0)
+		return -EINVAL;
+	rc = xv_xs_own_domid(xs, &own);
+	if (rc < 0)
+		return rc;
+	/* The first entry is the owner and what everyone else gets. */
+	a.perms[0].id = own;
+	a.perms[0].perms = XS_PERM_NONE;
+	a.perms[1].id = client_domid;
+	a.perms[1].perms = XS_PERM_READ;
+	return in_transaction(xs, publish_body, &a);
+}
+
+static int unpublish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
+{
+	const char *path = *(const char **)arg;
+	char parent[KEY_BUF];
+	unsigned int n;
+	char **names;
+	int rc;
+
+	/* xenstored's rm succeeds on a missing node whose parent exists. */
+	rc = node_exists(xs, t, path);
+	if (rc < 0)
+		return rc;
+	errno = 0;
+	if (!xs_rm(xs->h, t, path))
+		return xv_xs_errno();
+	if (!xv_xs_path_is_mirage(path))
+		return 0;
+	snprintf(parent, sizeof(parent), "%s", path);
+	*strrchr(parent, '/') = '\0';
+	errno = 0;
+	names = xs_directory(xs->h, t, parent, &n);
+	if (!names)
+		return xv_xs_errno();
+	free(names);
+	if (n > 0)
+		return 0;
+	errno = 0;
+	if (!xs_rm(xs->h, t, parent))
+		return xv_xs_errno();
+	return 0;
+}
+
+int xv_xs_unpublish(struct xv_xs *xs, const char *path)
+{
+	if (xv_xs_path_check(path) < 0)
+		return -EINVAL;
+	return in_transaction(xs, unpublish_body, &path);
+}

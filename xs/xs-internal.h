@@ -1,0 +1,47 @@
+/* Private to xs/: the handle and helpers shared by its files. */
+#ifndef XV_XS_INTERNAL_H
+#define XV_XS_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xenstore.h>
+
+#include "xs.h"
+
+struct xv_xs {
+	struct xs_handle *h;
+	bool own_known;
+	unsigned int own_domid;	/* cached by xv_xs_own_domid() */
+	unsigned int watch_seq;	/* makes each lookup's watch token unique */
+};
+
+/* Bounded retries of a transaction that xenstored ended with EAGAIN:
+ * conflicts come from other writers under the same node, so a few retries
+ * succeed unless the node is hammered, and then the caller should know. */
+#define XV_XS_TXN_TRIES 16
+
+/* Domain ids at or above DOMID_FIRST_RESERVED name no real domain. */
+#define XV_XS_DOMID_END 0x7FF0u
+
+/* libxenstore reports failures through errno; it sometimes leaves it 0. */
+static inline int xv_xs_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
+/*
+ * Parse @len bytes at @s as a strict decimal in [@min, @max]: digits only,
+ * no sign, no spaces, no leading zero (except "0" itself), no NUL inside.
+ * Returns 0 or -EPROTO.  The bytes come from xenstore, possibly written by
+ * the peer, so nothing is assumed about them.
+ */
+int xv_xs_decimal_parse(const char *s, size_t len, uint32_t min,
+			uint32_t max, uint32_t *out);
+
+/* True if @path is /local/domain/<d>/data/vchan/<c>/<port> with decimal
+ * domids and a valid port. */
+bool xv_xs_path_is_mirage(const char *path);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * xs: the xenstore rendezvous, the only code in xvchan that talks to
+ * xenstore (through libxenstore).
+ *
+ * The server publishes where the client looks:
+ *
+ *   <path>/ring-ref       decimal grant reference of the control page
+ *   <path>/event-channel  decimal unbound port the client binds to
+ *
+ * with permissions [owner: server domain, others: none; client: read] on
+ * <path> and on both keys, written in one transaction so that a client
+ * never sees one key without the other.  <path> is either explicit
+ * (libxenvchan style) or the MirageOS convention built by
+ * xv_xs_path_build():
+ *
+ *   /local/domain/<server domid>/data/vchan/<client domid>/<port>
+ *
+ * Key names, permissions and the MirageOS path match ocaml-vchan
+ * (lib/xenstore.ml), so MirageOS peers interoperate in both directions.
+ *
+ * A domain learns its own id by reading the relative key "domid", i.e.
+ * /local/domain/<N>/domid, which the toolstack creates with the domain
+ * (xen-init-dom0 does it for dom0; the simulator creates it too).  This is
+ * what ocaml-vchan does; it needs no privilege.
+ *
+ * Errors are negative errno values.  Failures of libxenstore are passed on
+ * as -errno (-EIO if libxenstore left errno at 0).  If the connection to
+ * xenstored breaks, every later call on that handle fails with that -errno
+ * (libxenstore does not reconnect): the caller closes the handle and may
+ * open a new one; nothing in this module retries behind its back, except
+ * a transaction that xenstored ended with EAGAIN (bounded, see
+ * xv_xs_publish()).
+ */
+#ifndef XV_XS_H
+#define XV_XS_H
+
+#include <stdint.h>
+
+struct xv_xs;
+
+/*
+ * Longest port name allowed, in bytes.  xenstored (4.17) refuses a path
+ * under /local/domain/<N>/ whose part after that prefix exceeds
+ * XENSTORE_REL_PATH_MAX (2048); the longest such part this module writes
+ * is "data/vchan/<10-digit client>/<port>/event-channel", 36 bytes plus
+ * the port.  The whole absolute path then stays far below
+ * XENSTORE_ABS_PATH_MAX (3072).
+ */
+#define XV_XS_PORT_MAX 2012
+
+/* Open a connection to xenstore with xs_open(0).  A handle is not meant
+ * for concurrent use by several threads.  Returns 0, -ENOMEM, or
+ * the -errno of the failed connection (e.g. -ENOENT, -ECONNREFUSED,
+ * -EACCES when xenstored's socket or device is missing or closed). */
+int xv_xs_open(struct xv_xs **out);
+
+/* Close the connection and free @xs; NULL is allowed. */
+void xv_xs_close(struct xv_xs *xs);
+
+/* Read this domain's id from the relative key "domid".  Returns 0,
+ * -EPROTO if the value is not a strict decimal domid (< 0x7FF0), or a
+ * -errno from xenstore. */
+int xv_xs_own_domid(struct xv_xs *xs, unsigned int *domid);
+
+/* A port is [a-zA-Z0-9_-]{1,XV_XS_PORT_MAX} (ocaml-vchan's rule).
+ * Returns 0 or -EINVAL (also for NULL). */
+int xv_xs_port_check(const char *port);
+
+/*
+ * An explicit path is absolute or relative to the caller's domain home,
+ * made of xenstore's node characters [a-zA-Z0-9_/@-], not empty, not
+ * starting with '@' (watch specials), with no "//" and no trailing '/', and
+ * short enough that <path>/event-channel is a valid node for xenstored
+ * (relative part <= XENSTORE_REL_PATH_MAX, absolute <=
+ * XENSTORE_ABS_PATH_MAX).  Returns 0 or -EINVAL (also for NULL).
+ */
+int xv_xs_path_check(const char *path);
+
+/* Build the MirageOS path into a malloc'd string (*out, caller frees).
+ * Returns 0, -EINVAL for a bad port (see xv_xs_port_check()) or a domid
+ * that names no domain (>= DOMID_FIRST_RESERVED, 0x7FF0), or -ENOMEM.
+ * Never truncates. */
+int xv_xs_path_build(char **out, unsigned int server_domid,
+		     unsigned int client_domid, const char *port);
+
+/*
+ * Server: in one transaction, refuse if @path exists (-EADDRINUSE), create
+ * it, write ring-ref and event-channel in decimal, and set permissions
+ * [owner: own domain, others: none; @client_domid: read] on @path and both
+ * keys.  A transaction that xenstored ends with EAGAIN (a conflicting
+ * write) is retried a bounded number of times, then -EAGAIN.
+ * Returns 0, -EINVAL (bad path), -EADDRINUSE, -EAGAIN or a -errno from
+ * xenstore (e.g. -EACCES if the caller may not write there).
+ */
+int xv_xs_publish(struct xv_xs *xs, const char *path,
+		  unsigned int client_domid, uint32_t ring_ref,
+		  uint32_t event_channel);
+
+/*
+ * Server: remove @path and everything under it.  If @path has the MirageOS
+ * shape (/local/domain/<d>/data/vchan/<c>/<port>), also remove the
+ * per-client directory <c> in the same transaction when it is left empty,
+ * as ocaml-vchan does.  The parent of an explicit path is never touched:
+ * it may be the domain's "data" node, which a guest could not recreate.
+ * Returns 0, -EINVAL (bad path), -ENOENT if @path does not exist, -EAGAIN
+ * (as xv_xs_publish()) or a -errno from xenstore.
+ */
+int xv_xs_unpublish(struct xv_xs *xs, const char *path);
+
+/*
+ * Client: wait until both keys under @path can be read, using a xenstore
+ * watch on @path (no polling), for at most @timeout_ms milliseconds (-1:
+ * forever; 0: look once).  A key that does not exist or cannot be read yet
+ * (ENOENT, EACCES) means "not published yet".  Values must be strict
+ * decimal: digits only, no sign, no spaces, no leading zero, ring-ref in
+ * 1..UINT32_MAX, event-channel in 1..INT32_MAX (libxenevtchn returns ports
+ * as int).  Returns 0 with *ring_ref and *event_channel set,
+ * -EINVAL (bad path or timeout < -1), -ETIMEDOUT, -EPROTO (malformed
+ * value), or a -errno from xenstore.
+ */
+int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
+		 uint32_t *ring_ref, uint32_t *event_channel);
+
+#endif
