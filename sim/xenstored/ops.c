@@ -483,13 +483,14 @@ static int do_unwatch(struct xv_conn *c)
 	return -ENOENT;
 }
 
-static int do_txn_start(struct xv_xsd *xsd, struct xv_conn *c)
+static int do_txn_start(struct xv_view *v, struct xv_conn *c)
 {
+	struct xv_xsd *xsd = v->xsd;
 	struct xv_txn *t;
 	char id[16];
 	int err;
 
-	if (c->hdr.tx_id != 0)
+	if (v->txn)
 		return -EBUSY;
 	if (c->domid != 0 && c->ntxns >= xsd->quota.transactions)
 		return -ENOSPC;
@@ -544,19 +545,45 @@ static int do_is_introduced(struct xv_xsd *xsd, struct xv_conn *c)
 
 	if (err)
 		return err;
-	if (c->domid != 0)
-		return -EACCES;
 	reply(c, xv_xsd_dom_find(xsd, domid) ? "T" : "F", 2);
 	return 0;
+}
+
+static bool is_known(uint32_t type)
+{
+	return type < XS_TYPE_COUNT && type != XS_WATCH_EVENT &&
+	       type != XS_ERROR && type != XS_SET_TARGET + 1;
+}
+
+static bool is_privileged(uint32_t type)
+{
+	return type == XS_CONTROL || type == XS_INTRODUCE ||
+	       type == XS_RELEASE || type == XS_RESUME ||
+	       type == XS_SET_TARGET || type == XS_IS_DOMAIN_INTRODUCED;
+}
+
+/* Checked in xenstored's order: known type, privilege, transaction id
+ * (which WATCH and UNWATCH ignore). */
+static int admit(struct xv_xsd *xsd, struct xv_conn *c, struct xv_view *v)
+{
+	uint32_t type = c->hdr.type;
+
+	v->xsd = xsd;
+	v->txn = NULL;
+	if (!is_known(type))
+		return -ENOSYS;
+	if (is_privileged(type) && c->domid != 0)
+		return -EACCES;
+	if (type == XS_WATCH || type == XS_UNWATCH)
+		return 0;
+	return view_of(xsd, c, v);
 }
 
 void xv_xsd_handle(struct xv_xsd *xsd, struct xv_conn *c)
 {
 	struct xv_view v;
-	int err = 0;
+	int err = admit(xsd, c, &v);
 
-	if (c->hdr.type != XS_TRANSACTION_START)
-		err = view_of(xsd, c, &v);
 	if (err) {
 		reply_error(c, -err);
 		return;
@@ -593,7 +620,7 @@ void xv_xsd_handle(struct xv_xsd *xsd, struct xv_conn *c)
 		err = do_unwatch(c);
 		break;
 	case XS_TRANSACTION_START:
-		err = do_txn_start(xsd, c);
+		err = do_txn_start(&v, c);
 		break;
 	case XS_TRANSACTION_END:
 		err = do_txn_end(&v, c);
@@ -608,15 +635,9 @@ void xv_xsd_handle(struct xv_xsd *xsd, struct xv_conn *c)
 		xv_xsd_conn_drop_state(c);
 		reply_ok(c);
 		break;
-	case XS_CONTROL:
-	case XS_INTRODUCE:
-	case XS_RELEASE:
-	case XS_RESUME:
-	case XS_SET_TARGET:
-		/* The simulator's daemon, not a client, manages domains. */
-		err = c->domid == 0 ? -ENOSYS : -EACCES;
-		break;
 	default:
+		/* CONTROL, INTRODUCE, RELEASE, RESUME, SET_TARGET: the
+		 * simulator's daemon, not a client, manages domains. */
 		err = -ENOSYS;
 		break;
 	}
