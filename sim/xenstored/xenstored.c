@@ -251,6 +251,53 @@ static void reap(struct xv_xsd *xsd)
 	}
 }
 
+static int by_length(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+	return la < lb ? -1 : la > lb;
+}
+
+/*
+ * xenstored deletes what a dead domain still owns (XSA-322), so a guest
+ * cannot pin store memory past its life.  Ancestors first: removing one
+ * takes its subtree, and later paths in it are then already gone.
+ */
+static void remove_orphans(struct xv_xsd *xsd, unsigned int domid)
+{
+	struct xv_view v = { .xsd = xsd, .txn = NULL };
+	char **paths = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < xsd->nodes.nbuckets; i++)
+		for (struct xv_node *e = xsd->nodes.buckets[i]; e;
+		     e = e->hnext) {
+			char **grown;
+
+			if (e->perms[0].id != domid)
+				continue;
+			grown = realloc(paths, (n + 1) * sizeof(*paths));
+			if (!grown)
+				goto out;
+			paths = grown;
+			paths[n] = strdup(e->path);
+			if (!paths[n])
+				goto out;
+			n++;
+		}
+	qsort(paths, n, sizeof(*paths), by_length);
+	for (size_t i = 0; i < n; i++) {
+		struct xv_node *e = xv_xsd_table_find(&xsd->nodes, paths[i]);
+
+		if (e && e->perms[0].id == domid && strcmp(paths[i], "/") != 0)
+			(void)xv_xsd_remove(&v, paths[i]);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
 int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid)
 {
 	struct xv_view v = { .xsd = xsd, .txn = NULL };
@@ -268,6 +315,7 @@ int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid)
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
 	/* Only fails for lack of memory; the domain goes regardless. */
 	(void)xv_xsd_remove(&v, path);
+	remove_orphans(xsd, domid);
 	{
 		struct xv_dom *d = *pp;
 

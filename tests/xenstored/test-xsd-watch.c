@@ -252,6 +252,36 @@ START_TEST(test_granted_guest_hears_release_domain)
 }
 END_TEST
 
+START_TEST(test_release_removes_what_the_domain_still_owns)
+{
+	struct xs_handle *h0 = xsd_fix_open(0);
+	struct xs_handle *h2 = xsd_fix_open(2);
+	struct xs_permissions to2[] = { { 2, XS_PERM_NONE } };
+	unsigned int len, num;
+	char **dir;
+
+	ck_assert(xs_write(h0, XBT_NULL, "/tool/given/kept-by-0", "", 0));
+	ck_assert(xs_set_permissions(h0, XBT_NULL, "/tool/given", to2, 1));
+	ck_assert(xs_write(h2, XBT_NULL, "/tool/given/by2", "", 0));
+	ck_assert(xs_write(h0, XBT_NULL, "/tool/other", "", 0));
+	ck_assert(xs_watch(h0, "/tool/given", "g"));
+	expect(h0, "/tool/given", "g");
+	ck_assert_int_eq(xsd_fix_release(2), 0);
+	/* Its subtree goes with it, whoever owns the nodes below. */
+	expect(h0, "/tool/given", "g");
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h0, XBT_NULL, "/tool/given/kept-by-0",
+				   &len));
+	ck_assert_int_eq(errno, ENOENT);
+	dir = xs_directory(h0, XBT_NULL, "/tool", &num);
+	ck_assert_uint_eq(num, 1);
+	ck_assert_str_eq(dir[0], "other");
+	free(dir);
+	xs_close(h2);
+	xs_close(h0);
+}
+END_TEST
+
 START_TEST(test_reset_watches_drops_every_watch)
 {
 	struct xs_handle *h = xsd_fix_open(0);
@@ -307,6 +337,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_dom0_watch_on_root_sees_guest_writes);
 	tcase_add_test(tc, test_introduce_and_release_fire_the_special_watches);
 	tcase_add_test(tc, test_granted_guest_hears_release_domain);
+	tcase_add_test(tc, test_release_removes_what_the_domain_still_owns);
 	tcase_add_test(tc, test_reset_watches_drops_every_watch);
 	suite_add_tcase(s, tc);
 	return s;
