@@ -285,7 +285,8 @@ static void remove_orphans(struct xv_xsd *xsd, unsigned int domid)
 				goto out;
 			n++;
 		}
-	qsort(paths, n, sizeof(*paths), by_length);
+	if (n)
+		qsort(paths, n, sizeof(*paths), by_length);
 	for (size_t i = 0; i < n; i++) {
 		struct xv_node *e = xv_xsd_table_find(&xsd->nodes, paths[i]);
 
