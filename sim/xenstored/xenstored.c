@@ -155,6 +155,9 @@ static int listen_on(const char *path, int *out)
 	return 0;
 }
 
+static int domain_remove(struct xv_xsd *xsd, unsigned int domid,
+			 bool announce);
+
 /* Write or create @path as dom0, with @perms if given; watchers hear it. */
 static int dom0_write(struct xv_xsd *xsd, const char *path, const char *value,
 		      const struct xv_xsd_perm *perms, unsigned int nperms)
@@ -228,7 +231,8 @@ int xv_xsd_domain_introduce(struct xv_xsd *xsd, unsigned int domid,
 	if (!err)
 		err = dom0_write(xsd, path, "", &own, 1);
 	if (err) {
-		xv_xsd_domain_release(xsd, domid);
+		/* Never announced, so nothing to announce on the way out. */
+		domain_remove(xsd, domid, false);
 		return err;
 	}
 	xv_xsd_deliver(xsd, "@introduceDomain", true, NULL, 0);
@@ -299,10 +303,12 @@ out:
 	free(paths);
 }
 
-int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid)
+static int domain_remove(struct xv_xsd *xsd, unsigned int domid,
+			 bool announce)
 {
 	struct xv_view v = { .xsd = xsd, .txn = NULL };
 	struct xv_dom **pp = &xsd->doms;
+	struct xv_dom *d;
 	char path[64];
 
 	while (*pp && (*pp)->domid != domid)
@@ -315,16 +321,31 @@ int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid)
 	reap(xsd);
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
 	/* Only fails for lack of memory; the domain goes regardless. */
-	(void)xv_xsd_remove(&v, path);
+	if (xv_xsd_table_find(&xsd->nodes, path))
+		(void)xv_xsd_remove(&v, path);
 	remove_orphans(xsd, domid);
-	{
-		struct xv_dom *d = *pp;
-
-		*pp = d->next;
-		dom_free(d);
-	}
-	xv_xsd_deliver(xsd, "@releaseDomain", true, NULL, 0);
+	d = *pp;
+	*pp = d->next;
+	dom_free(d);
+	if (announce)
+		xv_xsd_deliver(xsd, "@releaseDomain", true, NULL, 0);
 	return 0;
+}
+
+int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid)
+{
+	return domain_remove(xsd, domid, true);
+}
+
+size_t xv_xsd_nfds(const struct xv_xsd *xsd)
+{
+	size_t n = 0;
+
+	for (const struct xv_dom *d = xsd->doms; d; d = d->next)
+		n++;
+	for (const struct xv_conn *c = xsd->conns; c; c = c->next)
+		n += !c->dead;
+	return n;
 }
 
 size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max)

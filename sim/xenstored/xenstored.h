@@ -98,6 +98,11 @@ int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid);
  * events wanted.  Returns how many entries were written. */
 size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max);
 
+/* Extension: how many entries xv_xsd_pollfds() would write given room,
+ * so the daemon can size its array; descriptors left out for want of
+ * room are not served in that turn. */
+size_t xv_xsd_nfds(const struct xv_xsd *xsd);
+
 /* Process the results of poll() for the entries xv_xsd_pollfds() filled:
  * accept connections, read and answer requests, flush replies and watch
  * events.  A misbehaving connection is dropped; it never stops the others. */
