@@ -163,14 +163,14 @@ static int dom0_write(struct xv_xsd *xsd, const char *path, const char *value,
 		      const struct xv_xsd_perm *perms, unsigned int nperms)
 {
 	struct xv_view v = { .xsd = xsd, .txn = NULL };
+	unsigned int len = (unsigned int)strlen(value);
 	struct xv_node *n;
 	int err = xv_xsd_view_get(&v, path, &n);
 
 	if (!err && n)
-		err = xv_xsd_set_value(&v, n, value, (unsigned int)strlen(value));
+		err = xv_xsd_set_value(&v, n, value, len);
 	else if (!err)
-		err = xv_xsd_create(&v, 0, path, value,
-				    (unsigned int)strlen(value));
+		err = xv_xsd_create(&v, 0, path, value, len);
 	if (!err && perms) {
 		err = xv_xsd_view_get(&v, path, &n);
 		if (!err)
