@@ -294,12 +294,20 @@ static int perms_reply(struct xv_conn *c, const struct xv_xsd_perm *p,
 		       unsigned int n)
 {
 	static const char letter[] = { 'n', 'r', 'w', 'b' };
-	char out[XENSTORE_PAYLOAD_MAX + 16];
+	char out[XENSTORE_PAYLOAD_MAX];
 	size_t len = 0;
 
-	for (unsigned int i = 0; i < n && len < XENSTORE_PAYLOAD_MAX; i++)
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "%c%u",
-					letter[p[i].perms & 3], p[i].id) + 1;
+	for (unsigned int i = 0; i < n; i++) {
+		char one[16];
+		size_t l = (size_t)snprintf(one, sizeof(one), "%c%u",
+					    letter[p[i].perms & 3],
+					    p[i].id) + 1;
+
+		if (len + l > sizeof(out))
+			return -E2BIG;
+		memcpy(out + len, one, l);
+		len += l;
+	}
 	reply(c, out, len);
 	return 0;
 }
@@ -331,7 +339,7 @@ static int do_get_perms(struct xv_view *v, struct xv_conn *c)
 		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
 					 &n);
 		if (!err)
-			perms_reply(c, n->perms, n->nperms);
+			err = perms_reply(c, n->perms, n->nperms);
 	}
 	free(path);
 	return err;
@@ -360,7 +368,8 @@ static int do_set_perms(struct xv_view *v, struct xv_conn *c)
 	char *path = NULL;
 	int err;
 
-	if (nperms < 2)
+	/* Each entry takes at least 3 bytes ("n0\0"): more cannot parse. */
+	if (nperms < 2 || nperms - 1 > sizeof(perms) / sizeof(perms[0]))
 		return -EINVAL;
 	nperms--;
 	if (c->domid != 0 && nperms > XV_XSD_MAX_PERMS)

@@ -173,6 +173,36 @@ START_TEST(test_malformed_arguments_get_einval)
 }
 END_TEST
 
+START_TEST(test_largest_permission_lists_round_trip_or_get_einval)
+{
+	int fd = xsd_fix_raw(0);
+	struct xsd_sockmsg hdr;
+	static char body[XENSTORE_PAYLOAD_MAX];
+	char reply[XENSTORE_PAYLOAD_MAX + 1];
+	size_t len = 6;
+
+	/* "/tool" then 1363 x "r7": 6 + 4089 bytes, all in one payload. */
+	memcpy(body, "/tool", 6);
+	while (len + 3 <= sizeof(body)) {
+		memcpy(body + len, "r7", 3);
+		len += 3;
+	}
+	send_msg(fd, XS_SET_PERMS, 1, 0, body, (uint32_t)len);
+	recv_msg(fd, &hdr, reply);
+	ck_assert_uint_eq(hdr.type, XS_SET_PERMS);
+	send_msg(fd, XS_GET_PERMS, 2, 0, "/tool", 6);
+	recv_msg(fd, &hdr, reply);
+	ck_assert_uint_eq(hdr.type, XS_GET_PERMS);
+	ck_assert_uint_eq(hdr.len, len - 6);
+	ck_assert_mem_eq(reply, body + 6, len - 6);
+	/* Thousands of empty strings are no permission list. */
+	memset(body + 6, 0, sizeof(body) - 6);
+	send_msg(fd, XS_SET_PERMS, 3, 0, body, sizeof(body));
+	expect_error(fd, 3, "EINVAL");
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_pipelined_requests_are_answered_in_order)
 {
 	int fd = xsd_fix_raw(0);
@@ -347,6 +377,7 @@ Suite *xv_test_suite(void)
 	tcase_set_timeout(tc, 15);
 	tcase_add_test(tc, test_unknown_types_get_enosys_and_the_connection_lives);
 	tcase_add_test(tc, test_malformed_arguments_get_einval);
+	tcase_add_test(tc, test_largest_permission_lists_round_trip_or_get_einval);
 	tcase_add_test(tc, test_pipelined_requests_are_answered_in_order);
 	tcase_add_test(tc, test_oversized_length_drops_the_connection);
 	tcase_add_test(tc, test_payload_at_the_limit_is_served);
