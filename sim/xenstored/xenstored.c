@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,26 +373,49 @@ size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max)
 	return n;
 }
 
+static int conn_add(struct xv_xsd *xsd, unsigned int domid, int fd)
+{
+	struct xv_conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->domid = domid;
+	c->out_tail = &c->out_head;
+	c->next = xsd->conns;
+	xsd->conns = c;
+	return 0;
+}
+
 static void accept_all(struct xv_xsd *xsd, struct xv_dom *d)
 {
 	for (int i = 0; i < XV_XSD_BATCH; i++) {
 		int fd = accept4(d->listen_fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct xv_conn *c;
 
-		if (fd < 0)
+		if (fd < 0 || conn_add(xsd, d->domid, fd))
 			return;
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			return;
-		}
-		c->fd = fd;
-		c->domid = d->domid;
-		c->out_tail = &c->out_head;
-		c->next = xsd->conns;
-		xsd->conns = c;
 	}
+}
+
+int xv_xsd_adopt_fd(struct xv_xsd *xsd, unsigned int domid, int fd)
+{
+	int flags;
+
+	if (!xv_xsd_dom_find(xsd, domid)) {
+		close(fd);
+		return -ENOENT;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return conn_add(xsd, domid, fd);
 }
 
 /* Receive into @buf; false when the connection is over or must wait. */

@@ -94,6 +94,16 @@ int xv_xsd_domain_introduce(struct xv_xsd *xsd, unsigned int domid,
  */
 int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid);
 
+/*
+ * Extension: serve @fd, a connected stream socket (e.g. one end of a
+ * socketpair), as a connection of introduced domain @domid, as if it had
+ * connected to that domain's socket; for tests and fuzzers that drive a
+ * connection without a socket file.  The store owns @fd from the call on
+ * (closes it, also on failure) and makes it nonblocking.  Returns 0,
+ * -ENOENT (no such domain), -ENOMEM or a negative errno from fcntl().
+ */
+int xv_xsd_adopt_fd(struct xv_xsd *xsd, unsigned int domid, int fd);
+
 /* Write into @fds (at most @max entries) the descriptors to poll, with the
  * events wanted.  Returns how many entries were written. */
 size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max);

@@ -169,6 +169,39 @@ START_TEST(test_release_between_poll_and_dispatch_is_safe)
 }
 END_TEST
 
+START_TEST(test_adopted_socketpair_speaks_for_its_domain)
+{
+	struct xsd_sockmsg hdr = { .type = XS_READ, .req_id = 3, .len = 6 };
+	char buf[8];
+	int sv[2];
+
+	ck_assert_int_eq(xv_xsd_domain_introduce(xsd, 6, "six", sock("d6")),
+			 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	ck_assert_int_eq(xv_xsd_adopt_fd(xsd, 7, sv[1]), -ENOENT);
+	/* The store closed its end even so. */
+	ck_assert_int_eq(read(sv[0], buf, 1), 0);
+	close(sv[0]);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	ck_assert_int_eq(xv_xsd_adopt_fd(xsd, 6, sv[1]), 0);
+	ck_assert_uint_eq(xv_xsd_nfds(xsd), 2);
+	ck_assert_int_eq(write(sv[0], &hdr, sizeof(hdr)), sizeof(hdr));
+	ck_assert_int_eq(write(sv[0], "domid", 6), 6);
+	turn(1000);
+	ck_assert_int_eq(read(sv[0], &hdr, sizeof(hdr)), sizeof(hdr));
+	ck_assert_uint_eq(hdr.type, XS_READ);
+	ck_assert_uint_eq(hdr.len, 1);
+	ck_assert_int_eq(read(sv[0], buf, 1), 1);
+	ck_assert_int_eq(buf[0], '6');
+	/* Released with its domain. */
+	ck_assert_int_eq(xv_xsd_domain_release(xsd, 6), 0);
+	ck_assert_int_eq(read(sv[0], buf, 1), 0);
+	close(sv[0]);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("xsd-loop");
@@ -181,6 +214,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_dispatch_accepts_answers_and_forgets_closed_clients);
 	tcase_add_test(tc, test_entries_left_out_for_want_of_room_wait_their_turn);
 	tcase_add_test(tc, test_release_between_poll_and_dispatch_is_safe);
+	tcase_add_test(tc, test_adopted_socketpair_speaks_for_its_domain);
 	suite_add_tcase(s, tc);
 	return s;
 }
