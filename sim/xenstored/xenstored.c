@@ -156,6 +156,22 @@ static int listen_on(const char *path, int *out)
 	return 0;
 }
 
+static void reap(struct xv_xsd *xsd)
+{
+	struct xv_conn **pp = &xsd->conns;
+
+	while (*pp) {
+		struct xv_conn *c = *pp;
+
+		if (c->dead) {
+			*pp = c->next;
+			conn_free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
 static int domain_remove(struct xv_xsd *xsd, unsigned int domid,
 			 bool announce);
 
@@ -237,24 +253,12 @@ int xv_xsd_domain_introduce(struct xv_xsd *xsd, unsigned int domid,
 		return err;
 	}
 	xv_xsd_deliver(xsd, "@introduceDomain", true, NULL, 0);
+	/* Events may have overflowed a lazy client: close it now, not at
+	 * the next dispatch, which may be far off. */
+	reap(xsd);
 	return 0;
 }
 
-static void reap(struct xv_xsd *xsd)
-{
-	struct xv_conn **pp = &xsd->conns;
-
-	while (*pp) {
-		struct xv_conn *c = *pp;
-
-		if (c->dead) {
-			*pp = c->next;
-			conn_free(c);
-		} else {
-			pp = &c->next;
-		}
-	}
-}
 
 static int by_length(const void *a, const void *b)
 {
@@ -330,6 +334,7 @@ static int domain_remove(struct xv_xsd *xsd, unsigned int domid,
 	dom_free(d);
 	if (announce)
 		xv_xsd_deliver(xsd, "@releaseDomain", true, NULL, 0);
+	reap(xsd);
 	return 0;
 }
 
