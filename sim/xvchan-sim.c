@@ -254,7 +254,12 @@ static int cmd_start(void)
 			if (devnull > 2)
 				close(devnull);
 		}
-		_exit(run_daemon(p[1]));
+		/* Nor any other inherited descriptor, e.g. a pipe a test reads
+		 * to EOF: keep only the readiness pipe, as fd 3. */
+		if (dup2(p[1], 3) < 0)
+			_exit(1);
+		close_range(4, ~0u, 0);
+		_exit(run_daemon(3));
 	}
 	close(p[1]);
 	n = read(p[0], buf, sizeof(buf) - 1);
