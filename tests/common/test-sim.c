@@ -1,0 +1,164 @@
+/* The per-test simulator fixture (test-sim.h). */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test-sim.h"
+
+static char sim_dir[128];
+
+const char *xv_test_sim_exe(void)
+{
+	const char *exe = getenv("XVCHAN_SIM_EXE");
+
+	ck_assert_msg(exe && *exe,
+		      "XVCHAN_SIM_EXE unset: run through meson test (sim_test_env)");
+	return exe;
+}
+
+const char *xv_test_sim_dir(void)
+{
+	return sim_dir;
+}
+
+/* Run xvchan-sim with @args (NULL-terminated after the command word) and
+ * return its exit status. */
+static int run_sim(char *const args[])
+{
+	char *argv[16];
+	pid_t pid;
+	int i, status;
+
+	argv[0] = (char *)xv_test_sim_exe();
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void xv_test_sim_domain(unsigned int domid)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%u", domid);
+	ck_assert_int_eq(run_sim((char *[]){ "exec", "--domid", num, "--",
+					     "true", NULL }), 0);
+}
+
+void xv_test_sim_start(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(sim_dir, sizeof(sim_dir), "%s/xvchan-test-XXXXXX",
+		 tmp && *tmp && strlen(tmp) < 64 ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(sim_dir));
+	ck_assert_int_eq(setenv("XVCHAN_SIM_DIR", sim_dir, 1), 0);
+	ck_assert_int_eq(run_sim((char *[]){ "start", NULL }), 0);
+	xv_test_sim_domain(1);
+	xv_test_sim_domain(2);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void xv_test_sim_stop(void)
+{
+	int status;
+
+	if (!sim_dir[0])
+		return;
+	status = run_sim((char *[]){ "stop", NULL });
+	nftw(sim_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	sim_dir[0] = '\0';
+	unsetenv("XVCHAN_SIM_DIR");
+	ck_assert_int_eq(status, 0);
+}
+
+pid_t xv_test_spawn(unsigned int domid, char *const argv[])
+{
+	char num[16];
+	char *args[64];
+	pid_t pid;
+	int i, n = 0;
+
+	snprintf(num, sizeof(num), "%u", domid);
+	args[n++] = (char *)xv_test_sim_exe();
+	args[n++] = "exec";
+	args[n++] = "--domid";
+	args[n++] = num;
+	args[n++] = "--";
+	for (i = 0; argv[i] && n < 63; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execv(args[0], args);
+		_exit(127);
+	}
+	return pid;
+}
+
+pid_t xv_test_fork_domain(unsigned int domid)
+{
+	char num[16], xs[256];
+	pid_t pid;
+
+	ck_assert_msg(sim_dir[0], "xv_test_sim_start() first");
+	if (domid > 2)
+		xv_test_sim_domain(domid);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid)
+		return pid;
+	/* The preload reads these on the child's first handle, libxenstore
+	 * on its first xs_open(). */
+	snprintf(num, sizeof(num), "%u", domid);
+	snprintf(xs, sizeof(xs), "%s/xenstore/%u", sim_dir, domid);
+	if (setenv("XVCHAN_SIM_DOMID", num, 1) || setenv("XENSTORED_PATH", xs, 1))
+		_exit(126);
+	return 0;
+}
+
+int xv_test_wait(pid_t pid, int timeout_ms)
+{
+	struct timespec start, now;
+	int status;
+	pid_t r;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		ck_assert_int_ge(r, 0);
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) :
+						   128 + WTERMSIG(status);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 >= timeout_ms)
+			break;
+		/* A short sleep keeps the wait cheap without a pidfd. */
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -ETIMEDOUT;
+}

@@ -1,0 +1,49 @@
+/* Small pipes between a test and its domain children: values cross as
+ * 32-bit words, so a child can report a ref or port, or wait for a go. */
+#ifndef XV_TEST_CHAN_H
+#define XV_TEST_CHAN_H
+
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <unistd.h>
+
+struct xv_chan {
+	int rd, wr;
+};
+
+static inline void xv_chan_open(struct xv_chan *c)
+{
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	c->rd = p[0];
+	c->wr = p[1];
+}
+
+static inline void xv_chan_put(struct xv_chan *c, uint32_t v)
+{
+	ck_assert_int_eq(write(c->wr, &v, sizeof(v)), sizeof(v));
+}
+
+/* Returns the next word; ck_asserts if none comes within 10 s. */
+static inline uint32_t xv_chan_get(struct xv_chan *c)
+{
+	struct pollfd p = { .fd = c->rd, .events = POLLIN };
+	uint32_t v;
+
+	ck_assert_int_eq(poll(&p, 1, 10000), 1);
+	ck_assert_int_eq(read(c->rd, &v, sizeof(v)), sizeof(v));
+	return v;
+}
+
+/* Whether @fd becomes readable within @ms. */
+static inline int xv_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+#endif
