@@ -1,0 +1,150 @@
+/*
+ * Helpers for the flow tests on the simulator: every test forks a server
+ * (domain 1) and a client (domain 2). A child cannot report through Check,
+ * so it checks with FT_* (message on stderr, non-zero exit) and the parent
+ * asserts exit status 0.
+ */
+#ifndef XV_TEST_FLOW_TEST_H
+#define XV_TEST_FLOW_TEST_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pattern.h"
+#include "test-common.h"
+#include "test-sim.h"
+#include "xvchan.h"
+
+#define FT_SERVER_DOM 1u
+#define FT_CLIENT_DOM 2u
+/* Generous: a loaded 2-core machine runs four helpers' tests at once. */
+#define FT_WAIT_MS 20000
+
+#define FT_ASSERT(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "%s:%d: child %d: failed: %s\n",\
+				__FILE__, __LINE__, (int)getpid(), #cond);\
+			_exit(100);					\
+		}							\
+	} while (0)
+
+#define FT_EQ(a, b)							\
+	do {								\
+		long long ft_a_ = (long long)(a);			\
+		long long ft_b_ = (long long)(b);			\
+		if (ft_a_ != ft_b_) {					\
+			fprintf(stderr, "%s:%d: child %d: %s == %lld, "	\
+				"expected %s == %lld\n", __FILE__,	\
+				__LINE__, (int)getpid(), #a, ft_a_, #b,	\
+				ft_b_);					\
+			_exit(101);					\
+		}							\
+	} while (0)
+
+static inline void ft_config(struct xvchan_config *cfg, unsigned int flags)
+{
+	xvchan_config_init(cfg);
+	cfg->flags = flags;
+	cfg->connect_timeout_ms = FT_WAIT_MS;
+	cfg->close_timeout_ms = FT_WAIT_MS;
+}
+
+static inline struct xvchan *ft_server(const char *port, size_t rs, size_t ws,
+				       unsigned int flags)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	ft_config(&cfg, flags);
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, port, rs, ws, &cfg), 0);
+	FT_ASSERT(x != NULL);
+	return x;
+}
+
+static inline struct xvchan *ft_client(const char *port, unsigned int flags)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	ft_config(&cfg, flags);
+	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, port, &cfg), 0);
+	FT_ASSERT(x != NULL);
+	return x;
+}
+
+/* Write @total bytes of stream @seed in chunks of varying size. */
+static inline void ft_write_pattern(struct xvchan *x, uint64_t seed,
+				    size_t total)
+{
+	static const size_t chunks[] = { 1, 7, 1000, 4096, 65537, 3 };
+	unsigned char *buf = malloc(65537);
+	size_t off = 0;
+	unsigned int i = 0;
+
+	FT_ASSERT(buf != NULL);
+	while (off < total) {
+		size_t n = chunks[i++ % 6];
+
+		if (n > total - off)
+			n = total - off;
+		xv_pattern_fill(seed, off, buf, n);
+		FT_EQ(xvchan_write(x, buf, n), n);
+		off += n;
+	}
+	free(buf);
+}
+
+/* Read exactly @total bytes of stream @seed, checking every byte. */
+static inline void ft_read_pattern(struct xvchan *x, uint64_t seed,
+				   size_t total)
+{
+	unsigned char *buf = malloc(40000);
+	size_t off = 0;
+
+	FT_ASSERT(buf != NULL);
+	while (off < total) {
+		size_t want = total - off < 40000 ? total - off : 40000;
+		ssize_t n = xvchan_read(x, buf, want);
+
+		FT_ASSERT(n > 0);
+		FT_EQ(xv_pattern_check(seed, off, buf, (size_t)n), n);
+		off += (size_t)n;
+	}
+	free(buf);
+}
+
+static inline void ft_expect_eof(struct xvchan *x)
+{
+	char c;
+
+	FT_EQ(xvchan_read(x, &c, 1), 0);
+	/* End of stream is sticky. */
+	FT_EQ(xvchan_read(x, &c, 1), 0);
+}
+
+/* A pipe to order steps between processes: one byte = one step. */
+static inline void ft_signal(int fd)
+{
+	char c = 's';
+
+	FT_EQ(write(fd, &c, 1), 1);
+}
+
+static inline void ft_await(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	FT_EQ(poll(&p, 1, FT_WAIT_MS), 1);
+	FT_EQ(read(fd, &c, 1), 1);
+}
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * The end of a connection between two xvchan endpoints: half-close in both
+ * orders, close waiting for (and draining) the peer, close bounded by its
+ * timeout, writes after the peer closed.
+ */
+#include "flow-test.h"
+
+/* @a shuts down first, then reads @b's answer sent after @b saw the EOF. */
+static void ft_half_close(struct xvchan *x, bool first)
+{
+	if (first) {
+		ft_write_pattern(x, 1, 20000);
+		FT_EQ(xvchan_shutdown(x), 0);
+		FT_EQ(xvchan_shutdown(x), 0);
+		FT_EQ(xvchan_write(x, "x", 1), -ESHUTDOWN);
+		/* Reading goes on after our shutdown. */
+		ft_read_pattern(x, 2, 30000);
+		ft_expect_eof(x);
+	} else {
+		ft_read_pattern(x, 1, 20000);
+		ft_expect_eof(x);
+		/* The peer's shutdown does not stop our writing. */
+		ft_write_pattern(x, 2, 30000);
+	}
+	FT_EQ(xvchan_close(x), 0);
+}
+
+START_TEST(test_half_close_client_first_keeps_the_other_direction)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		ft_half_close(ft_server("half-cli", 4096, 2048, 0), false);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		ft_half_close(ft_client("half-cli", 0), true);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_half_close_server_first_keeps_the_other_direction)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		ft_half_close(ft_server("half-srv", 1024, 65536, 0), true);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		ft_half_close(ft_client("half-srv", 0), false);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_close_drains_until_a_blocked_peer_finishes_its_write)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("close-drain", 1024, 1024, 0);
+
+		ft_read_pattern(x, 3, 10);
+		/* The client is blocked on a full 1 KiB ring with ~500 KB
+		 * to go; close must read it all away. */
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("close-drain", 0);
+
+		ft_write_pattern(x, 3, 500000);
+		/* The server shut down its side while we were writing. */
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_both_sides_closing_at_once_do_not_wait_for_each_other)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("close-both", 4096, 4096, 0);
+
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("close-both", 0);
+
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	/* Well below the 20 s close timeout both sides use. */
+	ck_assert_int_eq(xv_test_wait(srv, 5000), 0);
+	ck_assert_int_eq(xv_test_wait(cli, 5000), 0);
+}
+END_TEST
+
+START_TEST(test_close_gives_up_after_its_timeout_and_the_peer_sees_the_end)
+{
+	pid_t srv, cli;
+	int done[2];
+
+	ck_assert_int_eq(pipe(done), 0);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+
+		ft_config(&cfg, 0);
+		cfg.close_timeout_ms = 200;
+		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "close-timeout", 4096,
+				    4096, &cfg), 0);
+		/* The client neither writes nor shuts down. */
+		FT_EQ(xvchan_close(x), -ETIMEDOUT);
+		ft_signal(done[1]);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("close-timeout", 0);
+
+		ft_await(done[0]);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	close(done[0]);
+	close(done[1]);
+}
+END_TEST
+
+START_TEST(test_writer_gets_epipe_once_the_draining_peer_gives_up)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("write-epipe", 4096, 4096, 0);
+		static unsigned char big[100000];
+
+		ssize_t n;
+
+		/* Write without end: the client's close drains it for
+		 * 200 ms, gives up and ends the connection. */
+		do
+			n = xvchan_write(x, big, sizeof(big));
+		while (n == (ssize_t)sizeof(big));
+		FT_EQ(n, -EPIPE);
+		FT_EQ(xvchan_write(x, big, 1), -EPIPE);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+
+		ft_config(&cfg, 0);
+		cfg.close_timeout_ms = 200;
+		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "write-epipe", &cfg),
+		      0);
+		/* Close drains what the server writes; the server never
+		 * shuts down, so close ends by its timeout. */
+		FT_EQ(xvchan_close(x), -ETIMEDOUT);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+static void ft_setup(void)
+{
+	xv_test_sim_start();
+}
+
+static void ft_teardown(void)
+{
+	xv_test_sim_stop();
+}
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("flow-close");
+	TCase *tc = tcase_create("close");
+
+	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc,
+		test_half_close_client_first_keeps_the_other_direction);
+	tcase_add_test(tc,
+		test_half_close_server_first_keeps_the_other_direction);
+	tcase_add_test(tc,
+		test_close_drains_until_a_blocked_peer_finishes_its_write);
+	tcase_add_test(tc,
+		test_both_sides_closing_at_once_do_not_wait_for_each_other);
+	tcase_add_test(tc,
+		test_close_gives_up_after_its_timeout_and_the_peer_sees_the_end);
+	tcase_add_test(tc,
+		test_writer_gets_epipe_once_the_draining_peer_gives_up);
+	suite_add_tcase(s, tc);
+	return s;
+}

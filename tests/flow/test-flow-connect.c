@@ -1,0 +1,168 @@
+/*
+ * Rendezvous on the simulator: a client waits for a late server, gives up
+ * with -ETIMEDOUT when none comes, a port is served once (-EADDRINUSE), a
+ * blocking server gives up and unpublishes, explicit xenstore paths.
+ */
+#include "flow-test.h"
+
+START_TEST(test_client_without_server_times_out)
+{
+	pid_t cli = xv_test_fork_domain(FT_CLIENT_DOM);
+
+	if (cli == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+
+		ft_config(&cfg, 0);
+		cfg.connect_timeout_ms = 200;
+		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "nobody", &cfg),
+		      -ETIMEDOUT);
+		cfg.connect_timeout_ms = 0;
+		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "nobody", &cfg),
+		      -ETIMEDOUT);
+		FT_ASSERT(x == NULL);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_client_waits_for_a_server_that_comes_later)
+{
+	pid_t srv, cli;
+
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("late", 0);
+
+		ft_read_pattern(x, 12, 100);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	usleep(200 * 1000);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("late", 4096, 4096, 0);
+
+		ft_write_pattern(x, 12, 100);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_a_served_port_is_in_use_until_closed)
+{
+	pid_t srv = xv_test_fork_domain(FT_SERVER_DOM);
+
+	if (srv == 0) {
+		struct xvchan *a = ft_server("busy", 4096, 4096,
+					     XVCHAN_NONBLOCK);
+		struct xvchan *b = NULL;
+		struct xvchan_config cfg;
+
+		ft_config(&cfg, XVCHAN_NONBLOCK);
+		FT_EQ(xvchan_server(&b, FT_CLIENT_DOM, "busy", 4096, 4096,
+				    &cfg), -EADDRINUSE);
+		FT_ASSERT(b == NULL);
+		/* Another client domain is another path. */
+		FT_EQ(xvchan_server(&b, 0, "busy", 4096, 4096, &cfg), 0);
+		FT_EQ(xvchan_close(b), 0);
+		/* Closing unpublishes: the port can be served again. */
+		FT_EQ(xvchan_close(a), 0);
+		a = ft_server("busy", 4096, 4096, XVCHAN_NONBLOCK);
+		FT_EQ(xvchan_close(a), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_blocking_server_times_out_and_unpublishes)
+{
+	pid_t srv = xv_test_fork_domain(FT_SERVER_DOM);
+
+	if (srv == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+
+		ft_config(&cfg, 0);
+		cfg.connect_timeout_ms = 100;
+		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "lonely", 4096, 4096,
+				    &cfg), -ETIMEDOUT);
+		FT_ASSERT(x == NULL);
+		x = ft_server("lonely", 4096, 4096, XVCHAN_NONBLOCK);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_explicit_path_replaces_the_port)
+{
+	static const char path[] = "/local/domain/1/data/my-vchan";
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+		char d[1024];
+
+		ft_config(&cfg, 0);
+		cfg.path = path;
+		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, NULL, 4096, 4096,
+				    &cfg), 0);
+		FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
+		FT_ASSERT(strstr(d, "(path /local/domain/1/data/my-vchan)"));
+		ft_write_pattern(x, 13, 5000);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+
+		ft_config(&cfg, 0);
+		cfg.path = path;
+		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "ignored", &cfg), 0);
+		ft_read_pattern(x, 13, 5000);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+static void ft_setup(void)
+{
+	xv_test_sim_start();
+}
+
+static void ft_teardown(void)
+{
+	xv_test_sim_stop();
+}
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("flow-connect");
+	TCase *tc = tcase_create("connect");
+
+	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_client_without_server_times_out);
+	tcase_add_test(tc, test_client_waits_for_a_server_that_comes_later);
+	tcase_add_test(tc, test_a_served_port_is_in_use_until_closed);
+	tcase_add_test(tc, test_blocking_server_times_out_and_unpublishes);
+	tcase_add_test(tc, test_explicit_path_replaces_the_port);
+	suite_add_tcase(s, tc);
+	return s;
+}

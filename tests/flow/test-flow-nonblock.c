@@ -1,0 +1,196 @@
+/*
+ * Non-blocking mode driven by poll() on xvchan_fd(): the server returns
+ * before a client exists, -EAGAIN arms a wake-up, the descriptor fires when
+ * progress is possible, and the retried call makes it.
+ */
+#include "flow-test.h"
+
+static int ft_poll(struct xvchan *x, int timeout_ms)
+{
+	struct pollfd p = { .fd = xvchan_fd(x), .events = POLLIN };
+
+	return poll(&p, 1, timeout_ms);
+}
+
+START_TEST(test_nonblocking_server_returns_before_the_client_connects)
+{
+	pid_t srv, cli;
+	int up[2];
+
+	ck_assert_int_eq(pipe(up), 0);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("nb-connect", 4096, 4096,
+					     XVCHAN_NONBLOCK);
+		char buf[16];
+
+		/* No client yet: nothing to read, and nothing fires. */
+		FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
+		FT_EQ(ft_poll(x, 100), 0);
+		ft_signal(up[1]);
+		/* The client's connect (then its write) fires the fd. */
+		for (;;) {
+			ssize_t n;
+
+			FT_EQ(ft_poll(x, FT_WAIT_MS), 1);
+			n = xvchan_read(x, buf, sizeof(buf));
+			if (n == -EAGAIN)
+				continue;
+			FT_EQ(n, 5);
+			FT_EQ(memcmp(buf, "hello", 5), 0);
+			break;
+		}
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x;
+
+		ft_await(up[0]);
+		x = ft_client("nb-connect", 0);
+		FT_EQ(xvchan_write(x, "hello", 5), 5);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	close(up[0]);
+	close(up[1]);
+}
+END_TEST
+
+START_TEST(test_nonblocking_write_returns_what_fits_then_eagain_until_fd_fires)
+{
+	pid_t srv, cli;
+	int up[2];
+
+	ck_assert_int_eq(pipe(up), 0);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		/* The server reads a 1024-byte ring. */
+		struct xvchan *x = ft_server("nb-write", 1000, 1000, 0);
+
+		ft_await(up[0]);
+		ft_read_pattern(x, 6, 1024);
+		/* The client armed a wake-up when it got -EAGAIN; this
+		 * read kicked it. Now stream the rest. */
+		ft_read_pattern(x, 6 + 1, 5000);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("nb-write", XVCHAN_NONBLOCK);
+		unsigned char buf[5000];
+		size_t off = 0;
+
+		xv_pattern_fill(6, 0, buf, sizeof(buf));
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), 1024);
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EAGAIN);
+		/* -EAGAIN consumed whatever was pending: no wake-up until
+		 * the server reads. */
+		FT_EQ(ft_poll(x, 100), 0);
+		ft_signal(up[1]);
+		FT_EQ(ft_poll(x, FT_WAIT_MS), 1);
+		xv_pattern_fill(7, 0, buf, sizeof(buf));
+		while (off < sizeof(buf)) {
+			ssize_t n = xvchan_write(x, buf + off,
+						 sizeof(buf) - off);
+
+			if (n == -EAGAIN) {
+				FT_EQ(ft_poll(x, FT_WAIT_MS), 1);
+				continue;
+			}
+			FT_ASSERT(n > 0 && n <= 1024);
+			off += (size_t)n;
+		}
+		FT_EQ(xvchan_shutdown(x), 0);
+		/* Non-blocking read: -EAGAIN until the server's EOF. */
+		for (;;) {
+			char c;
+			ssize_t n = xvchan_read(x, &c, 1);
+
+			if (n == -EAGAIN) {
+				FT_EQ(ft_poll(x, FT_WAIT_MS), 1);
+				continue;
+			}
+			FT_EQ(n, 0);
+			break;
+		}
+		/* Non-blocking close does not wait. */
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	close(up[0]);
+	close(up[1]);
+}
+END_TEST
+
+START_TEST(test_blocking_read_times_out_with_the_io_timeout)
+{
+	pid_t srv, cli;
+	int done[2];
+
+	ck_assert_int_eq(pipe(done), 0);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("io-timeout", 4096, 4096, 0);
+
+		ft_await(done[0]);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+		char c;
+
+		ft_config(&cfg, 0);
+		cfg.io_timeout_ms = 150;
+		cfg.spin_us = 0;
+		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "io-timeout", &cfg),
+		      0);
+		FT_EQ(xvchan_read(x, &c, 1), -ETIMEDOUT);
+		ft_signal(done[1]);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	close(done[0]);
+	close(done[1]);
+}
+END_TEST
+
+static void ft_setup(void)
+{
+	xv_test_sim_start();
+}
+
+static void ft_teardown(void)
+{
+	xv_test_sim_stop();
+}
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("flow-nonblock");
+	TCase *tc = tcase_create("nonblock");
+
+	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc,
+		test_nonblocking_server_returns_before_the_client_connects);
+	tcase_add_test(tc,
+		test_nonblocking_write_returns_what_fits_then_eagain_until_fd_fires);
+	tcase_add_test(tc, test_blocking_read_times_out_with_the_io_timeout);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,300 @@
+/*
+ * Data across two simulated domains: every byte arrives in order in both
+ * directions at once (one reader and one writer thread per endpoint),
+ * gathered writes, end of stream only after the last byte, ring sizes.
+ */
+#include "flow-test.h"
+
+struct ft_writer {
+	struct xvchan *x;
+	uint64_t seed;
+	size_t total;
+};
+
+static void *ft_writer_main(void *arg)
+{
+	struct ft_writer *w = arg;
+
+	ft_write_pattern(w->x, w->seed, w->total);
+	return NULL;
+}
+
+/* Write and read at once from two threads, then close. */
+static void ft_duplex(struct xvchan *x, uint64_t wseed, uint64_t rseed,
+		      size_t total)
+{
+	struct ft_writer w = { .x = x, .seed = wseed, .total = total };
+	pthread_t t;
+
+	FT_EQ(pthread_create(&t, NULL, ft_writer_main, &w), 0);
+	ft_read_pattern(x, rseed, total);
+	FT_EQ(pthread_join(t, NULL), 0);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void ft_run_duplex(const char *port, size_t rs, size_t ws,
+			  size_t total)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		ft_duplex(ft_server(port, rs, ws, 0), 11, 22, total);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		ft_duplex(ft_client(port, 0), 22, 11, total);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+
+START_TEST(test_bytes_flow_both_ways_at_once_through_in_page_rings)
+{
+	/* 1024 + 2048: both rings inside the control page. */
+	ft_run_duplex("duplex-small", 1000, 2000, 300000);
+}
+END_TEST
+
+START_TEST(test_bytes_flow_both_ways_at_once_through_granted_rings)
+{
+	ft_run_duplex("duplex-large", 65536, 16384, 2000000);
+}
+END_TEST
+
+START_TEST(test_bytes_flow_both_ways_at_once_through_1_mib_rings)
+{
+	ft_run_duplex("duplex-max", XVCHAN_RING_MAX, XVCHAN_RING_MAX,
+		      5000000);
+}
+END_TEST
+
+START_TEST(test_writev_delivers_every_iovec_in_order)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("writev", 4096, 4096, 0);
+		/* 40 iovecs, more than one internal batch, some empty. */
+		static unsigned char data[40 * 500];
+		struct iovec iov[40];
+		int i;
+
+		xv_pattern_fill(5, 0, data, sizeof(data));
+		for (i = 0; i < 40; i++) {
+			iov[i].iov_base = data + i * 500;
+			iov[i].iov_len = (i % 7 == 3) ? 0 : 500;
+		}
+		FT_EQ(xvchan_writev(x, iov, 40), 500 * (40 - 6));
+		FT_EQ(xvchan_writev(x, iov, 0), 0);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("writev", 0);
+		static unsigned char expect[40 * 500], got[40 * 500];
+		size_t off = 0;
+		int i;
+
+		xv_pattern_fill(5, 0, expect, sizeof(expect));
+		while (off < 500 * 34) {
+			ssize_t n = xvchan_read(x, got + off,
+						sizeof(got) - off);
+
+			FT_ASSERT(n > 0);
+			off += (size_t)n;
+		}
+		FT_EQ(off, 500 * 34);
+		ft_expect_eof(x);
+		off = 0;
+		for (i = 0; i < 40; i++) {
+			if (i % 7 == 3)
+				continue;
+			FT_EQ(memcmp(got + off, expect + i * 500, 500), 0);
+			off += 500;
+		}
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_read_returns_eof_only_after_every_byte_before_close)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("eof-after-data", 4096, 4096, 0);
+
+		/* Far more than the ring: the last bytes are still in
+		 * flight when close starts. */
+		ft_write_pattern(x, 9, 250000);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("eof-after-data", 0);
+
+		ft_read_pattern(x, 9, 250000);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_data_written_just_before_a_close_is_not_lost)
+{
+	pid_t srv, cli;
+	int up[2], down[2];
+
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		/* Non-blocking: close does not wait for the client. */
+		struct xvchan *x = ft_server("close-race", 4096, 4096,
+					     XVCHAN_NONBLOCK);
+		unsigned char buf[3000];
+
+		ft_await(up[0]);
+		/* Less than the ring: all of it fits at once. */
+		xv_pattern_fill(4, 0, buf, sizeof(buf));
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), sizeof(buf));
+		FT_EQ(xvchan_close(x), 0);
+		ft_signal(down[1]);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("close-race", 0);
+
+		ft_signal(up[1]);
+		/* Only read once the server is completely gone. */
+		ft_await(down[0]);
+		ft_read_pattern(x, 4, 3000);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
+}
+END_TEST
+
+struct ft_sizes {
+	size_t req_read, req_write, got_read, got_write;
+};
+
+/* libxenvchan's placement: in-page when it fits, else pages (>= 4096). */
+static const struct ft_sizes ft_size_cases[] = {
+	{ 1000, 1000, 1024, 2048 },
+	{ 1, 1, 1024, 2048 },
+	{ 1500, 3000, 2048, 4096 },
+	{ 3000, 1024, 4096, 1024 },
+	{ 4097, 5000, 8192, 8192 },
+	{ XVCHAN_RING_MAX, 1, XVCHAN_RING_MAX, 2048 },
+};
+
+START_TEST(test_ring_sizes_round_up_as_documented)
+{
+	const struct ft_sizes *c = &ft_size_cases[_i];
+	char port[32];
+	pid_t srv, cli;
+
+	snprintf(port, sizeof(port), "sizes-%d", _i);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server(port, c->req_read, c->req_write,
+					     0);
+		size_t rs = 0, ws = 0;
+		char d[1024];
+
+		FT_EQ(xvchan_ring_sizes(x, &rs, &ws), 0);
+		FT_EQ(rs, c->got_read);
+		FT_EQ(ws, c->got_write);
+		FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
+		FT_ASSERT(strstr(d, "(role server)") != NULL);
+		FT_ASSERT(strstr(d, "(domid 1) (peer_domid 2)") != NULL);
+		FT_ASSERT(xvchan_fd(x) >= 0);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client(port, 0);
+		size_t rs = 0, ws = 0;
+		char d[1024], expect[64];
+		int n;
+
+		/* The client sees the same rings from the other side. */
+		FT_EQ(xvchan_ring_sizes(x, &rs, &ws), 0);
+		FT_EQ(rs, c->got_write);
+		FT_EQ(ws, c->got_read);
+		FT_EQ(xvchan_ring_sizes(x, NULL, NULL), 0);
+		n = xvchan_describe(x, d, sizeof(d));
+		FT_ASSERT(n > 0 && (size_t)n < sizeof(d));
+		FT_EQ(strlen(d), n);
+		FT_ASSERT(strstr(d, "(role client)") != NULL);
+		snprintf(expect, sizeof(expect), "(read_size %zu)",
+			 c->got_write);
+		FT_ASSERT(strstr(d, expect) != NULL);
+		/* Truncation works like snprintf. */
+		FT_EQ(xvchan_describe(x, d, 8), n);
+		FT_EQ(strlen(d), 7);
+		FT_EQ(xvchan_describe(x, NULL, 0), n);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+static void ft_setup(void)
+{
+	xv_test_sim_start();
+}
+
+static void ft_teardown(void)
+{
+	xv_test_sim_stop();
+}
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("flow-stream");
+	TCase *tc = tcase_create("stream");
+
+	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc,
+		test_bytes_flow_both_ways_at_once_through_in_page_rings);
+	tcase_add_test(tc,
+		test_bytes_flow_both_ways_at_once_through_granted_rings);
+	tcase_add_test(tc,
+		test_bytes_flow_both_ways_at_once_through_1_mib_rings);
+	tcase_add_test(tc, test_writev_delivers_every_iovec_in_order);
+	tcase_add_test(tc,
+		test_read_returns_eof_only_after_every_byte_before_close);
+	tcase_add_test(tc, test_data_written_just_before_a_close_is_not_lost);
+	tcase_add_loop_test(tc, test_ring_sizes_round_up_as_documented, 0,
+		(int)(sizeof(ft_size_cases) / sizeof(ft_size_cases[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
