@@ -355,6 +355,7 @@ static int do_set_perms(struct xv_view *v, struct xv_conn *c)
 	struct xv_special *sp;
 	struct xv_node *n;
 	unsigned int nperms = count_strings(c);
+	unsigned int nold;
 	const char *s;
 	char *path = NULL;
 	int err;
@@ -398,12 +399,13 @@ static int do_set_perms(struct xv_view *v, struct xv_conn *c)
 		err = -EPERM;
 		goto out;
 	}
-	err = xv_xsd_perms_dup(n->perms, n->nperms, &old);
+	nold = n->nperms;
+	err = xv_xsd_perms_dup(n->perms, nold, &old);
 	if (!err)
 		err = xv_xsd_set_perms(v, n, perms, nperms);
 	/* The old permissions too decide who hears: losing access is news. */
 	if (!err)
-		err = xv_xsd_fire(v, path, false, old, n->nperms);
+		err = xv_xsd_fire(v, path, false, old, nold);
 out:
 	if (!err)
 		reply_ok(c);
