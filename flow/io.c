@@ -78,7 +78,8 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 			x->eof = true;
 			return 0;
 		}
-		if (xv_flow_spin(x, xv_flow_read_ready))
+		if (xv_flow_spin(x, &x->rx_spin_skip,
+				 xv_flow_read_ready))
 			continue;
 		if (x->nonblock) {
 			err = xv_flow_drain(x);
@@ -179,7 +180,8 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 		err = xv_flow_write_check(x);
 		if (err)
 			return err;
-		if (xv_flow_spin(x, xv_flow_write_ready))
+		if (xv_flow_spin(x, &x->tx_spin_skip,
+				 xv_flow_write_ready))
 			continue;
 		if (x->nonblock) {
 			err = xv_flow_drain(x);
