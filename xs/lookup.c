@@ -13,6 +13,14 @@
 #define KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
 /* Not found yet: keep waiting. */
 #define NOT_YET 1
+/*
+ * Longest sleep between two looks at the keys.  The watch wakes a lookup
+ * as soon as the server publishes; this bound only matters when the
+ * connection to xenstored dies: libxenstore then closes its socket and
+ * wakes blocked requests, but never the descriptor from xs_fileno(), so
+ * without it a lookup with no timeout would sleep for ever.
+ */
+#define LIVENESS_MS 1000
 
 /*
  * Read one key: 0 with *out set, NOT_YET, -EPROTO or a -errno.  A missing
@@ -75,10 +83,10 @@ static int64_t now_ns(void)
 }
 
 /*
- * Sleep until a watch event arrives or @deadline (monotonic ns; -1: none)
- * passes, then
- * drain every queued event: each read after the wake-up sees all changes
- * those events announced.  Returns 0, -ETIMEDOUT or a -errno.
+ * Sleep until a watch event arrives, LIVENESS_MS pass, or @deadline
+ * (monotonic ns; -1: none) passes; after an event, drain every queued one:
+ * each read after the wake-up sees all changes those events announced.
+ * Returns 0 (look again), -ETIMEDOUT or a -errno.
  */
 static int wait_event(struct xv_xs *xs, int64_t deadline)
 {
@@ -91,7 +99,7 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 	if (pfd.fd < 0)
 		return xv_xs_errno();
 	do {
-		int ms = -1;
+		int ms = LIVENESS_MS;
 
 		if (deadline >= 0) {
 			int64_t left = deadline - now_ns();
@@ -101,11 +109,15 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 			/* Rounded up: waking early would only cost a turn,
 			 * but a timeout must never end before its time. */
 			left = (left + 999999) / 1000000;
-			ms = left > INT_MAX ? INT_MAX : (int)left;
+			if (left < ms)
+				ms = (int)left;
 		}
 		n = poll(&pfd, 1, ms);
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		/* Time to look again, event or not (see LIVENESS_MS). */
+		if (n == 0 && ms == LIVENESS_MS)
+			return 0;
 	} while (n <= 0);
 	/* Events for other tokens on this handle only cause a re-read. */
 	for (;;) {

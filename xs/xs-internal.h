@@ -27,9 +27,15 @@ struct xv_xs {
 /* Domain ids at or above DOMID_FIRST_RESERVED name no real domain. */
 #define XV_XS_DOMID_END 0x7FF0u
 
-/* libxenstore reports failures through errno; it sometimes leaves it 0. */
+/*
+ * libxenstore reports failures through errno; it sometimes leaves it 0.
+ * Once the connection to xenstored is lost it closes its socket, and every
+ * later request fails with EBADF: say what happened instead.
+ */
 static inline int xv_xs_errno(void)
 {
+	if (errno == EBADF)
+		return -ECONNRESET;
 	return errno > 0 ? -errno : -EIO;
 }
 

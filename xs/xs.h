@@ -25,11 +25,12 @@
  *
  * Errors are negative errno values.  Failures of libxenstore are passed on
  * as -errno (-EIO if libxenstore left errno at 0).  If the connection to
- * xenstored breaks, every later call on that handle fails with that -errno
- * (libxenstore does not reconnect): the caller closes the handle and may
- * open a new one; nothing in this module retries behind its back, except
- * a transaction that xenstored ended with EAGAIN (bounded, see
- * xv_xs_publish()).
+ * xenstored breaks, libxenstore closes it for good: every later call on
+ * that handle fails with -ECONNRESET, and a lookup waiting at that moment
+ * returns -ECONNRESET within about a second (even with no timeout).  The
+ * caller closes the handle and may open a new one; nothing in this module
+ * reconnects or retries behind its back, except a transaction that
+ * xenstored ended with EAGAIN (bounded, see xv_xs_publish()).
  */
 #ifndef XV_XS_H
 #define XV_XS_H
@@ -116,7 +117,9 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
  * 1..UINT32_MAX, event-channel in 1..INT32_MAX (libxenevtchn returns ports
  * as int).  Returns 0 with *ring_ref and *event_channel set,
  * -EINVAL (bad path or timeout < -1), -ETIMEDOUT, -EPROTO (malformed
- * value), or a -errno from xenstore.
+ * value), -ECONNRESET (xenstored gone), or a -errno from xenstore.
+ * The watch wakes it when the server publishes; it also looks again once
+ * a second, only so that a lost xenstored connection is noticed.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel);

@@ -73,6 +73,8 @@ static void xsd_stop(void)
 	char sock[256];
 	unsigned int d;
 
+	if (!xsd)
+		return;
 	ck_assert_int_eq(write(stop_pipe[1], "x", 1), 1);
 	pthread_join(xsd_thread, NULL);
 	xv_xsd_free(xsd);
@@ -614,6 +616,40 @@ START_TEST(test_concurrent_publishers_all_succeed)
 }
 END_TEST
 
+static void *stop_xsd_later(void *arg)
+{
+	usleep(200 * 1000);
+	xsd_stop();
+	return NULL;
+}
+
+/* xenstored going away must end a waiting lookup with its error, not
+ * leave it waiting (for ever, without a timeout). */
+START_TEST(test_lookup_fails_when_xenstored_goes_away)
+{
+	struct xv_xs *cli = open_as(2);
+	char *path = mirage_path("orphan");
+	uint32_t ref = 5, port = 6;
+	struct timespec t0;
+	pthread_t t;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(pthread_create(&t, NULL, stop_xsd_later, NULL), 0);
+	rc = xv_xs_lookup(cli, path, -1, &ref, &port);
+	ck_assert_int_eq(rc, -ECONNRESET);
+	ck_assert_int_lt(elapsed_ms(&t0), 2500);
+	ck_assert_uint_eq(ref, 5);
+	pthread_join(t, NULL);
+	/* The handle stays broken: every later call fails the same way. */
+	ck_assert_int_eq(xv_xs_publish(cli, path, 1, 1, 1), -ECONNRESET);
+	free(path);
+	xv_xs_close(cli);
+	/* The fixture's teardown must not stop it twice. */
+	xsd = NULL;
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("xs-rendezvous");
@@ -639,6 +675,7 @@ Suite *xv_test_suite(void)
 			    nbad);
 	tcase_add_test(tc, test_lookup_refuses_event_channel_beyond_int);
 	tcase_add_test(tc, test_concurrent_publishers_all_succeed);
+	tcase_add_test(tc, test_lookup_fails_when_xenstored_goes_away);
 	tcase_add_test(tc, test_unpublish_removes_the_whole_path);
 	tcase_add_test(tc, test_unpublish_keeps_client_dir_with_other_ports);
 	tcase_add_test(tc, test_unpublish_explicit_path_keeps_its_parent);
