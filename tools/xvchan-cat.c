@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,13 +126,6 @@ struct options {
 	int connect_timeout_ms;
 };
 
-/* A byte buffer between a source and a sink. */
-struct pipe_buf {
-	char data[CHUNK];
-	size_t off;
-	size_t len;
-};
-
 static int usage_hint(void)
 {
 	fprintf(stderr, "Try '%s --help' for more information.\n",
@@ -139,10 +133,18 @@ static int usage_hint(void)
 	return XV_TOOL_EXIT_USAGE;
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* One line naming what is wrong with the command line, then the hint. */
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "%s: ", xv_tool_name());
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	return usage_hint();
 }
