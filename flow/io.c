@@ -15,16 +15,19 @@
  * and the ring publishes once per batch. */
 #define XV_FLOW_IOV_BATCH 16
 
-/* Spin predicates: nonzero sends the caller back to re-check. */
+/*
+ * Spin predicates: nonzero sends the caller back to re-check. Only what
+ * the caller's next pass turns into a result: data, or a peer gone. A
+ * peer's shutdown flag is left to the check after arming, so a flag that
+ * does not count (an old peer's) cannot keep us spinning.
+ */
 static int64_t xv_flow_read_ready(struct xvchan *x)
 {
 	int64_t n = xv_ring_readable(&x->ep);
 
 	if (n)
 		return n;
-	if (xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_CONNECTED)
-		return 1;
-	return (xv_ring_peer_flags(&x->ep) & XV_WIRE_FLAG_SHUT_WR) ? 1 : 0;
+	return xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE ? 1 : 0;
 }
 
 static int64_t xv_flow_write_ready(struct xvchan *x)

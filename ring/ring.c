@@ -174,7 +174,11 @@ int xv_ring_endpoint_init(struct xv_ring_endpoint *ep,
 
 void xv_ring_client_connect(struct xv_ring_endpoint *ep, uint8_t extra_flags)
 {
-	/* libxenvchan's order: live first, then ask for the first write. */
+	/*
+	 * libxenvchan's order: live first, then ask for the first write.
+	 * Release: anything we set up /before/ is visible to the server's
+	 * acquire in xv_ring_peer_live().
+	 */
 	xv_atomic_store_release_u8(ep->own_live, XV_WIRE_LIVE_CONNECTED);
 	xv_atomic_fetch_or_u8(ep->arm_byte,
 			      (uint8_t)(XV_WIRE_NOTIFY_WRITE | extra_flags));
@@ -238,6 +242,9 @@ int64_t xv_ring_sendv(struct xv_ring_endpoint *ep,
 		uint32_t left = (uint32_t)space - done;
 		uint32_t n = (uint32_t)(iov[i].len < left ? iov[i].len : left);
 
+		/* An empty element may carry a NULL base: no memcpy on it. */
+		if (n == 0)
+			continue;
 		copy_in(&ep->tx, done, iov[i].base, n);
 		done += n;
 	}
@@ -333,7 +340,8 @@ uint8_t xv_ring_peer_live(const struct xv_ring_endpoint *ep)
 
 void xv_ring_set_own_live(struct xv_ring_endpoint *ep, uint8_t v)
 {
-	/* Our last P1/C2 is visible /before/ the peer sees us leave. */
+	/* Our last P1/C2 is visible /before/ the peer sees us leave; pairs
+	 * with the acquire in the peer's xv_ring_peer_live(). */
 	xv_atomic_store_release_u8(ep->own_live, v);
 }
 

@@ -24,6 +24,12 @@
  * `*_live`: 0 gone, 1 connected, 2 client not yet connected. The grant
  * drivers clear a dying side's live byte and raise the event (unmap-notify).
  *
+ * Threads: the receive calls (recv, peek, consume, readable, arm_readable)
+ * touch only rx state and the send calls only tx state, so one thread may
+ * receive while another sends on the same endpoint; two threads on the same
+ * direction need the caller's lock. A bit left armed after a sleeper gave
+ * up waiting only costs the peer one spurious kick.
+ *
  * This layer is pure: no system calls, no allocation, no I/O. It decides
  * ("the peer needs a kick", "the peer broke the protocol") and flow/ acts.
  *

@@ -13,10 +13,8 @@
 #include "ring.h"
 
 struct xv_fx {
-	union {
-		struct xv_wire_page page;
-		unsigned char bytes[XV_WIRE_PAGE_SIZE];
-	} ctl;
+	_Alignas(XV_WIRE_PAGE_SIZE) unsigned char bytes[XV_WIRE_PAGE_SIZE];
+	struct xv_wire_page *page;	/* = bytes */
 	/* Stand-ins for the granted pages of an order 12..20 ring. */
 	unsigned char left_pages[XV_WIRE_RING_MAX];
 	unsigned char right_pages[XV_WIRE_RING_MAX];
@@ -29,7 +27,7 @@ static inline void *xv_fx_data(struct xv_fx *fx, bool left)
 	size_t off = xv_ring_inpage_offset(&fx->layout, left);
 
 	if (off)
-		return fx->ctl.bytes + off;
+		return fx->bytes + off;
 	return left ? fx->left_pages : fx->right_pages;
 }
 
@@ -40,24 +38,25 @@ static inline void *xv_fx_data(struct xv_fx *fx, bool left)
 static inline void xv_fx_setup(struct xv_fx *fx, unsigned int left_order,
 			       unsigned int right_order, uint32_t start)
 {
+	fx->page = (struct xv_wire_page *)fx->bytes;
 	fx->layout.left_order = left_order;
 	fx->layout.right_order = right_order;
 	ck_assert_int_eq(xv_ring_layout_check(&fx->layout), 0);
-	xv_ring_page_init_server(&fx->ctl.page, &fx->layout, 0);
-	fx->ctl.page.left.cons = fx->ctl.page.left.prod = start;
-	fx->ctl.page.right.cons = fx->ctl.page.right.prod = start;
-	ck_assert_int_eq(xv_ring_endpoint_init(&fx->srv, &fx->ctl.page,
+	xv_ring_page_init_server(fx->page, &fx->layout, 0);
+	fx->page->left.cons = fx->page->left.prod = start;
+	fx->page->right.cons = fx->page->right.prod = start;
+	ck_assert_int_eq(xv_ring_endpoint_init(&fx->srv, fx->page,
 					       XV_RING_SERVER, &fx->layout,
 					       xv_fx_data(fx, true),
 					       xv_fx_data(fx, false)), 0);
-	ck_assert_int_eq(xv_ring_endpoint_init(&fx->cli, &fx->ctl.page,
+	ck_assert_int_eq(xv_ring_endpoint_init(&fx->cli, fx->page,
 					       XV_RING_CLIENT, &fx->layout,
 					       xv_fx_data(fx, true),
 					       xv_fx_data(fx, false)), 0);
 	xv_ring_client_connect(&fx->cli, 0);
 	/* Start every test with no pending wake-up requests. */
-	fx->ctl.page.cli_notify = 0;
-	fx->ctl.page.srv_notify = 0;
+	fx->page->cli_notify = 0;
+	fx->page->srv_notify = 0;
 }
 
 #endif

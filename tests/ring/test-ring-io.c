@@ -33,24 +33,24 @@ START_TEST(test_send_then_recv_moves_the_same_bytes_both_ways)
 	xv_pattern_fill(1, 0, in, 700);
 	ck_assert_int_eq(xv_ring_send(&fx.cli, in, 700, &kick), 700);
 	ck_assert(!kick);
-	ck_assert_uint_eq(fx.ctl.page.left.prod, 700);
+	ck_assert_uint_eq(fx.page->left.prod, 700);
 	ck_assert_int_eq(xv_ring_readable(&fx.srv), 700);
 	ck_assert_int_eq(xv_ring_writable(&fx.cli), 324);
 	/* The bytes sit in the in-page left slot at 1024. */
-	ck_assert_mem_eq(fx.ctl.bytes + 1024, in, 700);
+	ck_assert_mem_eq(fx.bytes + 1024, in, 700);
 
 	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 300, &kick), 300);
 	ck_assert_mem_eq(out, in, 300);
 	ck_assert_int_eq(xv_ring_recv(&fx.srv, out + 300, 1000, &kick), 400);
 	ck_assert_mem_eq(out, in, 700);
-	ck_assert_uint_eq(fx.ctl.page.left.cons, 700);
+	ck_assert_uint_eq(fx.page->left.cons, 700);
 	ck_assert_int_eq(xv_ring_readable(&fx.srv), 0);
 
 	xv_pattern_fill(2, 0, in, 2048);
 	ck_assert_int_eq(xv_ring_send(&fx.srv, in, 2048, &kick), 2048);
 	ck_assert_int_eq(xv_ring_recv(&fx.cli, out, 4096, &kick), 2048);
 	ck_assert_mem_eq(out, in, 2048);
-	ck_assert_mem_eq(fx.ctl.bytes + 2048, in, 2048);
+	ck_assert_mem_eq(fx.bytes + 2048, in, 2048);
 }
 END_TEST
 
@@ -64,7 +64,7 @@ START_TEST(test_full_ring_takes_nothing_and_empty_ring_gives_nothing)
 	kick = true;
 	ck_assert_int_eq(xv_ring_send(&fx.cli, in + 1024, 476, &kick), 0);
 	ck_assert(!kick);
-	ck_assert_uint_eq(fx.ctl.page.left.prod, 1024);
+	ck_assert_uint_eq(fx.page->left.prod, 1024);
 
 	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, sizeof(out), &kick), 1024);
 	ck_assert_mem_eq(out, in, 1024);
@@ -73,7 +73,7 @@ START_TEST(test_full_ring_takes_nothing_and_empty_ring_gives_nothing)
 	ck_assert(!kick);
 	ck_assert_int_eq(xv_ring_send(&fx.cli, in, 0, &kick), 0);
 	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 0, &kick), 0);
-	ck_assert_uint_eq(fx.ctl.page.left.cons, 1024);
+	ck_assert_uint_eq(fx.page->left.cons, 1024);
 }
 END_TEST
 
@@ -111,9 +111,9 @@ START_TEST(test_stream_crosses_ring_end_and_index_wrap_intact)
 		chunk = chunk * 7 % 5003 + 1;
 	}
 	ck_assert_uint_eq(got, total);
-	ck_assert_uint_eq(fx.ctl.page.left.prod, (uint32_t)(start + total));
-	ck_assert_uint_eq(fx.ctl.page.left.cons, (uint32_t)(start + total));
-	ck_assert_uint_lt(fx.ctl.page.left.prod, start);
+	ck_assert_uint_eq(fx.page->left.prod, (uint32_t)(start + total));
+	ck_assert_uint_eq(fx.page->left.cons, (uint32_t)(start + total));
+	ck_assert_uint_lt(fx.page->left.prod, start);
 }
 END_TEST
 
@@ -124,7 +124,7 @@ START_TEST(test_sendv_gathers_across_the_wrap_and_stops_when_full)
 
 	xv_fx_setup(&fx, 10, 11, UINT32_MAX - 99);
 	xv_pattern_fill(4, 0, in, 2000);
-	iov[0].base = in;
+	iov[0].base = NULL;	/* empty elements may have no buffer */
 	iov[0].len = 0;
 	iov[1].base = in;
 	iov[1].len = 300;
@@ -134,12 +134,12 @@ START_TEST(test_sendv_gathers_across_the_wrap_and_stops_when_full)
 	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, sizeof(out), &kick), 1024);
 	ck_assert_mem_eq(out, in, 1024);
 	/* Started at 2^32 - 100, i.e. ring offset 924: 100 bytes, then 924. */
-	ck_assert_uint_eq(fx.ctl.page.left.prod, 924);
-	ck_assert_mem_eq(fx.ctl.bytes + 1024 + 924, in, 100);
-	ck_assert_mem_eq(fx.ctl.bytes + 1024, in + 100, 924);
+	ck_assert_uint_eq(fx.page->left.prod, 924);
+	ck_assert_mem_eq(fx.bytes + 1024 + 924, in, 100);
+	ck_assert_mem_eq(fx.bytes + 1024, in + 100, 924);
 
 	ck_assert_int_eq(xv_ring_sendv(&fx.cli, iov, 0, &kick), 0);
-	ck_assert_uint_eq(fx.ctl.page.left.prod, 924);
+	ck_assert_uint_eq(fx.page->left.prod, 924);
 }
 END_TEST
 
@@ -150,29 +150,29 @@ START_TEST(test_reserve_commit_give_two_segments_at_the_wrap)
 
 	xv_fx_setup(&fx, 10, 11, 1000);
 	ck_assert_int_eq(xv_ring_reserve(&fx.cli, &s), 1024);
-	ck_assert_ptr_eq(s.ptr[0], fx.ctl.bytes + 1024 + 1000);
+	ck_assert_ptr_eq(s.ptr[0], fx.bytes + 1024 + 1000);
 	ck_assert_uint_eq(s.len[0], 24);
-	ck_assert_ptr_eq(s.ptr[1], fx.ctl.bytes + 1024);
+	ck_assert_ptr_eq(s.ptr[1], fx.bytes + 1024);
 	ck_assert_uint_eq(s.len[1], 1000);
 	xv_pattern_fill(5, 0, in, 100);
 	memcpy(s.ptr[0], in, 24);
 	memcpy(s.ptr[1], in + 24, 76);
 	ck_assert_int_eq(xv_ring_commit(&fx.cli, 1025, &kick), -EINVAL);
-	ck_assert_uint_eq(fx.ctl.page.left.prod, 1000);
+	ck_assert_uint_eq(fx.page->left.prod, 1000);
 	ck_assert_int_eq(xv_ring_commit(&fx.cli, 100, &kick), 0);
-	ck_assert_uint_eq(fx.ctl.page.left.prod, 1100);
+	ck_assert_uint_eq(fx.page->left.prod, 1100);
 	ck_assert_int_eq(xv_ring_writable(&fx.cli), 924);
 	ck_assert_int_eq(xv_ring_commit(&fx.cli, 925, &kick), -EINVAL);
 
 	ck_assert_int_eq(xv_ring_peek(&fx.srv, &s), 100);
-	ck_assert_ptr_eq(s.ptr[0], fx.ctl.bytes + 1024 + 1000);
+	ck_assert_ptr_eq(s.ptr[0], fx.bytes + 1024 + 1000);
 	ck_assert_uint_eq(s.len[0], 24);
 	ck_assert_uint_eq(s.len[1], 76);
 	ck_assert_mem_eq(s.ptr[0], in, 24);
 	ck_assert_mem_eq(s.ptr[1], in + 24, 76);
 	ck_assert_int_eq(xv_ring_consume(&fx.srv, 101, &kick), -EINVAL);
 	ck_assert_int_eq(xv_ring_consume(&fx.srv, 30, &kick), 0);
-	ck_assert_uint_eq(fx.ctl.page.left.cons, 1030);
+	ck_assert_uint_eq(fx.page->left.cons, 1030);
 	ck_assert_int_eq(xv_ring_peek(&fx.srv, &s), 70);
 	ck_assert_uint_eq(s.len[0], 70);
 	ck_assert_uint_eq(s.len[1], 0);
@@ -193,14 +193,14 @@ START_TEST(test_no_kick_unless_the_peer_armed)
 	ck_assert_int_eq(xv_ring_recv(&fx.cli, out, 3, &kick), 3);
 	ck_assert(!kick);
 	/* A READ request does not make a write kick, nor the reverse. */
-	fx.ctl.page.srv_notify = XV_WIRE_NOTIFY_READ;
+	fx.page->srv_notify = XV_WIRE_NOTIFY_READ;
 	ck_assert_int_eq(xv_ring_send(&fx.srv, "abc", 3, &kick), 3);
 	ck_assert(!kick);
-	ck_assert_uint_eq(fx.ctl.page.srv_notify, XV_WIRE_NOTIFY_READ);
-	fx.ctl.page.cli_notify = XV_WIRE_NOTIFY_WRITE;
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_READ);
+	fx.page->cli_notify = XV_WIRE_NOTIFY_WRITE;
 	ck_assert_int_eq(xv_ring_recv(&fx.cli, out, 3, &kick), 3);
 	ck_assert(!kick);
-	ck_assert_uint_eq(fx.ctl.page.cli_notify, XV_WIRE_NOTIFY_WRITE);
+	ck_assert_uint_eq(fx.page->cli_notify, XV_WIRE_NOTIFY_WRITE);
 }
 END_TEST
 
@@ -210,11 +210,11 @@ START_TEST(test_armed_reader_gets_exactly_one_kick_and_keeps_its_flags)
 
 	xv_ring_set_flags(&fx.cli, XV_WIRE_FLAG_HALF_CLOSE);
 	ck_assert_int_eq(xv_ring_arm_readable(&fx.cli), 0);
-	ck_assert_uint_eq(fx.ctl.page.srv_notify,
+	ck_assert_uint_eq(fx.page->srv_notify,
 			  XV_WIRE_FLAG_HALF_CLOSE | XV_WIRE_NOTIFY_WRITE);
 	ck_assert_int_eq(xv_ring_send(&fx.srv, "hello", 5, &kick), 5);
 	ck_assert(kick);
-	ck_assert_uint_eq(fx.ctl.page.srv_notify, XV_WIRE_FLAG_HALF_CLOSE);
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_FLAG_HALF_CLOSE);
 	ck_assert_int_eq(xv_ring_send(&fx.srv, "again", 5, &kick), 5);
 	ck_assert(!kick);
 	ck_assert_uint_eq(xv_ring_peer_flags(&fx.srv), XV_WIRE_FLAG_HALF_CLOSE);
@@ -230,24 +230,24 @@ START_TEST(test_armed_writer_is_kicked_when_space_is_freed)
 	ck_assert_int_eq(xv_ring_send(&fx.cli, in, 1024, &kick), 1024);
 	xv_ring_set_flags(&fx.cli, XV_WIRE_FLAG_SHUT_WR);
 	ck_assert_int_eq(xv_ring_arm_writable(&fx.cli), 0);
-	ck_assert_uint_eq(fx.ctl.page.srv_notify,
+	ck_assert_uint_eq(fx.page->srv_notify,
 			  XV_WIRE_FLAG_SHUT_WR | XV_WIRE_NOTIFY_READ);
 	ck_assert_int_eq(xv_ring_peek(&fx.srv, &s), 1024);
 	ck_assert_int_eq(xv_ring_consume(&fx.srv, 10, &kick), 0);
 	ck_assert(kick);
-	ck_assert_uint_eq(fx.ctl.page.srv_notify, XV_WIRE_FLAG_SHUT_WR);
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_FLAG_SHUT_WR);
 	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 10, &kick), 10);
 	ck_assert(!kick);
 
 	/* Server side of the same: its request byte is cli_notify. */
 	ck_assert_int_eq(xv_ring_arm_readable(&fx.srv), 1004);
-	ck_assert_uint_eq(fx.ctl.page.cli_notify, XV_WIRE_NOTIFY_WRITE);
+	ck_assert_uint_eq(fx.page->cli_notify, XV_WIRE_NOTIFY_WRITE);
 	/* commit() is bounded by the space the last reserve() saw. */
 	ck_assert_int_eq(xv_ring_commit(&fx.cli, 20, &kick), -EINVAL);
 	ck_assert_int_eq(xv_ring_reserve(&fx.cli, &s), 20);
 	ck_assert_int_eq(xv_ring_commit(&fx.cli, 20, &kick), 0);
 	ck_assert(kick);
-	ck_assert_uint_eq(fx.ctl.page.cli_notify, 0);
+	ck_assert_uint_eq(fx.page->cli_notify, 0);
 }
 END_TEST
 
@@ -258,8 +258,8 @@ START_TEST(test_arm_reports_what_is_already_there)
 	ck_assert_int_eq(xv_ring_send(&fx.srv, "xyz", 3, &kick), 3);
 	ck_assert_int_eq(xv_ring_arm_readable(&fx.cli), 3);
 	ck_assert_int_eq(xv_ring_arm_writable(&fx.srv), 2045);
-	ck_assert_uint_eq(fx.ctl.page.srv_notify, XV_WIRE_NOTIFY_WRITE);
-	ck_assert_uint_eq(fx.ctl.page.cli_notify, XV_WIRE_NOTIFY_READ);
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_WRITE);
+	ck_assert_uint_eq(fx.page->cli_notify, XV_WIRE_NOTIFY_READ);
 }
 END_TEST
 
@@ -268,24 +268,24 @@ START_TEST(test_connect_live_and_flag_bytes)
 	struct xv_ring_layout l = { 12, 13 };
 	struct xv_ring_endpoint cli;
 
-	xv_ring_page_init_server(&fx.ctl.page, &l, XV_WIRE_FLAG_HALF_CLOSE);
-	ck_assert_int_eq(xv_ring_endpoint_init(&cli, &fx.ctl.page,
+	xv_ring_page_init_server(fx.page, &l, XV_WIRE_FLAG_HALF_CLOSE);
+	ck_assert_int_eq(xv_ring_endpoint_init(&cli, fx.page,
 					       XV_RING_CLIENT, &l,
 					       fx.left_pages, fx.right_pages), 0);
 	ck_assert_uint_eq(xv_ring_peer_live(&cli), XV_WIRE_LIVE_CONNECTED);
 	ck_assert_uint_eq(xv_ring_peer_flags(&cli), XV_WIRE_FLAG_HALF_CLOSE);
-	ck_assert_uint_eq(fx.ctl.page.cli_live, XV_WIRE_LIVE_WAITING);
+	ck_assert_uint_eq(fx.page->cli_live, XV_WIRE_LIVE_WAITING);
 	xv_ring_client_connect(&cli, XV_WIRE_FLAG_HALF_CLOSE);
-	ck_assert_uint_eq(fx.ctl.page.cli_live, XV_WIRE_LIVE_CONNECTED);
-	ck_assert_uint_eq(fx.ctl.page.srv_notify,
+	ck_assert_uint_eq(fx.page->cli_live, XV_WIRE_LIVE_CONNECTED);
+	ck_assert_uint_eq(fx.page->srv_notify,
 			  XV_WIRE_NOTIFY_WRITE | XV_WIRE_FLAG_HALF_CLOSE);
 	/* Notify bits passed as flags are not flags. */
 	xv_ring_set_flags(&cli, XV_WIRE_NOTIFY_READ | XV_WIRE_FLAG_SHUT_WR);
-	ck_assert_uint_eq(fx.ctl.page.srv_notify, XV_WIRE_NOTIFY_WRITE |
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_WRITE |
 			  XV_WIRE_FLAG_HALF_CLOSE | XV_WIRE_FLAG_SHUT_WR);
 	xv_ring_set_own_live(&cli, XV_WIRE_LIVE_GONE);
-	ck_assert_uint_eq(fx.ctl.page.cli_live, XV_WIRE_LIVE_GONE);
-	ck_assert_uint_eq(fx.ctl.page.srv_live, XV_WIRE_LIVE_CONNECTED);
+	ck_assert_uint_eq(fx.page->cli_live, XV_WIRE_LIVE_GONE);
+	ck_assert_uint_eq(fx.page->srv_live, XV_WIRE_LIVE_CONNECTED);
 }
 END_TEST
 
@@ -297,7 +297,7 @@ START_TEST(test_client_joins_a_page_with_data_already_in_flight)
 	xv_pattern_fill(7, 0, in, 500);
 	ck_assert_int_eq(xv_ring_send(&fx.srv, in, 500, &kick), 500);
 	ck_assert_int_eq(xv_ring_recv(&fx.cli, out, 200, &kick), 200);
-	ck_assert_int_eq(xv_ring_endpoint_init(&late, &fx.ctl.page,
+	ck_assert_int_eq(xv_ring_endpoint_init(&late, fx.page,
 					       XV_RING_CLIENT, &fx.layout,
 					       xv_fx_data(&fx, true),
 					       xv_fx_data(&fx, false)), 0);
@@ -312,7 +312,7 @@ START_TEST(test_init_rejects_a_layout_that_fails_the_check)
 	struct xv_ring_layout l = { 10, 10 };
 	struct xv_ring_endpoint ep;
 
-	ck_assert_int_eq(xv_ring_endpoint_init(&ep, &fx.ctl.page,
+	ck_assert_int_eq(xv_ring_endpoint_init(&ep, fx.page,
 					       XV_RING_SERVER, &l,
 					       fx.left_pages, fx.right_pages),
 			 -EINVAL);
