@@ -10,7 +10,6 @@
 
 #include "xs-internal.h"
 
-#define KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
 /* Not found yet: keep waiting. */
 #define NOT_YET 1
 /*
@@ -32,7 +31,7 @@
 static int read_key(struct xv_xs *xs, const char *path, const char *key,
 		    uint32_t max, uint32_t *out)
 {
-	char node[KEY_BUF];
+	char node[XV_XS_KEY_BUF];
 	unsigned int len;
 	char *val;
 	int rc;

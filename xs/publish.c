@@ -9,10 +9,6 @@
 
 #include "xs-internal.h"
 
-/* "<path>/event-channel" and a uint32_t in decimal both fit: path_check
- * bounds the former by XENSTORE_ABS_PATH_MAX. */
-#define KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
-
 /*
  * Sleep a random time below 2^@tries ms (capped): writers that conflicted
  * once would conflict again if they all retried at once; spreading them
@@ -64,7 +60,8 @@ static int in_transaction(struct xv_xs *xs,
 			return 0;
 		if (errno != EAGAIN)
 			return xv_xs_errno();
-		backoff((unsigned int)tries);
+		if (tries + 1 < XV_XS_TXN_TRIES)
+			backoff((unsigned int)tries);
 	}
 	return -EAGAIN;
 }
@@ -94,7 +91,7 @@ static int write_key(struct xv_xs *xs, xs_transaction_t t,
 		     struct publish_args *a, const char *key,
 		     uint32_t value)
 {
-	char node[KEY_BUF], val[16];
+	char node[XV_XS_KEY_BUF], val[16];
 	int n;
 
 	snprintf(node, sizeof(node), "%s/%s", a->path, key);
@@ -162,7 +159,7 @@ int xv_xs_publish(struct xv_xs *xs, const char *path,
 static int unpublish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 {
 	const char *path = *(const char **)arg;
-	char parent[KEY_BUF];
+	char parent[XV_XS_KEY_BUF];
 	unsigned int n;
 	char **names;
 	int rc;

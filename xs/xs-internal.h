@@ -24,6 +24,10 @@ struct xv_xs {
  * know about.  32 tries back off for about 2 s at most. */
 #define XV_XS_TXN_TRIES 32
 
+/* Room for "<path>/<key>" with any path xv_xs_path_check() accepts (at
+ * most XENSTORE_ABS_PATH_MAX) and the longest key, "event-channel". */
+#define XV_XS_KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
+
 /* Domain ids at or above DOMID_FIRST_RESERVED name no real domain. */
 #define XV_XS_DOMID_END 0x7FF0u
 
