@@ -15,8 +15,10 @@
  *
  *   /local/domain/<server domid>/data/vchan/<client domid>/<port>
  *
- * Key names, permissions and the MirageOS path match ocaml-vchan
- * (lib/xenstore.ml), so MirageOS peers interoperate in both directions.
+ * Key names, the keys' permissions, the MirageOS path and its clean-up
+ * match ocaml-vchan (lib/xenstore.ml; it leaves the directory's own
+ * permissions inherited, this module sets them too), so MirageOS peers
+ * interoperate in both directions.
  *
  * A domain learns its own id by reading the relative key "domid", i.e.
  * /local/domain/<N>/domid, which the toolstack creates with the domain
@@ -43,9 +45,9 @@ struct xv_xs;
  * Longest port name allowed, in bytes.  xenstored (4.17) refuses a path
  * under /local/domain/<N>/ whose part after that prefix exceeds
  * XENSTORE_REL_PATH_MAX (2048); the longest such part this module writes
- * is "data/vchan/<10-digit client>/<port>/event-channel", 36 bytes plus
- * the port.  The whole absolute path then stays far below
- * XENSTORE_ABS_PATH_MAX (3072).
+ * is "data/vchan/<client>/<port>/event-channel", 36 bytes plus the port
+ * even for a 10-digit client domid (real ones have at most 5).  The whole
+ * absolute path then stays far below XENSTORE_ABS_PATH_MAX (3072).
  */
 #define XV_XS_PORT_MAX 2012
 
