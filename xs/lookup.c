@@ -40,7 +40,7 @@ static int read_key(struct xv_xs *xs, const char *path, const char *key,
 	errno = 0;
 	val = xs_read(xs->h, XBT_NULL, node, &len);
 	if (!val) {
-		rc = xv_xs_errno();
+		rc = xv_xs_fail(xs);
 		return rc == -ENOENT || rc == -EACCES ? NOT_YET : rc;
 	}
 	rc = xv_xs_decimal_parse(val, len, 1, max, out);
@@ -96,7 +96,7 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 	errno = 0;
 	pfd.fd = xs_fileno(xs->h);
 	if (pfd.fd < 0)
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	do {
 		int ms = LIVENESS_MS;
 
@@ -126,7 +126,7 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 			break;
 		free(ev);
 	}
-	return errno == EAGAIN ? 0 : xv_xs_errno();
+	return errno == EAGAIN ? 0 : xv_xs_fail(xs);
 }
 
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
@@ -145,7 +145,7 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 	snprintf(token, sizeof(token), "xvchan-lookup-%u", xs->watch_seq++);
 	errno = 0;
 	if (!xs_watch(xs->h, path, token))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	/* Read after the watch is in place: a publication between the two
 	 * is then either seen by the read or announced by an event. */
 	for (;;) {

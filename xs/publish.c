@@ -49,7 +49,7 @@ static int in_transaction(struct xv_xs *xs,
 		errno = 0;
 		t = xs_transaction_start(xs->h);
 		if (t == XBT_NULL)
-			return xv_xs_errno();
+			return xv_xs_fail(xs);
 		rc = body(xs, t, arg);
 		if (rc < 0) {
 			xs_transaction_end(xs->h, t, true);
@@ -59,7 +59,7 @@ static int in_transaction(struct xv_xs *xs,
 		if (xs_transaction_end(xs->h, t, false))
 			return 0;
 		if (errno != EAGAIN)
-			return xv_xs_errno();
+			return xv_xs_fail(xs);
 		if (tries + 1 < XV_XS_TXN_TRIES)
 			backoff((unsigned int)tries);
 	}
@@ -75,7 +75,7 @@ static int node_exists(struct xv_xs *xs, xs_transaction_t t, const char *path)
 	errno = 0;
 	val = xs_read(xs->h, t, path, &len);
 	if (!val)
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	free(val);
 	return 0;
 }
@@ -98,11 +98,11 @@ static int write_key(struct xv_xs *xs, xs_transaction_t t,
 	n = snprintf(val, sizeof(val), "%u", (unsigned int)value);
 	errno = 0;
 	if (!xs_write(xs->h, t, node, val, (unsigned int)n))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	errno = 0;
 	if (!xs_set_permissions(xs->h, t, node,
 				a->perms, 2))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	return 0;
 }
 
@@ -118,13 +118,13 @@ static int publish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 		return rc;
 	errno = 0;
 	if (!xs_mkdir(xs->h, t, a->path))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	/* The directory too: a client that may not read it could not list
 	 * it, and a watch on it only fires for readers. */
 	errno = 0;
 	if (!xs_set_permissions(xs->h, t, a->path,
 				a->perms, 2))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	rc = write_key(xs, t, a, "ring-ref", a->ring_ref);
 	if (rc < 0)
 		return rc;
@@ -170,7 +170,7 @@ static int unpublish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 		return rc;
 	errno = 0;
 	if (!xs_rm(xs->h, t, path))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	if (!xv_xs_path_is_mirage(path))
 		return 0;
 	snprintf(parent, sizeof(parent), "%s", path);
@@ -178,13 +178,13 @@ static int unpublish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 	errno = 0;
 	names = xs_directory(xs->h, t, parent, &n);
 	if (!names)
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	free(names);
 	if (n > 0)
 		return 0;
 	errno = 0;
 	if (!xs_rm(xs->h, t, parent))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	return 0;
 }
 

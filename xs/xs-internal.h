@@ -43,6 +43,11 @@ static inline int xv_xs_errno(void)
 	return errno > 0 ? -errno : -EIO;
 }
 
+/* The negative errno for a libxenstore call on @xs that just failed:
+ * xv_xs_errno(), but an EINVAL that means a lost connection is told apart
+ * from one that xenstored sent. */
+int xv_xs_fail(struct xv_xs *xs);
+
 /*
  * Parse @len bytes at @s as a strict decimal in [@min, @max]: digits only,
  * no sign, no spaces, no leading zero (except "0" itself), no NUL inside.
