@@ -491,6 +491,13 @@ int main(int argc, char **argv)
 				   o.write_size, &cfg);
 	else
 		rc = xvchan_client(&x, o.domid, o.port, &cfg);
+	if (rc == -EADDRINUSE) {
+		/* A server killed before it could close leaves its keys. */
+		xv_tool_err("cannot serve: %s (another server, or one that "
+			    "died: remove its entry with xenstore-rm)",
+			    xvchan_strerror(rc));
+		return XV_TOOL_EXIT_FAIL;
+	}
 	if (rc < 0)
 		return vchan_fail(o.listen ? "cannot serve" : "cannot connect",
 				  rc);

@@ -294,6 +294,7 @@ START_TEST(test_port_in_use_exits_one_with_message)
 	msg = xv_run_read_all(err, NULL);
 	ck_assert_msg(strncmp(msg, "xvchan-cat: cannot serve: ", 26) == 0,
 		      "message: %s", msg);
+	ck_assert_msg(strstr(msg, "xenstore-rm"), "no hint: %s", msg);
 	kill(-first, SIGKILL);
 	xv_run_wait(first, WAIT_MS);
 	close(hold[1]);
