@@ -175,16 +175,23 @@ static int unpublish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 		return 0;
 	snprintf(parent, sizeof(parent), "%s", path);
 	*strrchr(parent, '/') = '\0';
+	/* The per-client directory is only tidied up: one this domain may
+	 * not list or remove (the toolstack made it) is left, and the path
+	 * itself still goes. */
 	errno = 0;
 	names = xs_directory(xs->h, t, parent, &n);
-	if (!names)
-		return xv_xs_fail(xs);
+	if (!names) {
+		rc = xv_xs_fail(xs);
+		return rc == -EACCES ? 0 : rc;
+	}
 	free(names);
 	if (n > 0)
 		return 0;
 	errno = 0;
-	if (!xs_rm(xs->h, t, parent))
-		return xv_xs_fail(xs);
+	if (!xs_rm(xs->h, t, parent)) {
+		rc = xv_xs_fail(xs);
+		return rc == -EACCES ? 0 : rc;
+	}
 	return 0;
 }
 

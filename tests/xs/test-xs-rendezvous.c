@@ -538,6 +538,36 @@ START_TEST(test_unpublish_keeps_client_dir_with_other_ports)
 }
 END_TEST
 
+/* A per-client directory made by the toolstack (owned by dom0, readable
+ * by no one else) is not the server's to tidy: the path goes, it stays. */
+START_TEST(test_unpublish_leaves_a_foreign_client_dir)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0);
+	struct xs_permissions mine[1] = { { .id = 1, .perms = XS_PERM_NONE } };
+	struct xs_permissions dom0s[1] = { { .id = 0, .perms = XS_PERM_NONE } };
+	char *path = mirage_path("foreign");
+	unsigned int len;
+	char *v;
+
+	ck_assert(xs_mkdir(h0, XBT_NULL, path));
+	ck_assert(xs_set_permissions(h0, XBT_NULL, path, mine, 1));
+	ck_assert(xs_set_permissions(h0, XBT_NULL,
+				     "/local/domain/1/data/vchan/2", dom0s, 1));
+	/* Publishing needs the path absent; unpublish is what is tested. */
+	ck_assert_int_eq(xv_xs_unpublish(srv, path), 0);
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h0, XBT_NULL, path, &len));
+	ck_assert_int_eq(errno, ENOENT);
+	v = xs_read(h0, XBT_NULL, "/local/domain/1/data/vchan/2", &len);
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	free(path);
+	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
 /* An explicit path's parent may be the domain's "data" node, which a guest
  * could never recreate: it stays even when left empty. */
 START_TEST(test_unpublish_explicit_path_keeps_its_parent)
@@ -762,6 +792,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_unpublish_removes_the_whole_path);
 	tcase_add_test(tc, test_unpublish_keeps_client_dir_with_other_ports);
 	tcase_add_test(tc, test_unpublish_explicit_path_keeps_its_parent);
+	tcase_add_test(tc, test_unpublish_leaves_a_foreign_client_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }
