@@ -102,8 +102,8 @@ int xv_xs_publish(struct xv_xs *xs, const char *path,
 /*
  * Server: remove @path and everything under it.  If @path has the MirageOS
  * shape (/local/domain/<d>/data/vchan/<c>/<port>), also remove the
- * per-client directory <c> in the same transaction when it is left empty,
- * as ocaml-vchan does.  The parent of an explicit path is never touched:
+ * per-client directory <c> in the same transaction when it is left empty
+ * and this domain may remove it, as ocaml-vchan does.  The parent of an explicit path is never touched:
  * it may be the domain's "data" node, which a guest could not recreate.
  * Returns 0, -EINVAL (bad path), -ENOENT if @path does not exist, -EAGAIN
  * (as xv_xs_publish()) or a -errno from xenstore.
