@@ -105,12 +105,11 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 /*
  * Why the writer cannot go on, or 0. No lock: shut_wr is only written by
  * xvchan_shutdown(), which belongs to the writer thread, and our side only
- * ends the connection (ended) after shut_wr was set.
+ * ends the connection (ended) after shut_wr was set. A broken peer is
+ * reported by the ring call itself.
  */
 static int xv_flow_write_check(struct xvchan *x)
 {
-	if (x->ep.broken)
-		return x->ep.broken;
 	if (x->shut_wr)
 		return -ESHUTDOWN;
 	if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
