@@ -138,6 +138,18 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 		return err;
 	if (!total)
 		return 0;
+	if (x->nonblock &&
+	    xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING) {
+		/* A non-blocking server before its client: nothing goes
+		 * out until someone listens. The client's connect event
+		 * fires the fd, so consume what is pending first and look
+		 * again after. */
+		err = xv_flow_drain(x);
+		if (err)
+			return err;
+		if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING)
+			return -EAGAIN;
+	}
 	deadline = xv_flow_deadline(x->io_timeout_ms);
 	first = 0;
 	skip = 0;	/* bytes of iov[first] already written */

@@ -24,8 +24,9 @@ START_TEST(test_nonblocking_server_returns_before_the_client_connects)
 					     XVCHAN_NONBLOCK);
 		char buf[16];
 
-		/* No client yet: nothing to read, and nothing fires. */
+		/* No client yet: nothing to read or write, nothing fires. */
 		FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
+		FT_EQ(xvchan_write(x, "early", 5), -EAGAIN);
 		FT_EQ(ft_poll(x, 100), 0);
 		ft_signal(up[1]);
 		/* The client's connect (then its write) fires the fd. */
@@ -40,16 +41,21 @@ START_TEST(test_nonblocking_server_returns_before_the_client_connects)
 			FT_EQ(memcmp(buf, "hello", 5), 0);
 			break;
 		}
+		FT_EQ(xvchan_write(x, "world", 5), 5);
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
 	cli = xv_test_fork_domain(FT_CLIENT_DOM);
 	if (cli == 0) {
 		struct xvchan *x;
+		char buf[16];
 
 		ft_await(up[0]);
 		x = ft_client("nb-connect", 0);
 		FT_EQ(xvchan_write(x, "hello", 5), 5);
+		/* Only what was written after the connect arrives. */
+		FT_EQ(xvchan_read(x, buf, sizeof(buf)), 5);
+		FT_EQ(memcmp(buf, "world", 5), 0);
 		ft_expect_eof(x);
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
