@@ -13,8 +13,8 @@
  *   xvchan_strerror() names every code this API returns.
  * - struct xvchan is opaque: create with xvchan_server()/xvchan_client(),
  *   destroy with xvchan_close(). It belongs to the process that created
- *   it: its grant mappings and event channel do not survive into a fork()
- *   child usable.
+ *   it: a fork() child cannot use it (grant mappings and event channels
+ *   are per process).
  * - Threads: one thread may read (xvchan_read) while another writes
  *   (xvchan_write, xvchan_writev, xvchan_shutdown) on the same endpoint.
  *   Two readers or two writers at once are not allowed, nor any call
