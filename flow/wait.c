@@ -103,6 +103,10 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 	n = poll(&pfd, 1, timeout_ms);
 	if (n < 0)
 		err = errno == EINTR ? 0 : -errno;
+	else if (n > 0 && !(pfd.revents & POLLIN))
+		/* pending() would block on a descriptor that only reports an
+		 * error: the event channel device itself has failed. */
+		err = -EIO;
 	else if (n > 0)
 		err = xv_flow_xen_take_event(x->xen);
 	pthread_mutex_lock(&x->lock);
