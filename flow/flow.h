@@ -48,6 +48,10 @@ struct xvchan {
 
 	/* Reader only. */
 	bool eof;
+	unsigned int rx_spin_skip;	/* see xv_flow_spin() */
+
+	/* Writer only. */
+	unsigned int tx_spin_skip;
 
 	/* Shared by reader and writer, under @lock. */
 	pthread_mutex_t lock;
@@ -77,8 +81,11 @@ int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms);
 /* Non-blocking mode: consume a pending event, if any, so that xvchan_fd()
  * only fires again for a new one. */
 int xv_flow_drain(struct xvchan *x);
-/* Spin up to x->spin_us while @ready(x) returns 0. Returns its last value. */
-int64_t xv_flow_spin(struct xvchan *x, int64_t (*ready)(struct xvchan *x));
+/* Spin up to x->spin_us while @ready(x) returns 0. Returns its last value.
+ * @skip is the calling direction's own counter: after a spin that found
+ * nothing, the next few slow paths of that direction do not spin. */
+int64_t xv_flow_spin(struct xvchan *x, unsigned int *skip,
+		     int64_t (*ready)(struct xvchan *x));
 /* Send one event to the peer. */
 void xv_flow_kick(struct xvchan *x);
 
