@@ -134,6 +134,7 @@ int xv_hv_init(struct xv_hv *hv, const char *dir, const char **what)
 	if (getrandom(&hv->instance, sizeof(hv->instance), 0) !=
 	    sizeof(hv->instance))
 		hv->instance = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+	hv->ev.instance = hv->instance;
 	*what = "event table";
 	err = make_evtab(hv);
 	if (err)
@@ -337,23 +338,28 @@ int xv_hv_run(struct xv_hv *hv)
 
 		for (c = hv->conns; c; c = c->next)
 			nconn++;
-		/* The xenstored gets room for its listeners and clients. */
-		n = 1 + nconn + 4096;
-		if (n > cap) {
-			struct pollfd *p = realloc(pfd, n * sizeof(*p));
+		n = 1 + nconn + 64;
+		for (;;) {
+			if (n > cap) {
+				struct pollfd *p = realloc(pfd, n * sizeof(*p));
 
-			if (!p) {
-				err = -ENOMEM;
-				break;
+				if (!p) {
+					err = -ENOMEM;
+					goto out;
+				}
+				pfd = p;
+				cap = n;
 			}
-			pfd = p;
-			cap = n;
+			pfd[0] = (struct pollfd){ .fd = hv->ctl_fd, .events = POLLIN };
+			i = 1;
+			for (c = hv->conns; c; c = c->next)
+				pfd[i++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+			nxs = xv_xsd_pollfds(hv->xsd, pfd + i, cap - i);
+			/* A full array may have left xenstored entries out. */
+			if (i + nxs < cap)
+				break;
+			n = cap * 2;
 		}
-		pfd[0] = (struct pollfd){ .fd = hv->ctl_fd, .events = POLLIN };
-		i = 1;
-		for (c = hv->conns; c; c = c->next)
-			pfd[i++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
-		nxs = xv_xsd_pollfds(hv->xsd, pfd + i, cap - i);
 		if (poll(pfd, i + nxs, -1) < 0) {
 			if (errno == EINTR)
 				continue;
