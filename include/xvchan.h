@@ -266,6 +266,8 @@ int xvchan_close(struct xvchan *x);
  * -EAGAIN path may consume the event the other thread was waiting for, so
  * after the descriptor fires for either, both must retry (or use one poll
  * loop, or blocking mode, where this is handled internally).
+ *
+ * @return the descriptor (>= 0), or -EINVAL (@x NULL)
  */
 int xvchan_fd(const struct xvchan *x);
 

@@ -348,6 +348,8 @@ START_TEST(test_ring_sizes_round_up_as_documented)
 		FT_ASSERT(n > 0 && (size_t)n < sizeof(d));
 		FT_EQ(strlen(d), n);
 		FT_ASSERT(strstr(d, "(role client)") != NULL);
+		FT_ASSERT(strstr(d, "(peer half-close)") != NULL);
+		FT_ASSERT(strstr(d, "(own_live 1) (peer_live 1)") != NULL);
 		snprintf(expect, sizeof(expect), "(read_size %zu)",
 			 c->got_write);
 		FT_ASSERT(strstr(d, expect) != NULL);
