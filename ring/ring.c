@@ -7,8 +7,14 @@
 
 static int64_t ring_break(struct xv_ring_endpoint *ep)
 {
-	ep->broken = -EPROTO;
+	xv_atomic_store_relaxed_int(&ep->broken, -EPROTO);
 	return -EPROTO;
+}
+
+/* 0, or the sticky -EPROTO the other direction may have just set. */
+static int ring_broken(const struct xv_ring_endpoint *ep)
+{
+	return xv_atomic_load_relaxed_int(&ep->broken);
 }
 
 /*
@@ -21,8 +27,8 @@ static int64_t rx_avail(struct xv_ring_endpoint *ep)
 	struct xv_ring *r = &ep->rx;
 	uint32_t prod, avail;
 
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	/* C1: the bytes up to prod are visible /after/ this; pairs with P1 */
 	prod = xv_atomic_load_acquire_u32(r->peer_index);
 	avail = prod - r->own_shadow;
@@ -38,8 +44,8 @@ static int64_t tx_space(struct xv_ring_endpoint *ep)
 	struct xv_ring *r = &ep->tx;
 	uint32_t cons, used;
 
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	/* P2: the peer is done reading up to cons /before/ we overwrite it;
 	 * pairs with C2 */
 	cons = xv_atomic_load_acquire_u32(r->peer_index);
@@ -269,8 +275,8 @@ int xv_ring_commit(struct xv_ring_endpoint *ep, uint32_t n, bool *kick)
 	struct xv_ring *r = &ep->tx;
 
 	*kick = false;
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	/* Bounded by what reserve() could have shown: cons only grows. */
 	if (n > r->size - (r->own_shadow - r->peer_seen))
 		return -EINVAL;
@@ -295,8 +301,8 @@ int xv_ring_consume(struct xv_ring_endpoint *ep, uint32_t n, bool *kick)
 	struct xv_ring *r = &ep->rx;
 
 	*kick = false;
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	if (n > r->peer_seen - r->own_shadow)
 		return -EINVAL;
 	if (n == 0)
@@ -318,16 +324,16 @@ static void arm(struct xv_ring_endpoint *ep, uint8_t bit)
 
 int64_t xv_ring_arm_readable(struct xv_ring_endpoint *ep)
 {
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	arm(ep, XV_WIRE_NOTIFY_WRITE);
 	return rx_avail(ep);
 }
 
 int64_t xv_ring_arm_writable(struct xv_ring_endpoint *ep)
 {
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	arm(ep, XV_WIRE_NOTIFY_READ);
 	return tx_space(ep);
 }

@@ -117,8 +117,8 @@ int xv_ring_layout_check(const struct xv_ring_layout *l);
  * Server: zero the whole control page, write the orders, cli_live = WAITING,
  * srv_live = CONNECTED, cli_notify = NOTIFY_WRITE | @cli_notify_extra (as
  * libxenvchan, plus our half-close flags). All indices 0. Call before the
- * page is shared. Grants are written afterwards with
- * xv_ring_page_set_grant().
+ * grant reference is published in xenstore: until then no peer can map the
+ * page. Grants are written afterwards with xv_ring_page_set_grant().
  */
 void xv_ring_page_init_server(struct xv_wire_page *page,
 			      const struct xv_ring_layout *l,
