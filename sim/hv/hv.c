@@ -338,28 +338,22 @@ int xv_hv_run(struct xv_hv *hv)
 
 		for (c = hv->conns; c; c = c->next)
 			nconn++;
-		n = 1 + nconn + 64;
-		for (;;) {
-			if (n > cap) {
-				struct pollfd *p = realloc(pfd, n * sizeof(*p));
+		n = 1 + nconn + xv_xsd_nfds(hv->xsd);
+		if (n > cap) {
+			struct pollfd *p = realloc(pfd, n * sizeof(*p));
 
-				if (!p) {
-					err = -ENOMEM;
-					goto out;
-				}
-				pfd = p;
-				cap = n;
-			}
-			pfd[0] = (struct pollfd){ .fd = hv->ctl_fd, .events = POLLIN };
-			i = 1;
-			for (c = hv->conns; c; c = c->next)
-				pfd[i++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
-			nxs = xv_xsd_pollfds(hv->xsd, pfd + i, cap - i);
-			/* A full array may have left xenstored entries out. */
-			if (i + nxs < cap)
+			if (!p) {
+				err = -ENOMEM;
 				break;
-			n = cap * 2;
+			}
+			pfd = p;
+			cap = n;
 		}
+		pfd[0] = (struct pollfd){ .fd = hv->ctl_fd, .events = POLLIN };
+		i = 1;
+		for (c = hv->conns; c; c = c->next)
+			pfd[i++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+		nxs = xv_xsd_pollfds(hv->xsd, pfd + i, cap - i);
 		if (poll(pfd, i + nxs, -1) < 0) {
 			if (errno == EINTR)
 				continue;
