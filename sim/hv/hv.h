@@ -110,7 +110,8 @@ struct xv_hv {
 /* Set up in @dir (sockets, event table, xenstored, dom0).  Returns 0 or a
  * negative errno; *what names the step that failed. */
 int xv_hv_init(struct xv_hv *hv, const char *dir, const char **what);
-/* Serve until SHUTDOWN.  Returns 0 or a negative errno from poll(). */
+/* Serve until SHUTDOWN, SIGTERM or SIGINT (then it tidies up as for
+ * SHUTDOWN).  Returns 0 or a negative errno from poll(). */
 int xv_hv_run(struct xv_hv *hv);
 void xv_hv_exit(struct xv_hv *hv);
 

@@ -181,6 +181,32 @@ START_TEST(test_a_crashed_daemon_is_reported_and_recovered)
 }
 END_TEST
 
+START_TEST(test_sigterm_stops_the_daemon_cleanly)
+{
+	char lock[256], buf[32] = "";
+	pid_t pid;
+	int fd;
+
+	snprintf(lock, sizeof(lock), "%s/lock", xv_test_sim_dir());
+	fd = open(lock, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
+	close(fd);
+	pid = (pid_t)atoi(buf);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	wait_lock_free(lock);
+	/* A clean stop empties the pid: nothing to report as crashed. */
+	fd = open(lock, O_RDONLY);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
+	ck_assert_ptr_null(strstr(out, "died"));
+	ck_assert_ptr_nonnull(strstr(out, "daemon not running"));
+	ck_assert_int_eq(SIM("start"), 0);
+}
+END_TEST
+
 START_TEST(test_help_describes_every_command)
 {
 	ck_assert_int_eq(SIM("--help"), 0);
@@ -212,6 +238,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_commands_without_a_daemon_say_so);
 	tcase_add_test(tc, test_start_twice_is_refused);
 	tcase_add_test(tc, test_a_crashed_daemon_is_reported_and_recovered);
+	tcase_add_test(tc, test_sigterm_stops_the_daemon_cleanly);
 	tcase_add_test(tc, test_help_describes_every_command);
 	tcase_add_test(tc, test_a_missing_preload_library_is_reported);
 	suite_add_tcase(s, tc);
