@@ -46,6 +46,8 @@ static int port_alloc(struct xv_hv *hv, uint32_t handle, unsigned int domid,
 			continue;
 		hv->port[p].domid = domid;
 		hv->port[p].handle = handle;
+		/* E1 (event.h): reset state and remote /before/ publishing
+		 * the handle; pairs with E2 in xv_sim_event_raise(). */
 		atomic_store(&hv->ev.tab->port[p].state, 0);
 		atomic_store(&hv->ev.tab->port[p].remote, 0);
 		atomic_store(&hv->ev.tab->port[p].handle, handle);

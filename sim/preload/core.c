@@ -18,11 +18,27 @@ pthread_mutex_t xv_sim_lock = PTHREAD_MUTEX_INITIALIZER;
 struct xv_sim_events xv_sim_ev = { .sock = -1 };
 struct xv_sim_msg *xv_sim_req, *xv_sim_rep;
 
+/* Set while this thread holds xv_sim_lock: glibc may munmap() inside
+ * free() (a thread arena shrinking), and that must not take it again. */
+static _Thread_local int holding;
+
 static int ctl = -1;
 static pid_t ctl_pid;
 static struct xv_sim_mapping *mappings;
 /* Lets munmap skip the lock when this process has no grant mapping. */
 static atomic_size_t nmappings;
+
+void xv_sim_lock_take(void)
+{
+	pthread_mutex_lock(&xv_sim_lock);
+	holding = 1;
+}
+
+void xv_sim_lock_give(void)
+{
+	holding = 0;
+	pthread_mutex_unlock(&xv_sim_lock);
+}
 
 int xv_sim_real_munmap(void *addr, size_t len)
 {
@@ -46,6 +62,7 @@ static void atfork_child(void)
 	mappings = NULL;
 	atomic_store(&nmappings, 0);
 	pthread_mutex_init(&xv_sim_lock, NULL);
+	holding = 0;
 }
 
 __attribute__((constructor)) static void preload_init(void)
@@ -242,12 +259,13 @@ void xv_sim_mapping_end_locked(char *addr, size_t len)
  * grant bookkeeping (and any unmap notification) must follow. */
 int munmap(void *addr, size_t len)
 {
-	if (atomic_load(&nmappings)) {
+	/* Our own unmaps under the lock are never of grant mappings. */
+	if (atomic_load(&nmappings) && !holding) {
 		int saved = errno;
 
-		pthread_mutex_lock(&xv_sim_lock);
+		xv_sim_lock_take();
 		xv_sim_mapping_end_locked(addr, len);
-		pthread_mutex_unlock(&xv_sim_lock);
+		xv_sim_lock_give();
 		errno = saved;
 	}
 	return xv_sim_real_munmap(addr, len);

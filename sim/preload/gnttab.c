@@ -35,9 +35,9 @@ static void *open_handle(size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	err = xv_sim_connect_locked();
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	if (!err && (*h = null_fd()) < 0)
 		err = -errno;
 	if (err) {
@@ -66,9 +66,9 @@ int xengntshr_close(xengntshr_handle *h)
 {
 	if (!h)
 		return 0;
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	xv_sim_mapping_disown(h);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	close(h->fd);
 	free(h);
 	return 0;
@@ -78,9 +78,9 @@ int xengnttab_close(xengnttab_handle *h)
 {
 	if (!h)
 		return 0;
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	xv_sim_mapping_disown(h);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	close(h->fd);
 	free(h);
 	return 0;
@@ -129,7 +129,7 @@ static void *share(xengntshr_handle *h, uint32_t domid, int count,
 	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (addr == MAP_FAILED)
 		goto fail_errno;
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	err = xv_sim_connect_locked();
 	if (!err) {
 		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
@@ -145,7 +145,7 @@ static void *share(xengntshr_handle *h, uint32_t domid, int count,
 	if (!err && xv_sim_rep->count != (uint32_t)count)
 		err = -EPROTO;
 	if (err) {
-		pthread_mutex_unlock(&xv_sim_lock);
+		xv_sim_lock_give();
 		errno = -err;
 		goto fail;
 	}
@@ -157,7 +157,7 @@ static void *share(xengntshr_handle *h, uint32_t domid, int count,
 		.notify_flags = flags, .owner = h,
 	};
 	xv_sim_mapping_add(m);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	close(fd);
 	return addr;
 fail_errno:
@@ -252,7 +252,7 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	err = xv_sim_connect_locked();
 	if (!err) {
 		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
@@ -288,7 +288,7 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 			xv_sim_req->arg[0] = id;
 			xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
 		}
-		pthread_mutex_unlock(&xv_sim_lock);
+		xv_sim_lock_give();
 		free(m);
 		errno = -err;
 		return NULL;
@@ -300,7 +300,7 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 	};
 	h->mapped += count;
 	xv_sim_mapping_add(m);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	return addr;
 }
 
@@ -337,15 +337,15 @@ int xengnttab_unmap(xengnttab_handle *h, void *start, uint32_t count)
 {
 	struct xv_sim_mapping *m;
 
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	m = xv_sim_mapping_at(start);
 	if (!m || m->share || m->pages != count) {
-		pthread_mutex_unlock(&xv_sim_lock);
+		xv_sim_lock_give();
 		errno = EINVAL;
 		return -1;
 	}
 	xv_sim_mapping_end_locked(start, (size_t)count * XV_PAGE);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	return xv_sim_real_munmap(start, (size_t)count * XV_PAGE);
 }
 
