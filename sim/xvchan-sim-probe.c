@@ -252,6 +252,75 @@ static void many_grants(int n)
 	waitpid(pid, &status, 0);
 }
 
+/* Time from SIGKILL of a mapper to its unmap notification's event. */
+static void death_latency(int rounds)
+{
+	double worst = 0, sum = 0;
+	int r;
+
+	for (r = 0; r < rounds; r++) {
+		xengntshr_handle *gs;
+		xenevtchn_handle *h;
+		unsigned char *page;
+		uint32_t ref;
+		int p[2], port;
+		double t;
+		pid_t pid;
+		char c;
+
+		/* A fresh dom1 process each round keeps the rounds apart. */
+		if (pipe(p) < 0)
+			fail("pipe");
+		pid = fork();
+		if (pid == 0) {
+			become(1);
+			gs = xengntshr_open(NULL, 0);
+			h = xenevtchn_open(NULL, 0);
+			if (!gs || !h || !(page = xengntshr_share_pages(gs, 2, 1, &ref, 1)) ||
+			    (port = xenevtchn_bind_unbound_port(h, 2)) < 0)
+				fail("set up");
+			pid = fork();
+			if (pid == 0) {
+				xenevtchn_handle *c2;
+				xengnttab_handle *gt;
+				int lp;
+
+				become(2);
+				c2 = xenevtchn_open(NULL, 0);
+				gt = xengnttab_open(NULL, 0);
+				if (!c2 || !gt ||
+				    (lp = xenevtchn_bind_interdomain(c2, 1, (evtchn_port_t)port)) < 0 ||
+				    !xengnttab_map_grant_ref_notify(gt, 1, ref, PROT_READ | PROT_WRITE,
+								    0, (evtchn_port_t)lp))
+					fail("map");
+				if (write(p[1], "x", 1) != 1)
+					fail("pipe");
+				pause();
+			}
+			if (read(p[0], &c, 1) != 1)
+				fail("mapper");
+			t = now_s();
+			kill(pid, SIGKILL);
+			wait_event(h);
+			t = now_s() - t;
+			waitpid(pid, NULL, 0);
+			if (write(p[1], &t, sizeof(t)) != sizeof(t))
+				fail("pipe");
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+		if (read(p[0], &t, sizeof(t)) != sizeof(t))
+			fail("death round");
+		close(p[0]);
+		close(p[1]);
+		sum += t;
+		if (t > worst)
+			worst = t;
+	}
+	printf("SIGKILL to unmap-notify event, %d rounds: mean %.2f ms, worst %.2f ms\n",
+	       rounds, sum * 1e3 / rounds, worst * 1e3);
+}
+
 static void many_domains(int n)
 {
 	pid_t *pids = calloc((size_t)n, sizeof(pid_t));
@@ -288,7 +357,7 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		fputs("Usage: xvchan-sim-probe   (with a simulator running in $XVCHAN_SIM_DIR)\n"
 		      "Prints notify latency next to a pipe, and figures for 1,000 event\n"
-		      "channels, 10,000 grants and 64 domains.\n", argc == 2 &&
+		      "channels, 10,000 grants, death notification and 64 domains.\n", argc == 2 &&
 		      !strcmp(argv[1], "--help") ? stdout : stderr);
 		return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
 	}
@@ -301,6 +370,7 @@ int main(int argc, char **argv)
 	       ROUNDS, ev * 1e6 / ROUNDS / 2, pp * 1e6 / ROUNDS / 2);
 	many_channels(1000);
 	many_grants(10000);
+	death_latency(20);
 	many_domains(64);
 	return 0;
 }
