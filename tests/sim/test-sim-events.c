@@ -252,6 +252,33 @@ START_TEST(test_many_pending_ports_are_all_delivered)
 }
 END_TEST
 
+/* Off the simulator the preload answers as the real library does without
+ * /dev/xen; a bad domid in the environment is refused. */
+START_TEST(test_open_without_a_simulator_fails_cleanly)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		unsetenv("XVCHAN_SIM_DIR");
+		errno = 0;
+		if (xenevtchn_open(NULL, 0) || errno != ENOENT)
+			_exit(1);
+		setenv("XVCHAN_SIM_DIR", xv_test_sim_dir(), 1);
+		setenv("XVCHAN_SIM_DOMID", "32752", 1);
+		errno = 0;
+		if (xenevtchn_open(NULL, 0) || errno != EINVAL)
+			_exit(2);
+		setenv("XVCHAN_SIM_DOMID", "9", 1);
+		errno = 0;
+		if (xenevtchn_open(NULL, 0) || errno != ESRCH)
+			_exit(3);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-events");
@@ -268,6 +295,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_bind_interdomain_follows_xen_checks);
 	tcase_add_test(tc, test_port_zero_is_never_handed_out);
 	tcase_add_test(tc, test_many_pending_ports_are_all_delivered);
+	tcase_add_test(tc, test_open_without_a_simulator_fails_cleanly);
 	suite_add_tcase(s, tc);
 	return s;
 }
