@@ -351,9 +351,10 @@ int xv_hv_gnt_map(struct xv_hv *hv, struct xv_hv_conn *c,
 	return 0;
 }
 
-void xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c)
+unsigned int xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c)
 {
 	struct xv_hv_notify *n, *next;
+	unsigned int fired = 0;
 
 	for (n = hv->notifies; n; n = next) {
 		next = n->next;
@@ -361,16 +362,22 @@ void xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c)
 			continue;
 		notify_fire(hv, n);
 		notify_unlink(hv, n);
+		fired++;
 	}
+	return fired;
 }
 
-void xv_hv_gnt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c)
+unsigned int xv_hv_gnt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c)
 {
 	struct xv_hv_share *s, *next;
+	unsigned int refs = 0;
 
 	for (s = hv->shares; s; s = next) {
 		next = s->next;
-		if (s->conn == c)
+		if (s->conn == c) {
+			refs += s->count;
 			share_free(hv, s);
+		}
 	}
+	return refs;
 }

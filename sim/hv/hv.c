@@ -161,10 +161,16 @@ static void conn_free(struct xv_hv *hv, struct xv_hv_conn *c)
 {
 	struct xv_hv_conn **pp;
 
+	unsigned int fired, ports, refs;
+
 	/* Xen's order: notifications may send on the dying ports. */
-	xv_hv_gnt_conn_fire(hv, c);
-	xv_hv_evt_conn_gone(hv, c);
-	xv_hv_gnt_conn_gone(hv, c);
+	fired = xv_hv_gnt_conn_fire(hv, c);
+	ports = xv_hv_evt_conn_gone(hv, c);
+	refs = xv_hv_gnt_conn_gone(hv, c);
+	/* The trail of a death, for whoever debugs a peer that went away. */
+	if (fired || ports || refs)
+		fprintf(stderr, "xvchan-sim: dom%u pid %d gone: %u unmap notification(s) fired, %u port(s) closed, %u grant(s) released\n",
+			c->domid, (int)c->pid, fired, ports, refs);
 	for (pp = &hv->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
