@@ -125,10 +125,10 @@ static void *share(xengntshr_handle *h, uint32_t domid, int count,
 	/* A fresh memfd: its pages read as zero, as new Xen pages do. */
 	fd = memfd_create("xvchan-sim-grant", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0 || ftruncate(fd, (off_t)len) < 0)
-		goto fail_errno;
+		goto fail;
 	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (addr == MAP_FAILED)
-		goto fail_errno;
+		goto fail;
 	xv_sim_lock_take();
 	err = xv_sim_connect_locked();
 	if (!err) {
@@ -139,7 +139,7 @@ static void *share(xengntshr_handle *h, uint32_t domid, int count,
 		xv_sim_req->arg[2] = offset;
 		xv_sim_req->arg[3] = port;
 		xv_sim_req->arg[4] = flags;
-		xv_sim_req->count = (uint32_t)count;
+		xv_sim_req->arg[5] = (uint32_t)count;
 		err = xv_sim_call_locked(xv_sim_req, fd, NULL, 0, NULL);
 	}
 	if (!err && xv_sim_rep->count != (uint32_t)count)
@@ -160,7 +160,6 @@ static void *share(xengntshr_handle *h, uint32_t domid, int count,
 	xv_sim_lock_give();
 	close(fd);
 	return addr;
-fail_errno:
 fail:
 	err = errno;
 	if (addr != MAP_FAILED)
