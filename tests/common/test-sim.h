@@ -4,9 +4,10 @@
  *
  * Test executables get XVCHAN_SIM_EXE and XVCHAN_SIM_PRELOAD from meson's
  * `sim_test_env`.  Those that fork domains (xv_test_fork_domain) must link
- * `sim_preload_dep` so that xengnttab_* / xenevtchn_* in the test binary
- * resolve to the simulator (its library comes before libxengnttab in the
- * executable's search order; tests/sim/test-sim-link.c checks it).
+ * `sim_preload_dep`, listed before anything that links libxengnttab or
+ * libxenevtchn, so that xengnttab_* / xenevtchn_* in the test binary
+ * resolve to the simulator (tests/sim/test-sim-grants.c checks this with
+ * dladdr()).  sim_preload_dep brings the Xen headers too.
  */
 #ifndef XV_TEST_SIM_H
 #define XV_TEST_SIM_H
