@@ -79,17 +79,40 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+/* The daemon's log, on the test's stderr; returns whether a sanitizer
+ * reported in it (the daemon's own report would otherwise go unseen). */
+static int show_log(void)
+{
+	char path[160], line[512];
+	int bad = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/log", sim_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		fputs(line, stderr);
+		if (strstr(line, "Sanitizer") || strstr(line, "runtime error:"))
+			bad = 1;
+	}
+	fclose(f);
+	return bad;
+}
+
 void xv_test_sim_stop(void)
 {
-	int status;
+	int status, bad;
 
 	if (!sim_dir[0])
 		return;
 	status = run_sim((char *[]){ "stop", NULL });
+	bad = show_log();
 	nftw(sim_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	sim_dir[0] = '\0';
 	unsetenv("XVCHAN_SIM_DIR");
 	ck_assert_int_eq(status, 0);
+	ck_assert_msg(!bad, "the simulator daemon reported a sanitizer error (log above)");
 }
 
 pid_t xv_test_spawn(unsigned int domid, char *const argv[])
