@@ -259,7 +259,9 @@ static int cmd_start(void)
 		if (dup2(p[1], 3) < 0)
 			_exit(1);
 		close_range(4, ~0u, 0);
-		_exit(run_daemon(3));
+		/* exit(), not _exit(): the daemon's atexit work (LeakSanitizer
+		 * in a sanitizer build) must run; no stdio is buffered yet. */
+		exit(run_daemon(3));
 	}
 	close(p[1]);
 	n = read(p[0], buf, sizeof(buf) - 1);
