@@ -67,8 +67,23 @@ static const char usage[] =
 "                      build tree), else\n"
 "                      " XV_SIM_PRELOAD_INSTALLED ".\n"
 "\n"
+"Files (in the state directory):\n"
+"  ctl                 control socket (one connection per process)\n"
+"  lock                held by the daemon for its life; holds its pid\n"
+"  xenstore/N          domain N's xenstore socket (XENSTORED_PATH)\n"
+"  log                 the daemon's messages, one line per process that\n"
+"                      died holding grants or event channels\n"
+"\n"
 "Exit status: 0 on success, 1 on an error (daemon not running, bad\n"
-"domain id, ...), 2 on bad usage, 3 from status when not running.\n";
+"domain id, ...), 2 on bad usage, 3 from status when not running.\n"
+"\n"
+"Examples:\n"
+"  xvchan-sim start\n"
+"  xvchan-sim exec --domid 1 -- xenstore-write data/hello world\n"
+"  xvchan-sim exec --domid 0 -- xenstore-ls -p /local/domain/1\n"
+"  xvchan-sim exec --domid 1 -- xvchan-cat -l 2 myport &\n"
+"  xvchan-sim exec --domid 2 -- xvchan-cat 1 myport < file\n"
+"  xvchan-sim stop\n";
 
 static char dir[256];
 
