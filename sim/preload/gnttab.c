@@ -232,7 +232,7 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 		 uint32_t offset, evtchn_port_t port)
 {
 	struct xv_sim_mapping *m;
-	uint32_t flags = notify_flags(offset, port), i;
+	uint32_t flags = notify_flags(offset, port), i, notify_id = 0;
 	int fds[XV_SIM_MAX_FDS];
 	size_t nfds = 0, k;
 	char *addr = NULL;
@@ -267,6 +267,8 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 		xv_sim_req->count = 2 * count;
 		err = xv_sim_call_locked(xv_sim_req, -1, fds, XV_SIM_MAX_FDS, &nfds);
 	}
+	if (!err)
+		notify_id = xv_sim_rep->arg[0];
 	if (!err && xv_sim_rep->count != 2 * count)
 		err = -EPROTO;
 	if (!err) {
@@ -278,13 +280,10 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 		close(fds[k]);
 	if (err) {
 		/* The daemon registered the notification with the map. */
-		if (xv_sim_rep && xv_sim_rep->op == XV_SIM_GNT_MAP &&
-		    xv_sim_rep->err == 0 && xv_sim_rep->arg[0]) {
-			uint32_t id = xv_sim_rep->arg[0];
-
+		if (notify_id) {
 			memset(xv_sim_req, 0, sizeof(*xv_sim_req));
 			xv_sim_req->op = XV_SIM_NOTIFY_DROP;
-			xv_sim_req->arg[0] = id;
+			xv_sim_req->arg[0] = notify_id;
 			xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
 		}
 		xv_sim_lock_give();
@@ -293,7 +292,7 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 		return NULL;
 	}
 	*m = (struct xv_sim_mapping){
-		.addr = addr, .pages = count, .notify_id = xv_sim_rep->arg[0],
+		.addr = addr, .pages = count, .notify_id = notify_id,
 		.notify_offset = offset, .notify_port = port,
 		.notify_flags = flags, .owner = h, .owner_mapped = &h->mapped,
 	};
