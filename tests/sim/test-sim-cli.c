@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,34 @@ START_TEST(test_exec_runs_xenstore_utils_as_dom0_and_domus)
 	ck_assert_ptr_nonnull(strstr(out, "domid = \"5\""));
 	ck_assert_int_eq(SIM("status"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2 5\n"));
+}
+END_TEST
+
+START_TEST(test_exec_sets_the_domain_environment)
+{
+	static char expect[3 * PATH_MAX + 64];
+	char dir[PATH_MAX], exe_dir[PATH_MAX];
+
+	ck_assert_ptr_nonnull(realpath(xv_test_sim_dir(), dir));
+	ck_assert_ptr_nonnull(realpath(xv_test_sim_exe(), exe_dir));
+	*strrchr(exe_dir, '/') = '\0';
+	/* Without the override, the build tree's preload/ is found beside
+	 * the executable. */
+	unsetenv("XVCHAN_SIM_PRELOAD");
+	unsetenv("LD_PRELOAD");
+	ck_assert_int_eq(SIM("exec", "--domid", "7", "--", "sh", "-c",
+			     "echo $XVCHAN_SIM_DIR $XVCHAN_SIM_DOMID $XENSTORED_PATH $LD_PRELOAD"), 0);
+	snprintf(expect, sizeof(expect),
+		 "%s 7 %s/xenstore/7 %s/preload/libxvchan-sim-preload.so\n",
+		 dir, dir, exe_dir);
+	ck_assert_str_eq(out, expect);
+	/* A caller's own LD_PRELOAD is kept, after ours. */
+	setenv("LD_PRELOAD", "libc.so.6", 1);
+	ck_assert_int_eq(SIM("exec", "--domid", "7", "--", "sh", "-c",
+			     "echo $LD_PRELOAD"), 0);
+	snprintf(expect, sizeof(expect),
+		 "%s/preload/libxvchan-sim-preload.so:libc.so.6\n", exe_dir);
+	ck_assert_str_eq(out, expect);
 }
 END_TEST
 
@@ -233,6 +262,7 @@ Suite *xv_test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_exec_runs_xenstore_utils_as_dom0_and_domus);
+	tcase_add_test(tc, test_exec_sets_the_domain_environment);
 	tcase_add_test(tc, test_exec_reports_a_missing_program);
 	tcase_add_test(tc, test_bad_domids_are_refused);
 	tcase_add_test(tc, test_commands_without_a_daemon_say_so);
