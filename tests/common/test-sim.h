@@ -27,7 +27,9 @@ const char *xv_test_sim_exe(void);
 /* Create domain @domid if it does not exist yet. */
 void xv_test_sim_domain(unsigned int domid);
 
-/* Spawn argv as simulated domain domid (like xvchan-sim exec). Returns pid. */
+/* Spawn argv as simulated domain domid (like xvchan-sim exec). Returns pid.
+ * The child inherits stdout, which is the TAP stream: spawn programs that
+ * print nothing there (or send their output elsewhere). */
 pid_t xv_test_spawn(unsigned int domid, char *const argv[]);
 
 /* Fork a child that is simulated domain domid: returns 0 in the child (env
