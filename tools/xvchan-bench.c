@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,11 +69,13 @@ static const char usage[] =
 "connection.\n"
 "\n"
 "Options:\n"
-"  --quick            every cell, 3 short repetitions: under two minutes\n"
+"  --quick            every cell, 5 repetitions of 60 ms: under two minutes\n"
 "  --smoke            one small cell per test (idle included): seconds\n"
 "  --idle             only the idle test (--idle-seconds each transport)\n"
 "  --idle-seconds S   how long the idle reader blocks (default 5)\n"
-"  --reps N           timed repetitions per cell (default 5; --quick 3)\n"
+"  --pin              pin the server side to CPU 0, the client side to CPU 1\n"
+"  --reps N           timed repetitions per cell (default 7 of 300 ms;\n"
+"                     --quick 5; connect: 30 connections, --quick 10)\n"
 "  --transports LIST  comma-separated subset of the transports above\n"
 "  --tests LIST       comma-separated subset of stream,pingpong,connect\n"
 "  --json FILE        also write every result as a JSON array to FILE\n"
@@ -89,8 +92,8 @@ static const char usage[] =
 "per connection; idle: CPU seconds per second blocked), reps, ok, and\n"
 "ratio_vs_libxenvchan, buffer_effective, idle_s where they apply.\n"
 "\n"
-"Processes are not pinned to CPUs: the simulator's wake-ups cross CPUs as\n"
-"they would between two vCPUs, and the scheduler places both sides.\n"
+"Processes are not pinned to CPUs unless --pin is given (see\n"
+"docs/performance.md for why): the scheduler places both sides.\n"
 "\n"
 "Environment: TMPDIR for the simulator's private state directory.\n"
 "Exit status: 0 if every cell ran, 1 if any failed, 2 on bad usage.\n";
@@ -103,7 +106,7 @@ static const size_t msg_sizes[NMSG] = { 64, 4096, 65536 };
 static const size_t ring_sizes[NRING] = { 4096, 65536, 1048576 };
 
 struct options {
-	int quick, smoke, idle;
+	int quick, smoke, idle, pin;
 	int idle_ms;
 	int reps;
 	unsigned int transports;	/* bit per enum xv_bench_transport */
@@ -155,6 +158,7 @@ static char sim_dir[PATH_MAX];
 static char sim_path[PATH_MAX];
 static char self_path[PATH_MAX];
 static int sim_started;
+static int pin_cpus;
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -272,6 +276,15 @@ static void child(const struct xv_bench_job *job, const int *fds, int nfds)
 	dup2(STDERR_FILENO, STDOUT_FILENO);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	if (pin_cpus) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(job->role == XV_BENCH_SERVER ? 0 : 1, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			fprintf(stderr, "xvchan-bench: cannot pin to a CPU: %s\n",
+				strerror(errno));
+	}
 	if (!is_vchan(job->transport))
 		_exit(xv_bench_child(job));
 	if (xv_bench_job_format(job, spec, sizeof(spec)) < 0)
@@ -919,6 +932,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "--smoke")) {
 			o->smoke = 1;
 			takes = 0;
+		} else if (!strcmp(a, "--pin")) {
+			o->pin = 1;
+			takes = 0;
 		} else if (!strcmp(a, "--idle")) {
 			o->idle = 1;
 			takes = 0;
@@ -1024,7 +1040,7 @@ static int run_all(const struct options *o)
 	static const size_t smoke_size[1] = { 4096 };
 	int nmsg = NMSG, nring = NRING, m, g, failed = 0;
 	unsigned int cell = 0;
-	int reps = o->reps ? o->reps : o->quick ? 3 : o->smoke ? 1 : 5;
+	int reps = o->reps ? o->reps : o->quick ? 5 : o->smoke ? 1 : 7;
 
 	results = calloc(XV_BENCH_NTRANSPORTS * (NMSG * NRING + 3),
 			 sizeof(*results));
@@ -1035,7 +1051,7 @@ static int run_all(const struct options *o)
 		nmsg = nring = 1;
 	}
 	tmpl.reps = reps;
-	tmpl.target_ms = o->smoke ? 10 : o->quick ? 50 : 250;
+	tmpl.target_ms = o->smoke ? 10 : o->quick ? 60 : 300;
 	if (o->tests & (1u << XV_BENCH_STREAM)) {
 		tmpl.test = XV_BENCH_STREAM;
 		tmpl.first = o->smoke ? 65536 : o->quick ? 1u << 20 : 8u << 20;
@@ -1099,6 +1115,7 @@ int main(int argc, char **argv)
 	}
 	self_path[n] = '\0';
 	find_sim(o.sim);
+	pin_cpus = o.pin;
 	/* No SA_RESTART: poll() must return so that we clean up. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
