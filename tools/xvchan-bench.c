@@ -69,13 +69,19 @@ static const char usage[] =
 "connection.\n"
 "\n"
 "Options:\n"
-"  --quick            every cell, 5 repetitions of 60 ms: under two minutes\n"
+"  --quick            every cell, 2 rounds of 3 repetitions of 60 ms:\n"
+"                     well under two minutes\n"
 "  --smoke            one small cell per test (idle included): seconds\n"
 "  --idle             only the idle test (--idle-seconds each transport)\n"
 "  --idle-seconds S   how long the idle reader blocks (default 5)\n"
 "  --pin              pin the server side to CPU 0, the client side to CPU 1\n"
-"  --reps N           timed repetitions per cell (default 7 of 300 ms;\n"
-"                     --quick 5; connect: 30 connections, --quick 10)\n"
+"  --reps N           timed repetitions per cell and transport, 1..100\n"
+"                     (default 9 of 250 ms, --quick 6; connect: number\n"
+"                     of connections, default 30, --quick 10)\n"
+"  --rounds N         split them into N rounds, 1..10 (default 3, --quick\n"
+"                     2): each round runs every cell on every transport,\n"
+"                     in a turning order, each in fresh processes with an\n"
+"                     untimed, verified first repetition\n"
 "  --transports LIST  comma-separated subset of the transports above\n"
 "  --tests LIST       comma-separated subset of stream,pingpong,connect\n"
 "  --json FILE        also write every result as a JSON array to FILE\n"
@@ -108,7 +114,7 @@ static const size_t ring_sizes[NRING] = { 4096, 65536, 1048576 };
 struct options {
 	int quick, smoke, idle, pin;
 	int idle_ms;
-	int reps;
+	int reps, rounds;
 	unsigned int transports;	/* bit per enum xv_bench_transport */
 	unsigned int tests;		/* bit per enum xv_bench_test */
 	const char *json;
@@ -137,13 +143,17 @@ struct raw {
 	char err[256];
 };
 
-/* One cell of one transport, ready to print. */
+/*
+ * One cell of one transport: gathered over its rounds, then summed up.
+ * Ok only if every round succeeded.
+ */
 struct result {
 	enum xv_bench_transport transport;
 	enum xv_bench_test test;
 	size_t msg, ring;
-	int ok, n;
-	double val[MAX_REPS];
+	int ok, failed, n;
+	double val[2 * MAX_REPS], p99s[2 * MAX_REPS];
+	double cpu_ns, units;	/* CPU after the marks; bytes, trips, ... */
 	double median, min, max, p99;
 	double cpu;
 	double ratio;		/* NAN when not computed */
@@ -494,7 +504,7 @@ static int cmp_double(const void *a, const void *b)
 
 static double median_of(const double *v, int n)
 {
-	double s[MAX_REPS];
+	double s[2 * MAX_REPS];
 
 	memcpy(s, v, (size_t)n * sizeof(*v));
 	qsort(s, (size_t)n, sizeof(*s), cmp_double);
@@ -508,14 +518,14 @@ static double cpu_after_mark(const struct side side[2])
 	       (double)(side[1].cpu - side[1].mark);
 }
 
-/* Turn one job's raw reports into @res; -1 if they do not add up. */
-static int summarise(const struct xv_bench_job *job, const struct raw *r,
-		     const struct side side[2], struct result *res)
+/* Add one job's raw reports to @res; -1 if they do not add up. */
+static int gather(const struct xv_bench_job *job, const struct raw *r,
+		  const struct side side[2], struct result *res)
 {
-	double p99s[MAX_REPS], total = 0;
-	int i, n = 0;
+	int i, n = res->n;
 
-	if (!side[0].marked || !side[1].marked)
+	if (!side[0].marked || !side[1].marked ||
+	    n + job->reps > 2 * MAX_REPS)
 		return -1;
 	switch (job->test) {
 	case XV_BENCH_STREAM:
@@ -524,22 +534,18 @@ static int summarise(const struct xv_bench_job *job, const struct raw *r,
 				return -1;
 			res->val[n++] = (double)r->bytes[i] * 1e9 /
 					(double)(r->t1[i] - r->t0[i]);
-			total += (double)r->bytes[i];
+			res->units += (double)r->bytes[i];
 		}
-		/* CPU seconds per 10^9 bytes: ns per byte. */
-		res->cpu = cpu_after_mark(side) / total;
 		res->buf = r->buf;
 		break;
 	case XV_BENCH_PINGPONG:
 		for (i = 1; i <= job->reps; i++) {
 			if (!r->trips[i])
 				return -1;
-			p99s[n] = (double)r->p99[i] / 1e9;
+			res->p99s[n] = (double)r->p99[i] / 1e9;
 			res->val[n++] = (double)r->p50[i] / 1e9;
-			total += (double)r->trips[i];
+			res->units += (double)r->trips[i];
 		}
-		res->p99 = median_of(p99s, n);
-		res->cpu = cpu_after_mark(side) / 1e9 / total;
 		break;
 	case XV_BENCH_CONNECT:
 		for (i = 0; i < job->reps; i++) {
@@ -549,37 +555,74 @@ static int summarise(const struct xv_bench_job *job, const struct raw *r,
 			if (!r->start[i] || !r->done_cli[i] || done < r->start[i])
 				return -1;
 			res->val[n++] = (double)(done - r->start[i]) / 1e9;
+			res->units += 1;
 		}
-		res->cpu = cpu_after_mark(side) / 1e9 / job->reps;
 		break;
 	case XV_BENCH_IDLE:
 		if (!r->idle_ns)
 			return -1;
 		/* The reader alone: its peer sleeps in nanosleep(). */
-		res->idle_s = (double)r->idle_ns / 1e9;
+		res->idle_s += (double)r->idle_ns / 1e9;
 		res->val[n++] = (double)(side[0].cpu - side[0].mark) / 1e9;
-		res->cpu = res->val[0] / res->idle_s;
-		break;
+		res->cpu_ns += (double)(side[0].cpu - side[0].mark);
+		res->n = n;
+		return 0;
 	case XV_BENCH_NTESTS:
 		return -1;
 	}
+	res->cpu_ns += cpu_after_mark(side);
 	res->n = n;
-	res->median = median_of(res->val, n);
+	return 0;
+}
+
+/* Percentile (nearest rank) of @n values. */
+static double percentile(const double *v, int n, int p)
+{
+	double s[2 * MAX_REPS];
+	int rank = (n * p + 99) / 100;
+
+	memcpy(s, v, (size_t)n * sizeof(*s));
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	return s[rank ? rank - 1 : 0];
+}
+
+/* Medians and CPU per unit once every round is in. */
+static void summarise(struct result *res)
+{
+	int i;
+
+	res->ok = !res->failed && res->n > 0;
+	if (!res->ok)
+		return;
+	res->median = median_of(res->val, res->n);
 	res->min = res->max = res->val[0];
-	for (i = 1; i < n; i++) {
+	for (i = 1; i < res->n; i++) {
 		if (res->val[i] < res->min)
 			res->min = res->val[i];
 		if (res->val[i] > res->max)
 			res->max = res->val[i];
 	}
-	if (job->test == XV_BENCH_CONNECT) {
-		double s[MAX_REPS];
-
-		memcpy(s, res->val, (size_t)n * sizeof(*s));
-		qsort(s, (size_t)n, sizeof(*s), cmp_double);
-		res->p99 = s[(n * 99 + 99) / 100 - 1];
+	switch (res->test) {
+	case XV_BENCH_STREAM:
+		/* CPU seconds per 10^9 bytes is CPU ns per byte. */
+		res->cpu = res->cpu_ns / res->units;
+		break;
+	case XV_BENCH_PINGPONG:
+		/* Each repetition's p99, then their median: one noisy
+		 * repetition cannot set it alone. */
+		res->p99 = median_of(res->p99s, res->n);
+		res->cpu = res->cpu_ns / 1e9 / res->units;
+		break;
+	case XV_BENCH_CONNECT:
+		res->p99 = percentile(res->val, res->n, 99);
+		res->cpu = res->cpu_ns / 1e9 / res->units;
+		break;
+	case XV_BENCH_IDLE:
+		res->cpu = res->cpu_ns / 1e9 / res->idle_s;
+		break;
+	case XV_BENCH_NTESTS:
+		break;
 	}
-	return 0;
 }
 
 static struct result *find(enum xv_bench_transport t, enum xv_bench_test test,
@@ -953,6 +996,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 			}
 			o->reps = (int)v;
+		} else if (!strcmp(a, "--rounds")) {
+			if (xv_tool_parse_uint(arg, 10, &v) < 0 || v == 0) {
+				xv_tool_err("bad --rounds '%s' (1..10)", arg);
+				goto bad;
+			}
+			o->rounds = (int)v;
 		} else if (!strcmp(a, "--transports")) {
 			o->transports = parse_list(arg, xv_bench_transport_names,
 						   XV_BENCH_NTRANSPORTS,
@@ -988,101 +1037,137 @@ bad:
 	exit(XV_TOOL_EXIT_USAGE);
 }
 
-/* One cell, every chosen transport, one after the other. */
-static int run_cell(const struct options *o, struct xv_bench_job *tmpl,
-		    unsigned int *cell)
+/* Run one job of @tmpl on transport @t and add it to @res. */
+static void run_one(struct xv_bench_job *tmpl, enum xv_bench_transport t,
+		    struct result *res, unsigned int *cell, int round)
 {
-	int t, failed = 0;
+	struct side side[2];
+	struct raw raw;
+	char a[24], b[24];
+	int64_t t0 = xv_bench_now_ns();
+	/* Generous: a slow transport still fits; a hang does not. */
+	int timeout_ms = 60000 + 8 * (tmpl->reps + 1) *
+			 (tmpl->target_ms + tmpl->idle_ms);
 
-	for (t = 0; t < XV_BENCH_NTRANSPORTS && !interrupted; t++) {
-		struct result *res = &results[nresults];
-		struct side side[2];
-		struct raw raw;
-		char a[24], b[24];
-		int64_t t0 = xv_bench_now_ns();
-		/* Generous: a slow transport still fits; a hang does not. */
-		int timeout_ms = 60000 + 8 * (tmpl->reps + 1) *
-				 (tmpl->target_ms + tmpl->idle_ms);
-
-		if (!(o->transports & (1u << t)))
-			continue;
-		tmpl->transport = (enum xv_bench_transport)t;
-		tmpl->cell = (*cell)++;
-		*res = (struct result){
-			.transport = tmpl->transport, .test = tmpl->test,
-			.msg = tmpl->test == XV_BENCH_STREAM ||
-			       tmpl->test == XV_BENCH_PINGPONG ? tmpl->msg : 0,
-			.ring = tmpl->ring, .ratio = NAN,
-		};
-		nresults++;
-		fprintf(stderr, "%-8s %-14s msg %-4s ring %-4s ...",
-			xv_bench_test_names[tmpl->test],
-			xv_bench_transport_names[t], size_str(res->msg, a, sizeof(a)),
-			size_str(tmpl->ring, b, sizeof(b)));
-		if (run_job(tmpl, &raw, side, timeout_ms) == 0 &&
-		    summarise(tmpl, &raw, side, res) == 0) {
-			res->ok = 1;
-			fprintf(stderr, " %.2f s\n",
-				(double)(xv_bench_now_ns() - t0) / 1e9);
-		} else {
-			fprintf(stderr, " FAILED: %s\n",
-				raw.err[0] ? raw.err : "incomplete results");
-			failed = 1;
-		}
+	tmpl->transport = t;
+	tmpl->cell = (*cell)++;
+	fprintf(stderr, "round %d %-8s %-14s msg %-4s ring %-4s ...", round + 1,
+		xv_bench_test_names[tmpl->test], xv_bench_transport_names[t],
+		size_str(res->msg, a, sizeof(a)),
+		size_str(tmpl->ring, b, sizeof(b)));
+	if (run_job(tmpl, &raw, side, timeout_ms) == 0 &&
+	    gather(tmpl, &raw, side, res) == 0) {
+		fprintf(stderr, " %.2f s\n",
+			(double)(xv_bench_now_ns() - t0) / 1e9);
+		return;
 	}
-	return failed;
+	fprintf(stderr, " FAILED: %s\n", raw.err[0] ? raw.err : "incomplete results");
+	res->failed = 1;
 }
 
+#define MAX_CELLS (NMSG * NRING + 3)
+
+/*
+ * Every cell, every transport, in rounds: each round runs every cell on
+ * every transport once, the transports' order turning from round to
+ * round, so that a burst of load from elsewhere on the host is spread
+ * over all of them instead of landing on one.
+ */
 static int run_all(const struct options *o)
 {
-	struct xv_bench_job tmpl = { .res_fd = -1 };
+	struct xv_bench_job cells[MAX_CELLS], *c;
 	const size_t *msgs = msg_sizes, *rings = ring_sizes;
 	static const size_t smoke_size[1] = { 4096 };
-	int nmsg = NMSG, nring = NRING, m, g, failed = 0;
+	int nmsg = NMSG, nring = NRING, ncells = 0, m, g, i, t, round, failed = 0;
+	int rounds = o->rounds ? o->rounds : o->quick ? 2 : o->smoke ? 1 : 3;
+	int reps = o->reps ? o->reps : o->quick ? 6 : o->smoke ? 1 : 9;
+	int per_job = (reps + rounds - 1) / rounds;
 	unsigned int cell = 0;
-	int reps = o->reps ? o->reps : o->quick ? 5 : o->smoke ? 1 : 7;
+	struct xv_bench_job base = {
+		.res_fd = -1, .reps = per_job,
+		.target_ms = o->smoke ? 10 : o->quick ? 60 : 250,
+	};
 
-	results = calloc(XV_BENCH_NTRANSPORTS * (NMSG * NRING + 3),
-			 sizeof(*results));
-	if (!results)
-		return -1;
 	if (o->smoke) {
 		msgs = rings = smoke_size;
 		nmsg = nring = 1;
 	}
-	tmpl.reps = reps;
-	tmpl.target_ms = o->smoke ? 10 : o->quick ? 60 : 300;
-	if (o->tests & (1u << XV_BENCH_STREAM)) {
-		tmpl.test = XV_BENCH_STREAM;
-		tmpl.first = o->smoke ? 65536 : o->quick ? 1u << 20 : 8u << 20;
-		for (m = 0; m < nmsg && !interrupted; m++)
-			for (g = 0; g < nring && !interrupted; g++) {
-				tmpl.msg = msgs[m];
-				tmpl.ring = rings[g];
-				failed |= run_cell(o, &tmpl, &cell);
+	if (o->tests & (1u << XV_BENCH_STREAM))
+		for (m = 0; m < nmsg; m++)
+			for (g = 0; g < nring; g++) {
+				c = &cells[ncells++];
+				*c = base;
+				c->test = XV_BENCH_STREAM;
+				c->msg = msgs[m];
+				c->ring = rings[g];
+				c->first = o->smoke ? 65536 : o->quick ? 1u << 20 : 2u << 20;
 			}
+	if (o->tests & (1u << XV_BENCH_PINGPONG)) {
+		c = &cells[ncells++];
+		*c = base;
+		c->test = XV_BENCH_PINGPONG;
+		c->msg = XV_BENCH_PING_SIZE;
+		c->ring = o->smoke ? 4096 : 65536;
+		c->first = o->smoke ? 20 : 500;
 	}
-	tmpl.ring = o->smoke ? 4096 : 65536;
-	if (o->tests & (1u << XV_BENCH_PINGPONG) && !interrupted) {
-		tmpl.test = XV_BENCH_PINGPONG;
-		tmpl.msg = XV_BENCH_PING_SIZE;
-		tmpl.first = o->smoke ? 20 : o->quick ? 200 : 1000;
-		failed |= run_cell(o, &tmpl, &cell);
+	if (o->tests & (1u << XV_BENCH_CONNECT)) {
+		int conns = o->reps ? o->reps : o->smoke ? 2 : o->quick ? 10 : 30;
+
+		c = &cells[ncells++];
+		*c = base;
+		c->test = XV_BENCH_CONNECT;
+		c->msg = XV_BENCH_PING_SIZE;
+		c->ring = o->smoke ? 4096 : 65536;
+		c->reps = (conns + rounds - 1) / rounds;
 	}
-	if (o->tests & (1u << XV_BENCH_CONNECT) && !interrupted) {
-		tmpl.test = XV_BENCH_CONNECT;
-		tmpl.msg = XV_BENCH_PING_SIZE;
-		tmpl.reps = o->reps ? o->reps : o->smoke ? 2 : o->quick ? 10 : 30;
-		failed |= run_cell(o, &tmpl, &cell);
-		tmpl.reps = reps;
+	if (o->tests & (1u << XV_BENCH_IDLE)) {
+		c = &cells[ncells++];
+		*c = base;
+		c->test = XV_BENCH_IDLE;
+		c->msg = 1;
+		c->ring = 65536;
+		c->reps = 1;
+		c->idle_ms = o->smoke ? 200 : o->idle_ms;
 	}
-	if (o->tests & (1u << XV_BENCH_IDLE) && !interrupted) {
-		tmpl.test = XV_BENCH_IDLE;
-		tmpl.msg = 1;
-		tmpl.ring = 65536;
-		tmpl.reps = 1;
-		tmpl.idle_ms = o->smoke ? 200 : o->idle_ms;
-		failed |= run_cell(o, &tmpl, &cell);
+	results = calloc((size_t)(ncells * XV_BENCH_NTRANSPORTS), sizeof(*results));
+	if (!results)
+		return -1;
+	for (i = 0; i < ncells; i++)
+		for (t = 0; t < XV_BENCH_NTRANSPORTS; t++) {
+			if (!(o->transports & (1u << t)))
+				continue;
+			results[nresults++] = (struct result){
+				.transport = (enum xv_bench_transport)t,
+				.test = cells[i].test,
+				.msg = cells[i].test == XV_BENCH_STREAM ||
+				       cells[i].test == XV_BENCH_PINGPONG ?
+				       cells[i].msg : 0,
+				.ring = cells[i].ring, .ratio = NAN,
+			};
+		}
+	/* Idle blocks for seconds: one round of it is enough. */
+	for (round = 0; round < rounds && !interrupted; round++)
+		for (i = 0; i < ncells && !interrupted; i++) {
+			if (cells[i].test == XV_BENCH_IDLE && round > 0)
+				continue;
+			for (t = 0; t < XV_BENCH_NTRANSPORTS && !interrupted; t++) {
+				int k = (t + round) % XV_BENCH_NTRANSPORTS;
+				struct result *res;
+
+				if (!(o->transports & (1u << k)))
+					continue;
+				res = find((enum xv_bench_transport)k,
+					   cells[i].test,
+					   cells[i].test == XV_BENCH_STREAM ||
+					   cells[i].test == XV_BENCH_PINGPONG ?
+					   cells[i].msg : 0, cells[i].ring);
+				run_one(&cells[i], (enum xv_bench_transport)k,
+					res, &cell, round);
+			}
+		}
+	for (i = 0; i < (int)nresults; i++) {
+		summarise(&results[i]);
+		failed |= !results[i].ok;
 	}
 	set_ratios();
 	print_tables(o, msgs, nmsg, rings, nring);
