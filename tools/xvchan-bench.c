@@ -59,8 +59,9 @@ static const char usage[] =
 "  connect   from the server's start (client already waiting) until\n"
 "            both sides are connected; for socketpair a listening\n"
 "            abstract Unix socket, for pipe a FIFO.\n"
-"  idle      (--idle only) a reader blocked in read() for a few seconds\n"
-"            while its peer stays silent: the CPU it uses.\n"
+"  idle      a reader blocked in read() for --idle-seconds while its\n"
+"            peer stays silent: the CPU it uses, spin budget included\n"
+"            (one round only; 1 s with --quick, 0.2 s with --smoke).\n"
 "\n"
 "CPU: each side's CPU time comes from wait4() when it exits, minus what it\n"
 "had used when the measured phase began (each side reports that), so\n"
@@ -71,7 +72,8 @@ static const char usage[] =
 "Options:\n"
 "  --quick            every cell, 2 rounds of 3 repetitions of 60 ms:\n"
 "                     well under two minutes\n"
-"  --smoke            one small cell per test (idle included): seconds\n"
+"  --smoke            one small cell per test (4 KiB messages and rings,\n"
+"                     one repetition): a few seconds, for tests\n"
 "  --idle             only the idle test (--idle-seconds each transport)\n"
 "  --idle-seconds S   how long the idle reader blocks (default 5)\n"
 "  --pin              pin the server side to CPU 0, the client side to CPU 1\n"
@@ -83,7 +85,7 @@ static const char usage[] =
 "                     in a turning order, each in fresh processes with an\n"
 "                     untimed, verified first repetition\n"
 "  --transports LIST  comma-separated subset of the transports above\n"
-"  --tests LIST       comma-separated subset of stream,pingpong,connect\n"
+"  --tests LIST       comma-separated subset of stream,pingpong,connect,idle\n"
 "  --json FILE        also write every result as a JSON array to FILE\n"
 "  --sim PATH         the xvchan-sim executable (default: $XVCHAN_SIM, else\n"
 "                     ../sim/xvchan-sim from this executable's directory\n"
@@ -91,12 +93,17 @@ static const char usage[] =
 "  -h, --help         print this help\n"
 "\n"
 "Output: the tables on stdout (median and min-max over the repetitions,\n"
-"the ratio of xvchan to libxenvchan per cell, the issue's targets), the\n"
-"progress on stderr.  JSON records: transport, test, msg_size, ring_size\n"
-"(bytes), median, min, max (B/s for stream, seconds otherwise), p99\n"
-"(pingpong, connect), unit, cpu_s (CPU seconds per GB, per round trip,\n"
-"per connection; idle: CPU seconds per second blocked), reps, ok, and\n"
-"ratio_vs_libxenvchan, buffer_effective, idle_s where they apply.\n"
+"the issue's targets), the progress on stderr.  xv/lx and nospin/lx are\n"
+"the ratio of the xvchan median to the libxenvchan median of the same\n"
+"cell: above 1 is better for stream (B/s), below 1 for the others\n"
+"(seconds).  JSON records: transport, test, msg_size, ring_size (bytes),\n"
+"median, min, max (stream: B/s; pingpong: p50 of a repetition, s;\n"
+"connect: s; idle: the reader's CPU seconds), p99 (pingpong: median of\n"
+"the repetitions' p99; connect: over all connections), unit, cpu_s (CPU\n"
+"seconds per GB, per round trip, per connection; idle: per second\n"
+"blocked), reps, ok, and ratio_vs_libxenvchan, buffer_effective (the\n"
+"socketpair's SO_SNDBUF as the kernel reports it), idle_s where they\n"
+"apply.\n"
 "\n"
 "Processes are not pinned to CPUs unless --pin is given (see\n"
 "docs/performance.md for why): the scheduler places both sides.\n"
@@ -115,6 +122,7 @@ struct options {
 	int quick, smoke, idle, pin;
 	int idle_ms;
 	int reps, rounds;
+	int tests_given, idle_given;
 	unsigned int transports;	/* bit per enum xv_bench_transport */
 	unsigned int tests;		/* bit per enum xv_bench_test */
 	const char *json;
@@ -990,6 +998,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 			}
 			o->idle_ms = (int)v * 1000;
+			o->idle_given = 1;
 		} else if (!strcmp(a, "--reps")) {
 			if (xv_tool_parse_uint(arg, MAX_REPS, &v) < 0 || v == 0) {
 				xv_tool_err("bad --reps '%s' (1..%d)", arg, MAX_REPS);
@@ -1010,7 +1019,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 		} else if (!strcmp(a, "--tests")) {
 			o->tests = parse_list(arg, xv_bench_test_names,
-					      XV_BENCH_NTESTS, XV_BENCH_IDLE);
+					      XV_BENCH_NTESTS, XV_BENCH_NTESTS);
+			o->tests_given = 1;
 			if (!o->tests)
 				goto bad;
 		} else if (!strcmp(a, "--json")) {
@@ -1029,7 +1039,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->idle)
 		o->tests = 1u << XV_BENCH_IDLE;
-	if (o->smoke)
+	/* A whole run includes the idle test unless --tests chose. */
+	if (!o->tests_given || o->smoke)
 		o->tests |= 1u << XV_BENCH_IDLE;
 	return;
 bad:
@@ -1127,7 +1138,8 @@ static int run_all(const struct options *o)
 		c->msg = 1;
 		c->ring = 65536;
 		c->reps = 1;
-		c->idle_ms = o->smoke ? 200 : o->idle_ms;
+		c->idle_ms = o->smoke ? 200 : o->quick && !o->idle_given ?
+			     1000 : o->idle_ms;
 	}
 	results = calloc((size_t)(ncells * XV_BENCH_NTRANSPORTS), sizeof(*results));
 	if (!results)

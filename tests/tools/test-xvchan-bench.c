@@ -325,7 +325,7 @@ START_TEST(test_bad_options_exit_two_with_a_message)
 		{ "--reps", "0", NULL },
 		{ "--reps", "101", NULL },
 		{ "--transports", "xvchan,carrier-pigeon", NULL },
-		{ "--tests", "idle", NULL },
+		{ "--tests", "stream,sleep", NULL },
 		{ "--quick", "--smoke", NULL },
 		{ "--json", NULL, NULL },
 	};
