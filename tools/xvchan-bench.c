@@ -402,6 +402,16 @@ static void reap(pid_t pid, struct side *s)
 	s->exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* Note the pair @p that @ret (pipe() or socketpair()) made in @fds. */
+static int add_fds(int *fds, int *nfds, const int p[2], int ret)
+{
+	if (ret < 0)
+		return 1;
+	fds[(*nfds)++] = p[0];
+	fds[(*nfds)++] = p[1];
+	return 0;
+}
+
 /*
  * Run both sides of one job; fill @r and @side.  Returns 0 when both
  * exited cleanly, -1 otherwise (@r->err says why when a side said).
@@ -410,34 +420,32 @@ static int run_job(const struct xv_bench_job *tmpl, struct raw *r,
 		   struct side side[2], int timeout_ms)
 {
 	int res[2][2], c2s[2], s2c[2], data[2][2] = { { -1, -1 }, { -1, -1 } };
-	int fds[12], nfds = 0, i, ndata = 0;
+	int fds[12], nfds = 0, i, ndata = 0, err = 0;
 	struct xv_bench_job job[2];
 	pid_t pid[2] = { -1, -1 };
 	int64_t deadline;
 
 	memset(r, 0, sizeof(*r));
 	memset(side, 0, 2 * sizeof(*side));
-	if (pipe(res[0]) || pipe(res[1]) || pipe(c2s) || pipe(s2c)) {
-		snprintf(r->err, sizeof(r->err), "pipe: %s", strerror(errno));
-		return -1;
-	}
-	if (tmpl->transport == XV_BENCH_SOCKETPAIR && tmpl->test != XV_BENCH_CONNECT) {
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, data[0]) < 0)
-			return -1;
+	if (tmpl->test != XV_BENCH_CONNECT && tmpl->transport == XV_BENCH_SOCKETPAIR)
 		ndata = 1;
-	} else if (tmpl->transport == XV_BENCH_PIPE && tmpl->test != XV_BENCH_CONNECT) {
-		/* data[0]: client -> server, data[1]: server -> client */
-		if (pipe(data[0]) || pipe(data[1]))
-			return -1;
-		ndata = 2;
-	}
-	fds[nfds++] = res[0][0]; fds[nfds++] = res[0][1];
-	fds[nfds++] = res[1][0]; fds[nfds++] = res[1][1];
-	fds[nfds++] = c2s[0]; fds[nfds++] = c2s[1];
-	fds[nfds++] = s2c[0]; fds[nfds++] = s2c[1];
-	for (i = 0; i < ndata; i++) {
-		fds[nfds++] = data[i][0];
-		fds[nfds++] = data[i][1];
+	else if (tmpl->test != XV_BENCH_CONNECT && tmpl->transport == XV_BENCH_PIPE)
+		ndata = 2;	/* [0]: client -> server, [1]: server -> client */
+	err |= add_fds(fds, &nfds, res[0], pipe(res[0]));
+	err |= add_fds(fds, &nfds, res[1], pipe(res[1]));
+	err |= add_fds(fds, &nfds, c2s, pipe(c2s));
+	err |= add_fds(fds, &nfds, s2c, pipe(s2c));
+	if (ndata == 1)
+		err |= add_fds(fds, &nfds, data[0],
+			       socketpair(AF_UNIX, SOCK_STREAM, 0, data[0]));
+	for (i = 0; ndata == 2 && i < 2; i++)
+		err |= add_fds(fds, &nfds, data[i], pipe(data[i]));
+	if (err) {
+		snprintf(r->err, sizeof(r->err), "out of descriptors: %s",
+			 strerror(errno));
+		while (nfds > 0)
+			close(fds[--nfds]);
+		return -1;
 	}
 	for (i = 0; i < 2; i++) {
 		job[i] = *tmpl;
@@ -859,7 +867,7 @@ static const char *verdict(int known, int met)
 }
 
 /* The targets, judged on medians. */
-static void print_targets(const struct options *o)
+static void print_targets(void)
 {
 	const struct result *xv, *lx, *sp, *ns;
 	int known, met;
@@ -905,15 +913,27 @@ static void print_targets(const struct options *o)
 	met = 1;
 	for (i = 0; i < nresults; i++) {
 		ns = &results[i];
-		if (ns->transport != XV_BENCH_XVCHAN_NOSPIN || isnan(ns->ratio))
-			continue;
-		known = 1;
-		if (ns->test == XV_BENCH_STREAM ? ns->ratio < 1 : ns->ratio > 1)
-			met = 0;
+		if (ns->transport == XV_BENCH_XVCHAN_NOSPIN && !isnan(ns->ratio)) {
+			known = 1;
+			if (ns->test == XV_BENCH_STREAM ? ns->ratio < 1 : ns->ratio > 1)
+				met = 0;
+		}
 	}
 	printf("\n  xvchan-nospin no cell slower than libxenvchan: %s\n",
 	       verdict(known, met));
-	(void)o;
+	for (i = 0; i < nresults; i++) {
+		char a[24], b[24];
+
+		ns = &results[i];
+		if (ns->transport != XV_BENCH_XVCHAN_NOSPIN || isnan(ns->ratio) ||
+		    (ns->test == XV_BENCH_STREAM ? ns->ratio >= 1 : ns->ratio <= 1))
+			continue;
+		printf("    slower: %s", xv_bench_test_names[ns->test]);
+		if (ns->test == XV_BENCH_STREAM)
+			printf(" %s/%s", size_str(ns->msg, a, sizeof(a)),
+			       size_str(ns->ring, b, sizeof(b)));
+		printf(" (nospin/lx %.2f)\n", ns->ratio);
+	}
 }
 
 static void set_ratios(void)
@@ -1183,7 +1203,7 @@ static int run_all(const struct options *o)
 	}
 	set_ratios();
 	print_tables(o, msgs, nmsg, rings, nring);
-	print_targets(o);
+	print_targets();
 	return failed;
 }
 
