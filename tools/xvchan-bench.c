@@ -84,6 +84,10 @@ static const char usage[] =
 "                     2): each round runs every cell on every transport,\n"
 "                     in a turning order, each in fresh processes with an\n"
 "                     untimed, verified first repetition\n"
+"  --msg-size N       stream only this message size (1..1M; K and M\n"
+"                     suffixes) instead of the three standard ones\n"
+"  --ring-size N      only this ring size (a power of two, 4K..1M) for\n"
+"                     every test instead of the standard ones\n"
 "  --transports LIST  comma-separated subset of the transports above\n"
 "  --tests LIST       comma-separated subset of stream,pingpong,connect,idle\n"
 "  --json FILE        also write every result as a JSON array to FILE\n"
@@ -123,6 +127,7 @@ struct options {
 	int idle_ms;
 	int reps, rounds;
 	int tests_given, idle_given;
+	size_t msg, ring;		/* 0: the standard sizes */
 	unsigned int transports;	/* bit per enum xv_bench_transport */
 	unsigned int tests;		/* bit per enum xv_bench_test */
 	const char *json;
@@ -822,7 +827,7 @@ static void print_tables(const struct options *o, const size_t *msgs,
 			}
 	}
 	if (o->tests & (1u << XV_BENCH_PINGPONG)) {
-		size_t ring = o->smoke ? 4096 : 65536;
+		size_t ring = o->ring ? o->ring : o->smoke ? 4096 : 65536;
 
 		printf("\nPing-pong, 64 B round trip, %s rings, microseconds\n",
 		       size_str(ring, a, sizeof(a)));
@@ -847,7 +852,7 @@ static void print_tables(const struct options *o, const size_t *msgs,
 			  "CPU us/rt", 1e6, NULL, 1);
 	}
 	if (o->tests & (1u << XV_BENCH_CONNECT)) {
-		size_t ring = o->smoke ? 4096 : 65536;
+		size_t ring = o->ring ? o->ring : o->smoke ? 4096 : 65536;
 
 		printf("\nConnect, server start to both connected, milliseconds\n");
 		print_header("", o, 1);
@@ -1031,6 +1036,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 			}
 			o->rounds = (int)v;
+		} else if (!strcmp(a, "--msg-size")) {
+			if (xv_tool_parse_size(arg, 1, 1u << 20, &o->msg) < 0) {
+				xv_tool_err("bad --msg-size '%s' (1..1M)", arg);
+				goto bad;
+			}
+		} else if (!strcmp(a, "--ring-size")) {
+			if (xv_tool_parse_size(arg, 4096, 1u << 20, &o->ring) < 0 ||
+			    (o->ring & (o->ring - 1))) {
+				xv_tool_err("bad --ring-size '%s' (a power of two, 4K..1M)", arg);
+				goto bad;
+			}
 		} else if (!strcmp(a, "--transports")) {
 			o->transports = parse_list(arg, xv_bench_transport_names,
 						   XV_BENCH_NTRANSPORTS,
@@ -1123,6 +1139,14 @@ static int run_all(const struct options *o)
 		msgs = rings = smoke_size;
 		nmsg = nring = 1;
 	}
+	if (o->msg) {
+		msgs = &o->msg;
+		nmsg = 1;
+	}
+	if (o->ring) {
+		rings = &o->ring;
+		nring = 1;
+	}
 	if (o->tests & (1u << XV_BENCH_STREAM))
 		for (m = 0; m < nmsg; m++)
 			for (g = 0; g < nring; g++) {
@@ -1138,7 +1162,7 @@ static int run_all(const struct options *o)
 		*c = base;
 		c->test = XV_BENCH_PINGPONG;
 		c->msg = XV_BENCH_PING_SIZE;
-		c->ring = o->smoke ? 4096 : 65536;
+		c->ring = o->ring ? o->ring : o->smoke ? 4096 : 65536;
 		c->first = o->smoke ? 20 : 500;
 	}
 	if (o->tests & (1u << XV_BENCH_CONNECT)) {
@@ -1148,7 +1172,7 @@ static int run_all(const struct options *o)
 		*c = base;
 		c->test = XV_BENCH_CONNECT;
 		c->msg = XV_BENCH_PING_SIZE;
-		c->ring = o->smoke ? 4096 : 65536;
+		c->ring = o->ring ? o->ring : o->smoke ? 4096 : 65536;
 		c->reps = (conns + rounds - 1) / rounds;
 	}
 	if (o->tests & (1u << XV_BENCH_IDLE)) {
