@@ -328,6 +328,8 @@ START_TEST(test_bad_options_exit_two_with_a_message)
 		{ "--tests", "stream,sleep", NULL },
 		{ "--quick", "--smoke", NULL },
 		{ "--json", NULL, NULL },
+		{ "--ring-size", "3000", NULL },
+		{ "--msg-size", "0", NULL },
 	};
 	size_t i;
 
