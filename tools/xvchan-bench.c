@@ -151,7 +151,7 @@ struct raw {
 	uint64_t trips[MAX_REPS + 1];
 	int64_t start[MAX_REPS + 1], done_srv[MAX_REPS + 1],
 		done_cli[MAX_REPS + 1];
-	int64_t idle_ns, idle_cpu;
+	int64_t idle_ns;
 	int64_t buf;
 	char err[256];
 };
@@ -355,9 +355,8 @@ static int parse_line(struct side *s, struct raw *r, const char *l)
 		} else {
 			r->done_cli[rep] = b;
 		}
-	} else if (sscanf(l, "idle %" SCNd64 " %" SCNd64, &a, &b) == 2) {
+	} else if (sscanf(l, "idle %" SCNd64, &a) == 1) {
 		r->idle_ns = a;
-		r->idle_cpu = b;
 	} else if (sscanf(l, "buf %" SCNd64, &a) == 1) {
 		r->buf = a;
 	} else {
@@ -1108,7 +1107,8 @@ static void run_one(struct xv_bench_job *tmpl, enum xv_bench_transport t,
 			(double)(xv_bench_now_ns() - t0) / 1e9);
 		return;
 	}
-	fprintf(stderr, " FAILED: %s\n", raw.err[0] ? raw.err : "incomplete results");
+	fprintf(stderr, " %s: %s\n", interrupted ? "interrupted" : "FAILED",
+		raw.err[0] ? raw.err : "incomplete results");
 	res->failed = 1;
 }
 
