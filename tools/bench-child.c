@@ -491,36 +491,37 @@ static int stream_receiver(struct conn *c, unsigned char *pat)
 	unsigned char *buf = malloc(job->msg);
 	uint64_t n = job->first, off = 0, got;
 	int64_t start, end;
-	int rep;
+	int rep, err = 0;
 
 	if (!buf)
 		return fail("out of memory");
-	for (rep = 0; rep <= job->reps; rep++) {
+	for (rep = 0; rep <= job->reps && !err; rep++) {
 		if (rep == 1)
 			mark();
 		start = xv_bench_now_ns();
-		if (send_u64(c, n) < 0)
-			return -1;
-		for (got = 0; got < n;) {
+		err = send_u64(c, n);
+		for (got = 0; got < n && !err;) {
 			size_t want = n - got < job->msg ? n - got : job->msg;
 			ssize_t r = conn_read(c, buf, want);
 
 			if (r <= 0)
-				return r == 0 ? fail("early end of stream") : -1;
-			if (rep == 0 &&
-			    memcmp(buf, pat + off % PAT_PERIOD, (size_t)r) != 0)
-				return fail("data differ in bytes %" PRIu64 "..%" PRIu64,
-					    off, off + (uint64_t)r);
-			got += (uint64_t)r;
-			off += (uint64_t)r;
+				err = r == 0 ? fail("early end of stream") : -1;
+			else if (rep == 0 &&
+				 memcmp(buf, pat + off % PAT_PERIOD, (size_t)r) != 0)
+				err = fail("data differ in bytes %" PRIu64 "..%" PRIu64,
+					   off, off + (uint64_t)r);
+			got += r > 0 ? (uint64_t)r : 0;
+			off += r > 0 ? (uint64_t)r : 0;
 		}
+		if (err)
+			break;
 		end = xv_bench_now_ns();
 		report("t1 %d %" PRIu64 " %" PRId64, rep, n, end);
 		if (rep == 0)
 			n = size_rep((double)n / (double)(end - start));
 	}
 	free(buf);
-	return send_u64(c, 0);
+	return err ? err : send_u64(c, 0);
 }
 
 static int stream_sender(struct conn *c, const unsigned char *pat)
@@ -567,31 +568,34 @@ static int pingpong_asker(struct conn *c, const unsigned char *pat)
 	unsigned char pong[XV_BENCH_PING_SIZE];
 	uint64_t n = job->first, i, off = 0;
 	int64_t *rtt = NULL, total;
-	int rep;
+	int rep, err = 0;
 
-	for (rep = 0; rep <= job->reps; rep++) {
+	for (rep = 0; rep <= job->reps && !err; rep++) {
 		int64_t *grown = realloc(rtt, n * sizeof(*rtt));
 
-		if (!grown)
-			return fail("out of memory");
+		if (!grown) {
+			err = fail("out of memory");
+			break;
+		}
 		rtt = grown;
 		if (rep == 1)
 			mark();
-		if (send_u64(c, n) < 0)
-			return -1;
-		for (i = 0, total = 0; i < n; i++) {
+		err = send_u64(c, n);
+		for (i = 0, total = 0; i < n && !err; i++) {
 			const unsigned char *ping = pat + off % PAT_PERIOD;
 			int64_t t = xv_bench_now_ns();
 
-			if (conn_write(c, ping, XV_BENCH_PING_SIZE) < 0 ||
-			    conn_read_full(c, pong, XV_BENCH_PING_SIZE) < 0)
-				return -1;
+			err = conn_write(c, ping, XV_BENCH_PING_SIZE);
+			if (!err)
+				err = conn_read_full(c, pong, XV_BENCH_PING_SIZE);
 			rtt[i] = xv_bench_now_ns() - t;
 			total += rtt[i];
-			if (memcmp(ping, pong, XV_BENCH_PING_SIZE))
-				return fail("pong %" PRIu64 " differs from its ping", i);
+			if (!err && memcmp(ping, pong, XV_BENCH_PING_SIZE))
+				err = fail("pong %" PRIu64 " differs from its ping", i);
 			off += XV_BENCH_PING_SIZE;
 		}
+		if (err)
+			break;
 		qsort(rtt, n, sizeof(*rtt), cmp_i64);
 		report("rtt %d %" PRIu64 " %" PRId64 " %" PRId64, rep, n,
 		       pct(rtt, n, 50), pct(rtt, n, 99));
@@ -606,7 +610,7 @@ static int pingpong_asker(struct conn *c, const unsigned char *pat)
 		}
 	}
 	free(rtt);
-	return send_u64(c, 0);
+	return err ? err : send_u64(c, 0);
 }
 
 static int pingpong_echoer(struct conn *c)
@@ -699,8 +703,10 @@ int xv_bench_child(const struct xv_bench_job *j)
 		if (!pat)
 			return fail("out of memory"), 1;
 	}
-	if (conn_open(&c, 0) < 0)
+	if (conn_open(&c, 0) < 0) {
+		free(pat);
 		return 1;
+	}
 	switch (j->test) {
 	case XV_BENCH_STREAM:
 		err = j->role == XV_BENCH_SERVER ? stream_receiver(&c, pat) :
