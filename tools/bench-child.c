@@ -139,11 +139,11 @@ static void mark(void)
 
 int xv_bench_job_format(const struct xv_bench_job *j, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%d:%d:%d:%zu:%zu:%d:%d:%" PRIu64 ":%u:%d:%d:%d:%d:%d:%d",
+	int n = snprintf(buf, len, "%d:%d:%d:%zu:%zu:%d:%d:%" PRIu64 ":%u:%d:%d:%d:%d:%d:%d:%d",
 			 (int)j->transport, (int)j->test, (int)j->role, j->msg,
 			 j->ring, j->reps, j->target_ms, j->first, j->cell,
-			 j->idle_ms, j->res_fd, j->sync_in, j->sync_out,
-			 j->data_in, j->data_out);
+			 j->idle_ms, j->spin_us, j->res_fd, j->sync_in,
+			 j->sync_out, j->data_in, j->data_out);
 
 	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
 }
@@ -152,11 +152,11 @@ int xv_bench_job_parse(const char *s, struct xv_bench_job *j)
 {
 	int t, test, role, end = 0;
 
-	if (sscanf(s, "%d:%d:%d:%zu:%zu:%d:%d:%" SCNu64 ":%u:%d:%d:%d:%d:%d:%d%n",
+	if (sscanf(s, "%d:%d:%d:%zu:%zu:%d:%d:%" SCNu64 ":%u:%d:%d:%d:%d:%d:%d:%d%n",
 		   &t, &test, &role, &j->msg, &j->ring, &j->reps,
 		   &j->target_ms, &j->first, &j->cell, &j->idle_ms,
-		   &j->res_fd, &j->sync_in, &j->sync_out, &j->data_in,
-		   &j->data_out, &end) != 15 || s[end] != '\0')
+		   &j->spin_us, &j->res_fd, &j->sync_in, &j->sync_out,
+		   &j->data_in, &j->data_out, &end) != 16 || s[end] != '\0')
 		return -EINVAL;
 	if (t < 0 || t >= XV_BENCH_NTRANSPORTS || test < 0 ||
 	    test >= XV_BENCH_NTESTS || (role != XV_BENCH_SERVER &&
@@ -200,6 +200,8 @@ static int open_xvchan(struct conn *c, const char *port)
 	cfg.connect_timeout_ms = CONNECT_TIMEOUT_MS;
 	if (c->transport == XV_BENCH_XVCHAN_NOSPIN)
 		cfg.spin_us = 0;
+	else if (job->spin_us >= 0)
+		cfg.spin_us = (unsigned int)job->spin_us;
 	if (job->role == XV_BENCH_SERVER)
 		err = xvchan_server(&c->xv, XV_BENCH_CLIENT_DOMID, port,
 				    job->ring, job->ring, &cfg);
