@@ -113,7 +113,7 @@ static int xv_flow_close_wait(struct xvchan *x)
 	int64_t deadline = xv_flow_deadline(x->close_timeout_ms);
 
 	for (;;) {
-		uint64_t seen = xv_flow_events(x);
+		uint64_t seen;
 		int done = xv_flow_peer_done(x);
 		int64_t n;
 		int err;
@@ -127,10 +127,11 @@ static int xv_flow_close_wait(struct xvchan *x)
 			continue;
 		if (done)
 			return 0;
+		seen = xv_flow_events(x);
 		n = xv_ring_arm_readable(&x->ep);
 		if (n < 0)
 			return (int)n;
-		if (n > 0)
+		if (n > 0 || xv_flow_peer_done(x))
 			continue;
 		err = xv_flow_wait(x, seen, deadline);
 		if (err)
@@ -146,7 +147,7 @@ int xvchan_close(struct xvchan *x)
 		return 0;
 	if (x->page) {
 		xvchan_shutdown(x);
-		if (!x->nonblock && !x->ep.broken &&
+		if (!x->nonblock &&
 		    xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_WAITING)
 			rc = xv_flow_close_wait(x);
 		pthread_mutex_lock(&x->lock);

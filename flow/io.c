@@ -15,16 +15,19 @@
  * and the ring publishes once per batch. */
 #define XV_FLOW_IOV_BATCH 16
 
-/* Spin predicates: nonzero sends the caller back to re-check. */
+/*
+ * Spin predicates: nonzero sends the caller back to re-check. Only what
+ * the caller's next pass turns into a result: data, or a peer gone. A
+ * peer's shutdown flag is left to the check after arming, so a flag that
+ * does not count (an old peer's) cannot keep us spinning.
+ */
 static int64_t xv_flow_read_ready(struct xvchan *x)
 {
 	int64_t n = xv_ring_readable(&x->ep);
 
 	if (n)
 		return n;
-	if (xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_CONNECTED)
-		return 1;
-	return (xv_ring_peer_flags(&x->ep) & XV_WIRE_FLAG_SHUT_WR) ? 1 : 0;
+	return xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE ? 1 : 0;
 }
 
 static int64_t xv_flow_write_ready(struct xvchan *x)
@@ -48,7 +51,7 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 		len = SSIZE_MAX;
 	deadline = xv_flow_deadline(x->io_timeout_ms);
 	for (;;) {
-		uint64_t seen = xv_flow_events(x);
+		uint64_t seen;
 		bool kick;
 		int64_t n = xv_ring_recv(&x->ep, buf, len, &kick);
 		int done, err;
@@ -75,13 +78,17 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 			x->eof = true;
 			return 0;
 		}
-		if (xv_flow_spin(x, xv_flow_read_ready))
+		if (xv_flow_spin(x, &x->rx_spin_skip,
+				 xv_flow_read_ready))
 			continue;
 		if (x->nonblock) {
 			err = xv_flow_drain(x);
 			if (err)
 				return err;
 		}
+		/* Before the re-check in arm: an event consumed after this
+		 * point, by either thread, sends us back to look. */
+		seen = xv_flow_events(x);
 		n = xv_ring_arm_readable(&x->ep);
 		if (n < 0)
 			return n;
@@ -95,17 +102,15 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 	}
 }
 
-/* Why the writer cannot go on, or 0. */
+/*
+ * Why the writer cannot go on, or 0. No lock: shut_wr is only written by
+ * xvchan_shutdown(), which belongs to the writer thread, and our side only
+ * ends the connection (ended) after shut_wr was set. A broken peer is
+ * reported by the ring call itself.
+ */
 static int xv_flow_write_check(struct xvchan *x)
 {
-	bool stop;
-
-	if (x->ep.broken)
-		return x->ep.broken;
-	pthread_mutex_lock(&x->lock);
-	stop = x->shut_wr || x->ended;
-	pthread_mutex_unlock(&x->lock);
-	if (stop)
+	if (x->shut_wr)
 		return -ESHUTDOWN;
 	if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
 		return -EPIPE;
@@ -133,11 +138,23 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 		return err;
 	if (!total)
 		return 0;
+	if (x->nonblock &&
+	    xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING) {
+		/* A non-blocking server before its client: nothing goes
+		 * out until someone listens. The client's connect event
+		 * fires the fd, so consume what is pending first and look
+		 * again after. */
+		err = xv_flow_drain(x);
+		if (err)
+			return err;
+		if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING)
+			return -EAGAIN;
+	}
 	deadline = xv_flow_deadline(x->io_timeout_ms);
 	first = 0;
 	skip = 0;	/* bytes of iov[first] already written */
 	for (;;) {
-		uint64_t seen = xv_flow_events(x);
+		uint64_t seen;
 		unsigned int cnt = 0;
 		bool kick;
 		int64_t n;
@@ -174,13 +191,15 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 		err = xv_flow_write_check(x);
 		if (err)
 			return err;
-		if (xv_flow_spin(x, xv_flow_write_ready))
+		if (xv_flow_spin(x, &x->tx_spin_skip,
+				 xv_flow_write_ready))
 			continue;
 		if (x->nonblock) {
 			err = xv_flow_drain(x);
 			if (err)
 				return err;
 		}
+		seen = xv_flow_events(x);
 		n = xv_ring_arm_writable(&x->ep);
 		if (n < 0)
 			return n;

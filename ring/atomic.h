@@ -53,6 +53,20 @@ static inline uint8_t xv_atomic_load_relaxed_u8(const uint8_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/*
+ * The endpoint's sticky error: set by whichever of its rx/tx users finds
+ * the peer lying, read by both, so a race-free word but no ordering.
+ */
+static inline int xv_atomic_load_relaxed_int(const int *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void xv_atomic_store_relaxed_int(int *p, int v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
 /* Peer's index: what the peer wrote /before/ its release is visible after. */
 static inline uint32_t xv_atomic_load_acquire_u32(const uint32_t *p)
 {

@@ -7,8 +7,14 @@
 
 static int64_t ring_break(struct xv_ring_endpoint *ep)
 {
-	ep->broken = -EPROTO;
+	xv_atomic_store_relaxed_int(&ep->broken, -EPROTO);
 	return -EPROTO;
+}
+
+/* 0, or the sticky -EPROTO the other direction may have just set. */
+static int ring_broken(const struct xv_ring_endpoint *ep)
+{
+	return xv_atomic_load_relaxed_int(&ep->broken);
 }
 
 /*
@@ -21,8 +27,8 @@ static int64_t rx_avail(struct xv_ring_endpoint *ep)
 	struct xv_ring *r = &ep->rx;
 	uint32_t prod, avail;
 
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	/* C1: the bytes up to prod are visible /after/ this; pairs with P1 */
 	prod = xv_atomic_load_acquire_u32(r->peer_index);
 	avail = prod - r->own_shadow;
@@ -38,8 +44,8 @@ static int64_t tx_space(struct xv_ring_endpoint *ep)
 	struct xv_ring *r = &ep->tx;
 	uint32_t cons, used;
 
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	/* P2: the peer is done reading up to cons /before/ we overwrite it;
 	 * pairs with C2 */
 	cons = xv_atomic_load_acquire_u32(r->peer_index);
@@ -174,7 +180,11 @@ int xv_ring_endpoint_init(struct xv_ring_endpoint *ep,
 
 void xv_ring_client_connect(struct xv_ring_endpoint *ep, uint8_t extra_flags)
 {
-	/* libxenvchan's order: live first, then ask for the first write. */
+	/*
+	 * libxenvchan's order: live first, then ask for the first write.
+	 * Release: anything we set up /before/ is visible to the server's
+	 * acquire in xv_ring_peer_live().
+	 */
 	xv_atomic_store_release_u8(ep->own_live, XV_WIRE_LIVE_CONNECTED);
 	xv_atomic_fetch_or_u8(ep->arm_byte,
 			      (uint8_t)(XV_WIRE_NOTIFY_WRITE | extra_flags));
@@ -238,6 +248,9 @@ int64_t xv_ring_sendv(struct xv_ring_endpoint *ep,
 		uint32_t left = (uint32_t)space - done;
 		uint32_t n = (uint32_t)(iov[i].len < left ? iov[i].len : left);
 
+		/* An empty element may carry a NULL base: no memcpy on it. */
+		if (n == 0)
+			continue;
 		copy_in(&ep->tx, done, iov[i].base, n);
 		done += n;
 	}
@@ -262,8 +275,8 @@ int xv_ring_commit(struct xv_ring_endpoint *ep, uint32_t n, bool *kick)
 	struct xv_ring *r = &ep->tx;
 
 	*kick = false;
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	/* Bounded by what reserve() could have shown: cons only grows. */
 	if (n > r->size - (r->own_shadow - r->peer_seen))
 		return -EINVAL;
@@ -288,8 +301,8 @@ int xv_ring_consume(struct xv_ring_endpoint *ep, uint32_t n, bool *kick)
 	struct xv_ring *r = &ep->rx;
 
 	*kick = false;
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	if (n > r->peer_seen - r->own_shadow)
 		return -EINVAL;
 	if (n == 0)
@@ -311,16 +324,16 @@ static void arm(struct xv_ring_endpoint *ep, uint8_t bit)
 
 int64_t xv_ring_arm_readable(struct xv_ring_endpoint *ep)
 {
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	arm(ep, XV_WIRE_NOTIFY_WRITE);
 	return rx_avail(ep);
 }
 
 int64_t xv_ring_arm_writable(struct xv_ring_endpoint *ep)
 {
-	if (ep->broken)
-		return ep->broken;
+	if (ring_broken(ep))
+		return -EPROTO;
 	arm(ep, XV_WIRE_NOTIFY_READ);
 	return tx_space(ep);
 }
@@ -333,7 +346,8 @@ uint8_t xv_ring_peer_live(const struct xv_ring_endpoint *ep)
 
 void xv_ring_set_own_live(struct xv_ring_endpoint *ep, uint8_t v)
 {
-	/* Our last P1/C2 is visible /before/ the peer sees us leave. */
+	/* Our last P1/C2 is visible /before/ the peer sees us leave; pairs
+	 * with the acquire in the peer's xv_ring_peer_live(). */
 	xv_atomic_store_release_u8(ep->own_live, v);
 }
 

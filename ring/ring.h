@@ -24,6 +24,12 @@
  * `*_live`: 0 gone, 1 connected, 2 client not yet connected. The grant
  * drivers clear a dying side's live byte and raise the event (unmap-notify).
  *
+ * Threads: the receive calls (recv, peek, consume, readable, arm_readable)
+ * touch only rx state and the send calls only tx state, so one thread may
+ * receive while another sends on the same endpoint; two threads on the same
+ * direction need the caller's lock. A bit left armed after a sleeper gave
+ * up waiting only costs the peer one spurious kick.
+ *
  * This layer is pure: no system calls, no allocation, no I/O. It decides
  * ("the peer needs a kick", "the peer broke the protocol") and flow/ acts.
  *
@@ -111,8 +117,8 @@ int xv_ring_layout_check(const struct xv_ring_layout *l);
  * Server: zero the whole control page, write the orders, cli_live = WAITING,
  * srv_live = CONNECTED, cli_notify = NOTIFY_WRITE | @cli_notify_extra (as
  * libxenvchan, plus our half-close flags). All indices 0. Call before the
- * page is shared. Grants are written afterwards with
- * xv_ring_page_set_grant().
+ * grant reference is published in xenstore: until then no peer can map the
+ * page. Grants are written afterwards with xv_ring_page_set_grant().
  */
 void xv_ring_page_init_server(struct xv_wire_page *page,
 			      const struct xv_ring_layout *l,

@@ -5,18 +5,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xs-internal.h"
 
-/* "<path>/event-channel" and a uint32_t in decimal both fit: path_check
- * bounds the former by XENSTORE_ABS_PATH_MAX. */
-#define KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
+/*
+ * Sleep a random time below 2^@tries ms (capped): writers that conflicted
+ * once would conflict again if they all retried at once; spreading them
+ * lets one commit per turn, as Ethernet's backoff does.
+ */
+static void backoff(unsigned int tries)
+{
+	unsigned int cap_ms = 1u << (tries < 6 ? tries : 6);
+	struct timespec ts;
+	uint64_t r;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* Scrambled clock bits are random enough to desynchronise
+	 * processes; nothing depends on their quality. */
+	r = ((uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull) >> 32;
+	r %= (uint64_t)cap_ms * 1000000;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)r;
+	nanosleep(&ts, NULL);
+}
 
 /*
  * Run @body in a transaction (it returns 0, or a negative errno that aborts
- * the transaction), again from the start when xenstored ends it
- * with EAGAIN (another writer touched what it read), at most
- * XV_XS_TXN_TRIES times.
+ * the transaction), again from the start when xenstored ends it with
+ * EAGAIN (another writer changed a node it touched), at most
+ * XV_XS_TXN_TRIES times, backing off between tries.
  */
 static int in_transaction(struct xv_xs *xs,
 			  int (*body)(struct xv_xs *xs, xs_transaction_t t,
@@ -31,7 +49,7 @@ static int in_transaction(struct xv_xs *xs,
 		errno = 0;
 		t = xs_transaction_start(xs->h);
 		if (t == XBT_NULL)
-			return xv_xs_errno();
+			return xv_xs_fail(xs);
 		rc = body(xs, t, arg);
 		if (rc < 0) {
 			xs_transaction_end(xs->h, t, true);
@@ -41,7 +59,9 @@ static int in_transaction(struct xv_xs *xs,
 		if (xs_transaction_end(xs->h, t, false))
 			return 0;
 		if (errno != EAGAIN)
-			return xv_xs_errno();
+			return xv_xs_fail(xs);
+		if (tries + 1 < XV_XS_TXN_TRIES)
+			backoff((unsigned int)tries);
 	}
 	return -EAGAIN;
 }
@@ -55,7 +75,7 @@ static int node_exists(struct xv_xs *xs, xs_transaction_t t, const char *path)
 	errno = 0;
 	val = xs_read(xs->h, t, path, &len);
 	if (!val)
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	free(val);
 	return 0;
 }
@@ -71,18 +91,18 @@ static int write_key(struct xv_xs *xs, xs_transaction_t t,
 		     struct publish_args *a, const char *key,
 		     uint32_t value)
 {
-	char node[KEY_BUF], val[16];
+	char node[XV_XS_KEY_BUF], val[16];
 	int n;
 
 	snprintf(node, sizeof(node), "%s/%s", a->path, key);
 	n = snprintf(val, sizeof(val), "%u", (unsigned int)value);
 	errno = 0;
 	if (!xs_write(xs->h, t, node, val, (unsigned int)n))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	errno = 0;
 	if (!xs_set_permissions(xs->h, t, node,
 				a->perms, 2))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	return 0;
 }
 
@@ -98,13 +118,13 @@ static int publish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 		return rc;
 	errno = 0;
 	if (!xs_mkdir(xs->h, t, a->path))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	/* The directory too: a client that may not read it could not list
 	 * it, and a watch on it only fires for readers. */
 	errno = 0;
 	if (!xs_set_permissions(xs->h, t, a->path,
 				a->perms, 2))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	rc = write_key(xs, t, a, "ring-ref", a->ring_ref);
 	if (rc < 0)
 		return rc;
@@ -139,7 +159,7 @@ int xv_xs_publish(struct xv_xs *xs, const char *path,
 static int unpublish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 {
 	const char *path = *(const char **)arg;
-	char parent[KEY_BUF];
+	char parent[XV_XS_KEY_BUF];
 	unsigned int n;
 	char **names;
 	int rc;
@@ -150,21 +170,28 @@ static int unpublish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 		return rc;
 	errno = 0;
 	if (!xs_rm(xs->h, t, path))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	if (!xv_xs_path_is_mirage(path))
 		return 0;
 	snprintf(parent, sizeof(parent), "%s", path);
 	*strrchr(parent, '/') = '\0';
+	/* The per-client directory is only tidied up: one this domain may
+	 * not list or remove (the toolstack made it) is left, and the path
+	 * itself still goes. */
 	errno = 0;
 	names = xs_directory(xs->h, t, parent, &n);
-	if (!names)
-		return xv_xs_errno();
+	if (!names) {
+		rc = xv_xs_fail(xs);
+		return rc == -EACCES ? 0 : rc;
+	}
 	free(names);
 	if (n > 0)
 		return 0;
 	errno = 0;
-	if (!xs_rm(xs->h, t, parent))
-		return xv_xs_errno();
+	if (!xs_rm(xs->h, t, parent)) {
+		rc = xv_xs_fail(xs);
+		return rc == -EACCES ? 0 : rc;
+	}
 	return 0;
 }
 

@@ -294,12 +294,20 @@ static int perms_reply(struct xv_conn *c, const struct xv_xsd_perm *p,
 		       unsigned int n)
 {
 	static const char letter[] = { 'n', 'r', 'w', 'b' };
-	char out[XENSTORE_PAYLOAD_MAX + 16];
+	char out[XENSTORE_PAYLOAD_MAX];
 	size_t len = 0;
 
-	for (unsigned int i = 0; i < n && len < XENSTORE_PAYLOAD_MAX; i++)
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "%c%u",
-					letter[p[i].perms & 3], p[i].id) + 1;
+	for (unsigned int i = 0; i < n; i++) {
+		char one[16];
+		size_t l = (size_t)snprintf(one, sizeof(one), "%c%u",
+					    letter[p[i].perms & 3],
+					    p[i].id) + 1;
+
+		if (len + l > sizeof(out))
+			return -E2BIG;
+		memcpy(out + len, one, l);
+		len += l;
+	}
 	reply(c, out, len);
 	return 0;
 }
@@ -331,7 +339,7 @@ static int do_get_perms(struct xv_view *v, struct xv_conn *c)
 		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
 					 &n);
 		if (!err)
-			perms_reply(c, n->perms, n->nperms);
+			err = perms_reply(c, n->perms, n->nperms);
 	}
 	free(path);
 	return err;
@@ -355,11 +363,13 @@ static int do_set_perms(struct xv_view *v, struct xv_conn *c)
 	struct xv_special *sp;
 	struct xv_node *n;
 	unsigned int nperms = count_strings(c);
+	unsigned int nold;
 	const char *s;
 	char *path = NULL;
 	int err;
 
-	if (nperms < 2)
+	/* Each entry takes at least 3 bytes ("n0\0"): more cannot parse. */
+	if (nperms < 2 || nperms - 1 > sizeof(perms) / sizeof(perms[0]))
 		return -EINVAL;
 	nperms--;
 	if (c->domid != 0 && nperms > XV_XSD_MAX_PERMS)
@@ -398,12 +408,13 @@ static int do_set_perms(struct xv_view *v, struct xv_conn *c)
 		err = -EPERM;
 		goto out;
 	}
-	err = xv_xsd_perms_dup(n->perms, n->nperms, &old);
+	nold = n->nperms;
+	err = xv_xsd_perms_dup(n->perms, nold, &old);
 	if (!err)
 		err = xv_xsd_set_perms(v, n, perms, nperms);
 	/* The old permissions too decide who hears: losing access is news. */
 	if (!err)
-		err = xv_xsd_fire(v, path, false, old, n->nperms);
+		err = xv_xsd_fire(v, path, false, old, nold);
 out:
 	if (!err)
 		reply_ok(c);
@@ -481,13 +492,14 @@ static int do_unwatch(struct xv_conn *c)
 	return -ENOENT;
 }
 
-static int do_txn_start(struct xv_xsd *xsd, struct xv_conn *c)
+static int do_txn_start(struct xv_view *v, struct xv_conn *c)
 {
+	struct xv_xsd *xsd = v->xsd;
 	struct xv_txn *t;
 	char id[16];
 	int err;
 
-	if (c->hdr.tx_id != 0)
+	if (v->txn)
 		return -EBUSY;
 	if (c->domid != 0 && c->ntxns >= xsd->quota.transactions)
 		return -ENOSPC;
@@ -542,19 +554,45 @@ static int do_is_introduced(struct xv_xsd *xsd, struct xv_conn *c)
 
 	if (err)
 		return err;
-	if (c->domid != 0)
-		return -EACCES;
 	reply(c, xv_xsd_dom_find(xsd, domid) ? "T" : "F", 2);
 	return 0;
+}
+
+static bool is_known(uint32_t type)
+{
+	return type < XS_TYPE_COUNT && type != XS_WATCH_EVENT &&
+	       type != XS_ERROR && type != XS_SET_TARGET + 1;
+}
+
+static bool is_privileged(uint32_t type)
+{
+	return type == XS_CONTROL || type == XS_INTRODUCE ||
+	       type == XS_RELEASE || type == XS_RESUME ||
+	       type == XS_SET_TARGET || type == XS_IS_DOMAIN_INTRODUCED;
+}
+
+/* Checked in xenstored's order: known type, privilege, transaction id
+ * (which WATCH and UNWATCH ignore). */
+static int admit(struct xv_xsd *xsd, struct xv_conn *c, struct xv_view *v)
+{
+	uint32_t type = c->hdr.type;
+
+	v->xsd = xsd;
+	v->txn = NULL;
+	if (!is_known(type))
+		return -ENOSYS;
+	if (is_privileged(type) && c->domid != 0)
+		return -EACCES;
+	if (type == XS_WATCH || type == XS_UNWATCH)
+		return 0;
+	return view_of(xsd, c, v);
 }
 
 void xv_xsd_handle(struct xv_xsd *xsd, struct xv_conn *c)
 {
 	struct xv_view v;
-	int err = 0;
+	int err = admit(xsd, c, &v);
 
-	if (c->hdr.type != XS_TRANSACTION_START)
-		err = view_of(xsd, c, &v);
 	if (err) {
 		reply_error(c, -err);
 		return;
@@ -591,7 +629,7 @@ void xv_xsd_handle(struct xv_xsd *xsd, struct xv_conn *c)
 		err = do_unwatch(c);
 		break;
 	case XS_TRANSACTION_START:
-		err = do_txn_start(xsd, c);
+		err = do_txn_start(&v, c);
 		break;
 	case XS_TRANSACTION_END:
 		err = do_txn_end(&v, c);
@@ -606,15 +644,9 @@ void xv_xsd_handle(struct xv_xsd *xsd, struct xv_conn *c)
 		xv_xsd_conn_drop_state(c);
 		reply_ok(c);
 		break;
-	case XS_CONTROL:
-	case XS_INTRODUCE:
-	case XS_RELEASE:
-	case XS_RESUME:
-	case XS_SET_TARGET:
-		/* The simulator's daemon, not a client, manages domains. */
-		err = c->domid == 0 ? -ENOSYS : -EACCES;
-		break;
 	default:
+		/* CONTROL, INTRODUCE, RELEASE, RESUME, SET_TARGET: the
+		 * simulator's daemon, not a client, manages domains. */
 		err = -ENOSYS;
 		break;
 	}

@@ -359,7 +359,9 @@ int xv_xsd_get_checked(struct xv_view *v, unsigned int domid,
 	if (err)
 		return err;
 	if (n) {
-		if ((xv_xsd_perm_for(domid, n->perms, n->nperms) & perm) != perm)
+		unsigned int have = xv_xsd_perm_for(domid, n->perms, n->nperms);
+
+		if ((have & perm) != perm)
 			return -EACCES;
 		*out = n;
 		return 0;

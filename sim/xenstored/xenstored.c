@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,19 +156,38 @@ static int listen_on(const char *path, int *out)
 	return 0;
 }
 
+static void reap(struct xv_xsd *xsd)
+{
+	struct xv_conn **pp = &xsd->conns;
+
+	while (*pp) {
+		struct xv_conn *c = *pp;
+
+		if (c->dead) {
+			*pp = c->next;
+			conn_free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+static int domain_remove(struct xv_xsd *xsd, unsigned int domid,
+			 bool announce);
+
 /* Write or create @path as dom0, with @perms if given; watchers hear it. */
 static int dom0_write(struct xv_xsd *xsd, const char *path, const char *value,
 		      const struct xv_xsd_perm *perms, unsigned int nperms)
 {
 	struct xv_view v = { .xsd = xsd, .txn = NULL };
+	unsigned int len = (unsigned int)strlen(value);
 	struct xv_node *n;
 	int err = xv_xsd_view_get(&v, path, &n);
 
 	if (!err && n)
-		err = xv_xsd_set_value(&v, n, value, (unsigned int)strlen(value));
+		err = xv_xsd_set_value(&v, n, value, len);
 	else if (!err)
-		err = xv_xsd_create(&v, 0, path, value,
-				    (unsigned int)strlen(value));
+		err = xv_xsd_create(&v, 0, path, value, len);
 	if (!err && perms) {
 		err = xv_xsd_view_get(&v, path, &n);
 		if (!err)
@@ -228,33 +248,72 @@ int xv_xsd_domain_introduce(struct xv_xsd *xsd, unsigned int domid,
 	if (!err)
 		err = dom0_write(xsd, path, "", &own, 1);
 	if (err) {
-		xv_xsd_domain_release(xsd, domid);
+		/* Never announced, so nothing to announce on the way out. */
+		domain_remove(xsd, domid, false);
 		return err;
 	}
 	xv_xsd_deliver(xsd, "@introduceDomain", true, NULL, 0);
+	/* Events may have overflowed a lazy client: close it now, not at
+	 * the next dispatch, which may be far off. */
+	reap(xsd);
 	return 0;
 }
 
-static void reap(struct xv_xsd *xsd)
+
+static int by_length(const void *a, const void *b)
 {
-	struct xv_conn **pp = &xsd->conns;
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
 
-	while (*pp) {
-		struct xv_conn *c = *pp;
-
-		if (c->dead) {
-			*pp = c->next;
-			conn_free(c);
-		} else {
-			pp = &c->next;
-		}
-	}
+	return la < lb ? -1 : la > lb;
 }
 
-int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid)
+/*
+ * xenstored deletes what a dead domain still owns (XSA-322), so a guest
+ * cannot pin store memory past its life.  Ancestors first: removing one
+ * takes its subtree, and later paths in it are then already gone.
+ */
+static void remove_orphans(struct xv_xsd *xsd, unsigned int domid)
+{
+	struct xv_view v = { .xsd = xsd, .txn = NULL };
+	char **paths = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < xsd->nodes.nbuckets; i++)
+		for (struct xv_node *e = xsd->nodes.buckets[i]; e;
+		     e = e->hnext) {
+			char **grown;
+
+			if (e->perms[0].id != domid)
+				continue;
+			grown = realloc(paths, (n + 1) * sizeof(*paths));
+			if (!grown)
+				goto out;
+			paths = grown;
+			paths[n] = strdup(e->path);
+			if (!paths[n])
+				goto out;
+			n++;
+		}
+	if (n)
+		qsort(paths, n, sizeof(*paths), by_length);
+	for (size_t i = 0; i < n; i++) {
+		struct xv_node *e = xv_xsd_table_find(&xsd->nodes, paths[i]);
+
+		if (e && e->perms[0].id == domid && strcmp(paths[i], "/") != 0)
+			(void)xv_xsd_remove(&v, paths[i]);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+static int domain_remove(struct xv_xsd *xsd, unsigned int domid,
+			 bool announce)
 {
 	struct xv_view v = { .xsd = xsd, .txn = NULL };
 	struct xv_dom **pp = &xsd->doms;
+	struct xv_dom *d;
 	char path[64];
 
 	while (*pp && (*pp)->domid != domid)
@@ -267,15 +326,32 @@ int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid)
 	reap(xsd);
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
 	/* Only fails for lack of memory; the domain goes regardless. */
-	(void)xv_xsd_remove(&v, path);
-	{
-		struct xv_dom *d = *pp;
-
-		*pp = d->next;
-		dom_free(d);
-	}
-	xv_xsd_deliver(xsd, "@releaseDomain", true, NULL, 0);
+	if (xv_xsd_table_find(&xsd->nodes, path))
+		(void)xv_xsd_remove(&v, path);
+	remove_orphans(xsd, domid);
+	d = *pp;
+	*pp = d->next;
+	dom_free(d);
+	if (announce)
+		xv_xsd_deliver(xsd, "@releaseDomain", true, NULL, 0);
+	reap(xsd);
 	return 0;
+}
+
+int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid)
+{
+	return domain_remove(xsd, domid, true);
+}
+
+size_t xv_xsd_nfds(const struct xv_xsd *xsd)
+{
+	size_t n = 0;
+
+	for (const struct xv_dom *d = xsd->doms; d; d = d->next)
+		n++;
+	for (const struct xv_conn *c = xsd->conns; c; c = c->next)
+		n += !c->dead;
+	return n;
 }
 
 size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max)
@@ -302,26 +378,49 @@ size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max)
 	return n;
 }
 
+static int conn_add(struct xv_xsd *xsd, unsigned int domid, int fd)
+{
+	struct xv_conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->domid = domid;
+	c->out_tail = &c->out_head;
+	c->next = xsd->conns;
+	xsd->conns = c;
+	return 0;
+}
+
 static void accept_all(struct xv_xsd *xsd, struct xv_dom *d)
 {
 	for (int i = 0; i < XV_XSD_BATCH; i++) {
 		int fd = accept4(d->listen_fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct xv_conn *c;
 
-		if (fd < 0)
+		if (fd < 0 || conn_add(xsd, d->domid, fd))
 			return;
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			return;
-		}
-		c->fd = fd;
-		c->domid = d->domid;
-		c->out_tail = &c->out_head;
-		c->next = xsd->conns;
-		xsd->conns = c;
 	}
+}
+
+int xv_xsd_adopt_fd(struct xv_xsd *xsd, unsigned int domid, int fd)
+{
+	int flags;
+
+	if (!xv_xsd_dom_find(xsd, domid)) {
+		close(fd);
+		return -ENOENT;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return conn_add(xsd, domid, fd);
 }
 
 /* Receive into @buf; false when the connection is over or must wait. */

@@ -56,7 +56,7 @@ struct xv_node {
 	/* Only in a transaction overlay: */
 	bool absent;       /* the path does not exist in this view */
 	bool dirty;        /* changed by the transaction */
-	uint64_t seen_gen; /* generation in the store at first access, 0: none */
+	uint64_t seen_gen; /* store generation at first access; 0: absent */
 };
 
 struct xv_table {

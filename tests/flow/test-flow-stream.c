@@ -71,6 +71,58 @@ START_TEST(test_bytes_flow_both_ways_at_once_through_1_mib_rings)
 }
 END_TEST
 
+struct ft_reader {
+	struct xvchan *x;
+	char got[8];
+	ssize_t n, eof;
+};
+
+static void *ft_reader_main(void *arg)
+{
+	struct ft_reader *r = arg;
+
+	r->n = xvchan_read(r->x, r->got, sizeof(r->got));
+	r->eof = xvchan_read(r->x, r->got + 4, 1);
+	return NULL;
+}
+
+START_TEST(test_writer_is_woken_while_a_reader_sleeps_on_the_same_endpoint)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("two-sleepers", 1024, 1024, 0);
+		struct ft_reader r = { .x = x };
+		pthread_t t;
+
+		/* The reader sleeps the whole time: the writer's wake-ups
+		 * (space freed) must reach it whoever consumes the event. */
+		FT_EQ(pthread_create(&t, NULL, ft_reader_main, &r), 0);
+		ft_write_pattern(x, 15, 3000000);
+		FT_EQ(pthread_join(t, NULL), 0);
+		FT_EQ(r.n, 3);
+		FT_EQ(memcmp(r.got, "bye", 3), 0);
+		FT_EQ(r.eof, 0);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("two-sleepers", 0);
+
+		ft_read_pattern(x, 15, 3000000);
+		FT_EQ(xvchan_write(x, "bye", 3), 3);
+		FT_EQ(xvchan_shutdown(x), 0);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
 START_TEST(test_writev_delivers_every_iovec_in_order)
 {
 	pid_t srv, cli;
@@ -197,6 +249,51 @@ START_TEST(test_data_written_just_before_a_close_is_not_lost)
 }
 END_TEST
 
+START_TEST(test_io_calls_refuse_bad_arguments_on_a_live_endpoint)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("bad-io", 4096, 4096, 0);
+		struct iovec iov[2] = {
+			{ .iov_base = NULL, .iov_len = 1 },
+			{ .iov_base = "ok", .iov_len = 2 },
+		};
+		char c;
+
+		FT_EQ(xvchan_read(x, &c, 0), -EINVAL);
+		FT_EQ(xvchan_read(x, NULL, 1), -EINVAL);
+		FT_EQ(xvchan_write(x, NULL, 1), -EINVAL);
+		FT_EQ(xvchan_writev(x, iov, -1), -EINVAL);
+		FT_EQ(xvchan_writev(x, iov, IOV_MAX + 1), -EINVAL);
+		FT_EQ(xvchan_writev(x, NULL, 1), -EINVAL);
+		FT_EQ(xvchan_writev(x, iov, 2), -EINVAL);
+		iov[0].iov_base = "x";
+		iov[1].iov_len = SSIZE_MAX;
+		FT_EQ(xvchan_writev(x, iov, 2), -EINVAL);
+		FT_EQ(xvchan_write(x, "", 0), 0);
+		/* Nothing above reached the ring: the client sees only this. */
+		FT_EQ(xvchan_write(x, "z", 1), 1);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("bad-io", 0);
+		char buf[8];
+
+		FT_EQ(xvchan_read(x, buf, sizeof(buf)), 1);
+		FT_EQ(buf[0], 'z');
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
 struct ft_sizes {
 	size_t req_read, req_write, got_read, got_write;
 };
@@ -206,7 +303,7 @@ static const struct ft_sizes ft_size_cases[] = {
 	{ 1000, 1000, 1024, 2048 },
 	{ 1, 1, 1024, 2048 },
 	{ 1500, 3000, 2048, 4096 },
-	{ 3000, 1024, 4096, 1024 },
+	{ 3000, 1024, 4096, 2048 },
 	{ 4097, 5000, 8192, 8192 },
 	{ XVCHAN_RING_MAX, 1, XVCHAN_RING_MAX, 2048 },
 };
@@ -251,6 +348,8 @@ START_TEST(test_ring_sizes_round_up_as_documented)
 		FT_ASSERT(n > 0 && (size_t)n < sizeof(d));
 		FT_EQ(strlen(d), n);
 		FT_ASSERT(strstr(d, "(role client)") != NULL);
+		FT_ASSERT(strstr(d, "(peer half-close)") != NULL);
+		FT_ASSERT(strstr(d, "(own_live 1) (peer_live 1)") != NULL);
 		snprintf(expect, sizeof(expect), "(read_size %zu)",
 			 c->got_write);
 		FT_ASSERT(strstr(d, expect) != NULL);
@@ -289,10 +388,14 @@ Suite *xv_test_suite(void)
 		test_bytes_flow_both_ways_at_once_through_granted_rings);
 	tcase_add_test(tc,
 		test_bytes_flow_both_ways_at_once_through_1_mib_rings);
+	tcase_add_test(tc,
+		test_writer_is_woken_while_a_reader_sleeps_on_the_same_endpoint);
 	tcase_add_test(tc, test_writev_delivers_every_iovec_in_order);
 	tcase_add_test(tc,
 		test_read_returns_eof_only_after_every_byte_before_close);
 	tcase_add_test(tc, test_data_written_just_before_a_close_is_not_lost);
+	tcase_add_test(tc,
+		test_io_calls_refuse_bad_arguments_on_a_live_endpoint);
 	tcase_add_loop_test(tc, test_ring_sizes_round_up_as_documented, 0,
 		(int)(sizeof(ft_size_cases) / sizeof(ft_size_cases[0])));
 	suite_add_tcase(s, tc);

@@ -124,7 +124,7 @@ START_TEST(test_sendv_gathers_across_the_wrap_and_stops_when_full)
 
 	xv_fx_setup(&fx, 10, 11, UINT32_MAX - 99);
 	xv_pattern_fill(4, 0, in, 2000);
-	iov[0].base = in;
+	iov[0].base = NULL;	/* empty elements may have no buffer */
 	iov[0].len = 0;
 	iov[1].base = in;
 	iov[1].len = 300;

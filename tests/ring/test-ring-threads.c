@@ -2,9 +2,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "atomic.h"
 #include "pattern.h"
 #include "ring-fixture.h"
 #include "test-common.h"
@@ -334,6 +336,126 @@ START_TEST(test_ping_pong_never_loses_a_wake_up)
 }
 END_TEST
 
+/*
+ * The N1/N2 litmus test. Each round, both threads leave a barrier at the
+ * same moment; the reader arms on an empty ring while the writer publishes
+ * one byte. Allowed: the reader sees the byte, or the writer sees the bit,
+ * or both. Forbidden: neither (the reader would sleep, nobody would kick).
+ * Rounds are lock-step, so the two critical sections overlap as tightly as
+ * the machine allows. The per-round barriers use the ring's own atomics.
+ * On x86, dropping the N2 fence in take_kick() fails this in about half of
+ * the runs (store->load reordering); the N1 side's locked RMW is itself a
+ * full barrier there, so only a weaker machine can catch a missing N1 fence.
+ */
+#define RACE_ROUNDS 100000u
+
+static struct {
+	uint32_t reader_at, writer_at;		/* round entered */
+	uint32_t reader_done, writer_done;	/* round finished */
+	uint8_t writer_kicked[RACE_ROUNDS];
+} race;
+
+static void race_wait(const uint32_t *other, uint32_t round)
+{
+	unsigned int spins = 0;
+
+	/* Acquire: pairs with the other thread's release in race_post(). */
+	while (xv_atomic_load_acquire_u32(other) < round)
+		if (++spins % 256 == 0)
+			sched_yield();	/* 2 cores, shared: let the peer run */
+}
+
+static void race_post(uint32_t *mine, uint32_t round)
+{
+	xv_atomic_store_release_u32(mine, round);
+}
+
+static void *race_writer(void *arg)
+{
+	struct worker *w = arg;
+
+	for (uint32_t i = 1; i <= RACE_ROUNDS; i++) {
+		unsigned char b = (unsigned char)i;
+		bool kick;
+
+		race_post(&race.writer_at, i);
+		race_wait(&race.reader_at, i);
+		/* A varying head start for the reader sweeps the window. */
+		for (uint64_t d = xv_pattern_mix(i) % 600; d > 0; d--)
+			(void)xv_atomic_load_relaxed_u32(&race.reader_at);
+		if (xv_ring_send(w->ep, &b, 1, &kick) != 1) {
+			w->err = -ENOSPC;
+			break;
+		}
+		race.writer_kicked[i - 1] = kick;
+		race_post(&race.writer_done, i);
+		race_wait(&race.reader_done, i);
+	}
+	return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+	struct worker *w = arg;
+
+	for (uint32_t i = 1; i <= RACE_ROUNDS; i++) {
+		unsigned char b;
+		int64_t seen;
+		bool kick;
+
+		race_post(&race.reader_at, i);
+		race_wait(&race.writer_at, i);
+		seen = xv_ring_arm_readable(w->ep);
+		race_wait(&race.writer_done, i);
+		if (seen < 0) {
+			w->err = seen;
+			break;
+		}
+		if (seen == 0 && !race.writer_kicked[i - 1]) {
+			w->lost_wakeup = true;
+			w->done = i;
+			break;
+		}
+		if (xv_ring_recv(w->ep, &b, 1, &kick) != 1 ||
+		    b != (unsigned char)i) {
+			w->corrupt = true;
+			w->bad_at = i;
+			break;
+		}
+		/* Un-arm for the next round, as a woken sleeper would be. */
+		xv_atomic_fetch_and_u8(w->ep->arm_byte,
+				       (uint8_t)~XV_WIRE_NOTIFY_WRITE);
+		race_post(&race.reader_done, i);
+	}
+	/* Let a writer stuck at a barrier finish. */
+	race_post(&race.reader_at, RACE_ROUNDS);
+	race_post(&race.reader_done, RACE_ROUNDS);
+	return NULL;
+}
+
+START_TEST(test_arm_racing_a_publish_never_both_miss)
+{
+	struct worker r, w;
+	pthread_t t[2];
+
+	memset(&race, 0, sizeof(race));
+	xv_fx_setup(&fx, 10, 11, 0);
+	worker_init(&w, &fx.srv, true, 500, RACE_ROUNDS, 1);
+	worker_init(&r, &fx.cli, false, 500, RACE_ROUNDS, 1);
+	ck_assert_int_eq(pthread_create(&t[0], NULL, race_writer, &w), 0);
+	ck_assert_int_eq(pthread_create(&t[1], NULL, race_reader, &r), 0);
+	ck_assert_int_eq(pthread_join(t[0], NULL), 0);
+	ck_assert_int_eq(pthread_join(t[1], NULL), 0);
+	ck_assert_msg(!r.lost_wakeup,
+		      "round %llu: reader saw no data and writer saw no bit",
+		      (unsigned long long)r.done);
+	ck_assert(!r.corrupt);
+	ck_assert_int_eq(r.err, 0);
+	ck_assert_int_eq(w.err, 0);
+	ck_assert_uint_eq(fx.page->right.prod, RACE_ROUNDS);
+}
+END_TEST
+
 /* A 1 KiB ring with large writes: the writer sleeps on a full ring. */
 START_TEST(test_writer_sleeping_on_a_full_ring_is_woken)
 {
@@ -371,6 +493,7 @@ Suite *xv_test_suite(void)
 	tcase_add_checked_fixture(wake, setup, NULL);
 	tcase_add_test(wake, test_ping_pong_never_loses_a_wake_up);
 	tcase_add_test(wake, test_writer_sleeping_on_a_full_ring_is_woken);
+	tcase_add_test(wake, test_arm_racing_a_publish_never_both_miss);
 	tcase_set_timeout(wake, 60);
 	suite_add_tcase(s, wake);
 	return s;

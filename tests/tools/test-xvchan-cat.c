@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,32 +26,60 @@
 static char simdir[] = "/tmp/xv-test-cat-sim-XXXXXX";
 static char dir[] = "/tmp/xv-test-cat-XXXXXX";
 
-/* `xvchan-sim <args>` to completion; returns its exit status. */
-static int sim_cmd(const char *a1, const char *a2, const char *a3,
-		   const char *a4)
-{
-	char *argv[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)a1,
-			 (char *)a2, (char *)a3, (char *)a4, NULL };
+static bool started;
 
-	return xv_run_wait(xv_run_spawn(argv, -1, -1, -1), WAIT_MS);
+/*
+ * The teardown: stop the simulator and everything the test started, and
+ * remove its files.  A failed assertion ends the test's process without
+ * it; the processes then die with it (xv_run_spawn()), only the
+ * directories stay behind.
+ */
+static void sim_cleanup(void)
+{
+	char *stop[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)"stop",
+			 NULL };
+	char *rm[] = { (char *)"/bin/rm", (char *)"-rf", dir, simdir, NULL };
+
+	if (!started)
+		return;
+	started = false;
+	xv_run_quiet(stop, WAIT_MS);
+	xv_run_kill_all();
+	xv_run_quiet(rm, WAIT_MS);
 }
 
+/* The daemon runs in the foreground as this process's child, so that it
+ * dies with it (`start` would detach it); it serves once `status` says
+ * so. */
 static void sim_start(void)
 {
+	char *daemon[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)"daemon",
+			   NULL };
+	char *status[] = { daemon[0], (char *)"status", NULL };
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	char ctl[sizeof(simdir) + 8];
+	int tries, log;
+
 	ck_assert_ptr_nonnull(mkdtemp(simdir));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(setenv("XVCHAN_SIM_DIR", simdir, 1), 0);
-	ck_assert_int_eq(sim_cmd("start", NULL, NULL, NULL), 0);
-}
-
-static void sim_stop(void)
-{
-	char cmd[256];
-
-	sim_cmd("stop", NULL, NULL, NULL);
-	/* Test files and the simulator's sockets: nothing else is there. */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, simdir);
-	ck_assert_int_eq(system(cmd), 0);
+	started = true;
+	log = xv_run_file(dir, "sim-log");
+	xv_run_spawn(daemon, -1, log, log);
+	/* `status` only once the control socket exists: earlier, its probe
+	 * of the daemon's lock can make the starting daemon believe another
+	 * one runs. */
+	snprintf(ctl, sizeof(ctl), "%s/ctl", simdir);
+	for (tries = 0; tries < 1000; tries++) {
+		if (access(ctl, F_OK) == 0 &&
+		    xv_run_quiet(status, WAIT_MS) == 0) {
+			close(log);
+			return;
+		}
+		nanosleep(&nap, NULL);
+	}
+	ck_abort_msg("the simulator did not start: %s",
+		     xv_run_read_all(log, NULL));
 }
 
 /* xvchan-cat as domain @domid with @args (NULL-terminated). */
@@ -294,10 +323,45 @@ START_TEST(test_port_in_use_exits_one_with_message)
 	msg = xv_run_read_all(err, NULL);
 	ck_assert_msg(strncmp(msg, "xvchan-cat: cannot serve: ", 26) == 0,
 		      "message: %s", msg);
+	ck_assert_msg(strstr(msg, "xenstore-rm"), "no hint: %s", msg);
 	kill(-first, SIGKILL);
 	xv_run_wait(first, WAIT_MS);
 	close(hold[1]);
 	free(msg);
+}
+END_TEST
+
+/*
+ * Data that cannot be delivered: the client's stdout is full, so it fails
+ * and leaves while the server still has an endless stdin to send, which
+ * the server then cannot write.  Both say so and exit 1.
+ */
+START_TEST(test_undeliverable_data_exits_one_with_message)
+{
+	const char *srv_args[] = { "-l", "2", "full", NULL };
+	const char *cli_args[] = { "1", "full", NULL };
+	int zero = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	int serr = xv_run_file(dir, "srv-err"), cerr = xv_run_file(dir, "err");
+	char *smsg, *cmsg;
+	pid_t srv, cli;
+
+	ck_assert_int_ge(zero, 0);
+	ck_assert_int_ge(full, 0);
+	srv = cat_spawn(1, srv_args, zero, -1, serr);
+	cli = cat_spawn(2, cli_args, -1, full, cerr);
+	ck_assert_int_eq(xv_run_wait(cli, WAIT_MS), 1);
+	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 1);
+	cmsg = xv_run_read_all(cerr, NULL);
+	smsg = xv_run_read_all(serr, NULL);
+	ck_assert_msg(strncmp(cmsg, "xvchan-cat: stdout: ", 20) == 0,
+		      "client said: %s", cmsg);
+	ck_assert_msg(strncmp(smsg, "xvchan-cat: write to vchan: ", 28) == 0,
+		      "server said: %s", smsg);
+	free(cmsg);
+	free(smsg);
+	close(zero);
+	close(full);
 }
 END_TEST
 
@@ -306,7 +370,7 @@ Suite *xv_test_suite(void)
 	Suite *s = suite_create("xvchan-cat");
 	TCase *tc = tcase_create("cat");
 
-	tcase_add_checked_fixture(tc, sim_start, sim_stop);
+	tcase_add_checked_fixture(tc, sim_start, sim_cleanup);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_files_cross_in_both_directions);
 	tcase_add_test(tc, test_files_cross_through_small_rings);
@@ -314,6 +378,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_stdin_eof_half_closes_and_peer_can_answer);
 	tcase_add_test(tc, test_peer_gone_ends_program_with_stdin_open);
 	tcase_add_test(tc, test_no_server_exits_one_with_message);
+	tcase_add_test(tc, test_undeliverable_data_exits_one_with_message);
 	tcase_add_test(tc, test_port_in_use_exits_one_with_message);
 	suite_add_tcase(s, tc);
 	return s;

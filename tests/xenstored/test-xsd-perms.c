@@ -115,6 +115,15 @@ START_TEST(test_missing_node_under_unreadable_parent_is_eacces)
 	errno = 0;
 	ck_assert(!xs_write(h2, XBT_NULL, "/tool/new", "", 0));
 	ck_assert_int_eq(errno, EACCES);
+	/* Right under the root, which is dom0's alone. */
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h2, XBT_NULL, "/nothing", &len));
+	ck_assert_int_eq(errno, EACCES);
+	xs_close(h2);
+	h2 = xsd_fix_open(0);
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h2, XBT_NULL, "/nothing", &len));
+	ck_assert_int_eq(errno, ENOENT);
 	xs_close(h2);
 }
 END_TEST

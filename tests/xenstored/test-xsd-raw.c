@@ -112,6 +112,11 @@ START_TEST(test_unknown_types_get_enosys_and_the_connection_lives)
 	/* Toolstack requests are not a guest's to make. */
 	send_msg(fd, XS_INTRODUCE, 7, 0, "3\0" "1\0" "1", 6);
 	expect_error(fd, 7, "EACCES");
+	send_msg(fd, XS_IS_DOMAIN_INTRODUCED, 9, 0, "1", 2);
+	expect_error(fd, 9, "EACCES");
+	/* Privilege is checked before the transaction id. */
+	send_msg(fd, XS_CONTROL, 10, 4242, "x", 2);
+	expect_error(fd, 10, "EACCES");
 	send_msg(fd, XS_READ, 8, 0, "domid", 6);
 	recv_msg(fd, &hdr, body);
 	ck_assert_uint_eq(hdr.type, XS_READ);
@@ -125,6 +130,9 @@ END_TEST
 START_TEST(test_malformed_arguments_get_einval)
 {
 	int fd = xsd_fix_raw(0);
+	struct xsd_sockmsg hdr;
+	char body[XENSTORE_PAYLOAD_MAX + 1];
+	uint32_t id;
 
 	/* No terminating nul. */
 	send_msg(fd, XS_READ, 1, 0, "/tool", 5);
@@ -145,11 +153,53 @@ START_TEST(test_malformed_arguments_get_einval)
 	expect_error(fd, 7, "EINVAL");
 	send_msg(fd, XS_DIRECTORY_PART, 8, 0, "/tool\0z", 8);
 	expect_error(fd, 8, "EINVAL");
-	/* Nested transaction start. */
+	/* Unknown transaction, then a nested start. */
 	send_msg(fd, XS_TRANSACTION_START, 9, 77, "", 1);
-	expect_error(fd, 9, "EBUSY");
+	expect_error(fd, 9, "ENOENT");
+	send_msg(fd, XS_TRANSACTION_START, 10, 0, "", 1);
+	recv_msg(fd, &hdr, body);
+	ck_assert_uint_eq(hdr.type, XS_TRANSACTION_START);
+	id = (uint32_t)strtoul(body, NULL, 10);
+	ck_assert_uint_ne(id, 0);
+	send_msg(fd, XS_TRANSACTION_START, 11, id, "", 1);
+	expect_error(fd, 11, "EBUSY");
+	/* WATCH ignores the transaction id, as in xenstored. */
+	send_msg(fd, XS_WATCH, 12, 999, "/tool\0w", 8);
+	recv_msg(fd, &hdr, body);
+	ck_assert_uint_eq(hdr.type, XS_WATCH);
+	ck_assert_uint_eq(hdr.req_id, 12);
 	close(fd);
 	expect_store_serves();
+}
+END_TEST
+
+START_TEST(test_largest_permission_lists_round_trip_or_get_einval)
+{
+	int fd = xsd_fix_raw(0);
+	struct xsd_sockmsg hdr;
+	static char body[XENSTORE_PAYLOAD_MAX];
+	char reply[XENSTORE_PAYLOAD_MAX + 1];
+	size_t len = 6;
+
+	/* "/tool" then 1363 x "r7": 6 + 4089 bytes, all in one payload. */
+	memcpy(body, "/tool", 6);
+	while (len + 3 <= sizeof(body)) {
+		memcpy(body + len, "r7", 3);
+		len += 3;
+	}
+	send_msg(fd, XS_SET_PERMS, 1, 0, body, (uint32_t)len);
+	recv_msg(fd, &hdr, reply);
+	ck_assert_uint_eq(hdr.type, XS_SET_PERMS);
+	send_msg(fd, XS_GET_PERMS, 2, 0, "/tool", 6);
+	recv_msg(fd, &hdr, reply);
+	ck_assert_uint_eq(hdr.type, XS_GET_PERMS);
+	ck_assert_uint_eq(hdr.len, len - 6);
+	ck_assert_mem_eq(reply, body + 6, len - 6);
+	/* Thousands of empty strings are no permission list. */
+	memset(body + 6, 0, sizeof(body) - 6);
+	send_msg(fd, XS_SET_PERMS, 3, 0, body, sizeof(body));
+	expect_error(fd, 3, "EINVAL");
+	close(fd);
 }
 END_TEST
 
@@ -327,6 +377,7 @@ Suite *xv_test_suite(void)
 	tcase_set_timeout(tc, 15);
 	tcase_add_test(tc, test_unknown_types_get_enosys_and_the_connection_lives);
 	tcase_add_test(tc, test_malformed_arguments_get_einval);
+	tcase_add_test(tc, test_largest_permission_lists_round_trip_or_get_einval);
 	tcase_add_test(tc, test_pipelined_requests_are_answered_in_order);
 	tcase_add_test(tc, test_oversized_length_drops_the_connection);
 	tcase_add_test(tc, test_payload_at_the_limit_is_served);

@@ -226,6 +226,38 @@ START_TEST(test_introduce_and_release_fire_the_special_watches)
 }
 END_TEST
 
+START_TEST(test_introduce_keeps_what_dom0_prepared_in_the_home)
+{
+	struct xs_handle *h0 = xsd_fix_open(0);
+	struct xs_handle *h6;
+	unsigned int len, num;
+	struct xs_permissions *p;
+	char *v;
+
+	ck_assert(xs_write(h0, XBT_NULL, "/local/domain/6/device/vif", "0",
+			   1));
+	ck_assert_int_eq(xsd_fix_introduce(6, "six"), 0);
+	h6 = xsd_fix_open(6);
+	v = xs_read(h0, XBT_NULL, "/local/domain/6/device/vif", &len);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "0");
+	free(v);
+	/* Created with /local/domain's "n0", and introduce changes only the
+	 * home itself: as on Xen, the toolstack sets such nodes' perms. */
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h6, XBT_NULL, "device/vif", &len));
+	ck_assert_int_eq(errno, EACCES);
+	p = xs_get_permissions(h0, XBT_NULL, "/local/domain/6", &num);
+	ck_assert_uint_eq(num, 2);
+	ck_assert_uint_eq(p[0].id, 0);
+	ck_assert_uint_eq(p[1].id, 6);
+	ck_assert_uint_eq(p[1].perms, XS_PERM_READ);
+	free(p);
+	xs_close(h6);
+	xs_close(h0);
+}
+END_TEST
+
 START_TEST(test_granted_guest_hears_release_domain)
 {
 	struct xs_handle *h0 = xsd_fix_open(0);
@@ -248,6 +280,36 @@ START_TEST(test_granted_guest_hears_release_domain)
 	ck_assert_int_eq(xsd_fix_release(2), 0);
 	expect(h1, "@releaseDomain", "g");
 	xs_close(h1);
+	xs_close(h0);
+}
+END_TEST
+
+START_TEST(test_release_removes_what_the_domain_still_owns)
+{
+	struct xs_handle *h0 = xsd_fix_open(0);
+	struct xs_handle *h2 = xsd_fix_open(2);
+	struct xs_permissions to2[] = { { 2, XS_PERM_NONE } };
+	unsigned int len, num;
+	char **dir;
+
+	ck_assert(xs_write(h0, XBT_NULL, "/tool/given/kept-by-0", "", 0));
+	ck_assert(xs_set_permissions(h0, XBT_NULL, "/tool/given", to2, 1));
+	ck_assert(xs_write(h2, XBT_NULL, "/tool/given/by2", "", 0));
+	ck_assert(xs_write(h0, XBT_NULL, "/tool/other", "", 0));
+	ck_assert(xs_watch(h0, "/tool/given", "g"));
+	expect(h0, "/tool/given", "g");
+	ck_assert_int_eq(xsd_fix_release(2), 0);
+	/* Its subtree goes with it, whoever owns the nodes below. */
+	expect(h0, "/tool/given", "g");
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h0, XBT_NULL, "/tool/given/kept-by-0",
+				   &len));
+	ck_assert_int_eq(errno, ENOENT);
+	dir = xs_directory(h0, XBT_NULL, "/tool", &num);
+	ck_assert_uint_eq(num, 1);
+	ck_assert_str_eq(dir[0], "other");
+	free(dir);
+	xs_close(h2);
 	xs_close(h0);
 }
 END_TEST
@@ -306,7 +368,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_events_only_reach_domains_that_may_read_the_node);
 	tcase_add_test(tc, test_dom0_watch_on_root_sees_guest_writes);
 	tcase_add_test(tc, test_introduce_and_release_fire_the_special_watches);
+	tcase_add_test(tc, test_introduce_keeps_what_dom0_prepared_in_the_home);
 	tcase_add_test(tc, test_granted_guest_hears_release_domain);
+	tcase_add_test(tc, test_release_removes_what_the_domain_still_owns);
 	tcase_add_test(tc, test_reset_watches_drops_every_watch);
 	suite_add_tcase(s, tc);
 	return s;
