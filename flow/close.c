@@ -113,7 +113,7 @@ static int xv_flow_close_wait(struct xvchan *x)
 	int64_t deadline = xv_flow_deadline(x->close_timeout_ms);
 
 	for (;;) {
-		uint64_t seen = xv_flow_events(x);
+		uint64_t seen;
 		int done = xv_flow_peer_done(x);
 		int64_t n;
 		int err;
@@ -127,10 +127,11 @@ static int xv_flow_close_wait(struct xvchan *x)
 			continue;
 		if (done)
 			return 0;
+		seen = xv_flow_events(x);
 		n = xv_ring_arm_readable(&x->ep);
 		if (n < 0)
 			return (int)n;
-		if (n > 0)
+		if (n > 0 || xv_flow_peer_done(x))
 			continue;
 		err = xv_flow_wait(x, seen, deadline);
 		if (err)

@@ -15,16 +15,19 @@
  * and the ring publishes once per batch. */
 #define XV_FLOW_IOV_BATCH 16
 
-/* Spin predicates: nonzero sends the caller back to re-check. */
+/*
+ * Spin predicates: nonzero sends the caller back to re-check. Only what
+ * the caller's next pass turns into a result: data, or a peer gone. A
+ * peer's shutdown flag is left to the check after arming, so a flag that
+ * does not count (an old peer's) cannot keep us spinning.
+ */
 static int64_t xv_flow_read_ready(struct xvchan *x)
 {
 	int64_t n = xv_ring_readable(&x->ep);
 
 	if (n)
 		return n;
-	if (xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_CONNECTED)
-		return 1;
-	return (xv_ring_peer_flags(&x->ep) & XV_WIRE_FLAG_SHUT_WR) ? 1 : 0;
+	return xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE ? 1 : 0;
 }
 
 static int64_t xv_flow_write_ready(struct xvchan *x)
@@ -48,7 +51,7 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 		len = SSIZE_MAX;
 	deadline = xv_flow_deadline(x->io_timeout_ms);
 	for (;;) {
-		uint64_t seen = xv_flow_events(x);
+		uint64_t seen;
 		bool kick;
 		int64_t n = xv_ring_recv(&x->ep, buf, len, &kick);
 		int done, err;
@@ -82,6 +85,9 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 			if (err)
 				return err;
 		}
+		/* Before the re-check in arm: an event consumed after this
+		 * point, by either thread, sends us back to look. */
+		seen = xv_flow_events(x);
 		n = xv_ring_arm_readable(&x->ep);
 		if (n < 0)
 			return n;
@@ -95,17 +101,16 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 	}
 }
 
-/* Why the writer cannot go on, or 0. */
+/*
+ * Why the writer cannot go on, or 0. No lock: shut_wr is only written by
+ * xvchan_shutdown(), which belongs to the writer thread, and our side only
+ * ends the connection (ended) after shut_wr was set.
+ */
 static int xv_flow_write_check(struct xvchan *x)
 {
-	bool stop;
-
 	if (x->ep.broken)
 		return x->ep.broken;
-	pthread_mutex_lock(&x->lock);
-	stop = x->shut_wr || x->ended;
-	pthread_mutex_unlock(&x->lock);
-	if (stop)
+	if (x->shut_wr)
 		return -ESHUTDOWN;
 	if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
 		return -EPIPE;
@@ -137,7 +142,7 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 	first = 0;
 	skip = 0;	/* bytes of iov[first] already written */
 	for (;;) {
-		uint64_t seen = xv_flow_events(x);
+		uint64_t seen;
 		unsigned int cnt = 0;
 		bool kick;
 		int64_t n;
@@ -181,6 +186,7 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 			if (err)
 				return err;
 		}
+		seen = xv_flow_events(x);
 		n = xv_ring_arm_writable(&x->ep);
 		if (n < 0)
 			return n;

@@ -66,16 +66,17 @@ static int read_keys(struct xv_xs *xs, const char *path, uint32_t *ring_ref,
 	return 0;
 }
 
-static int64_t now_ms(void)
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /*
- * Sleep until a watch event arrives or @deadline (-1: none) passes, then
+ * Sleep until a watch event arrives or @deadline (monotonic ns; -1: none)
+ * passes, then
  * drain every queued event: each read after the wake-up sees all changes
  * those events announced.  Returns 0, -ETIMEDOUT or a -errno.
  */
@@ -93,10 +94,13 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 		int ms = -1;
 
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - now_ns();
 
 			if (left <= 0)
 				return -ETIMEDOUT;
+			/* Rounded up: waking early would only cost a turn,
+			 * but a timeout must never end before its time. */
+			left = (left + 999999) / 1000000;
 			ms = left > INT_MAX ? INT_MAX : (int)left;
 		}
 		n = poll(&pfd, 1, ms);
@@ -124,7 +128,7 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 	if (xv_xs_path_check(path) < 0 || timeout_ms < -1)
 		return -EINVAL;
 	if (timeout_ms >= 0)
-		deadline = now_ms() + timeout_ms;
+		deadline = now_ns() + (int64_t)timeout_ms * 1000000;
 	/* Unique per lookup, so a late event of an earlier lookup on this
 	 * handle is never taken for this one's. */
 	snprintf(token, sizeof(token), "xvchan-lookup-%u", xs->watch_seq++);

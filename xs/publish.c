@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xs-internal.h"
 
@@ -13,10 +14,31 @@
 #define KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
 
 /*
+ * Sleep a random time below 2^@tries ms (capped): writers that conflicted
+ * once would conflict again if they all retried at once; spreading them
+ * lets one commit per turn, as Ethernet's backoff does.
+ */
+static void backoff(unsigned int tries)
+{
+	unsigned int cap_ms = 1u << (tries < 6 ? tries : 6);
+	struct timespec ts;
+	uint64_t r;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* Scrambled clock bits are random enough to desynchronise
+	 * processes; nothing depends on their quality. */
+	r = ((uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull) >> 32;
+	r %= (uint64_t)cap_ms * 1000000;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)r;
+	nanosleep(&ts, NULL);
+}
+
+/*
  * Run @body in a transaction (it returns 0, or a negative errno that aborts
- * the transaction), again from the start when xenstored ends it
- * with EAGAIN (another writer touched what it read), at most
- * XV_XS_TXN_TRIES times.
+ * the transaction), again from the start when xenstored ends it with
+ * EAGAIN (another writer changed a node it touched), at most
+ * XV_XS_TXN_TRIES times, backing off between tries.
  */
 static int in_transaction(struct xv_xs *xs,
 			  int (*body)(struct xv_xs *xs, xs_transaction_t t,
@@ -42,6 +64,7 @@ static int in_transaction(struct xv_xs *xs,
 			return 0;
 		if (errno != EAGAIN)
 			return xv_xs_errno();
+		backoff((unsigned int)tries);
 	}
 	return -EAGAIN;
 }

@@ -18,9 +18,11 @@ struct xv_xs {
 };
 
 /* Bounded retries of a transaction that xenstored ended with EAGAIN:
- * conflicts come from other writers under the same node, so a few retries
- * succeed unless the node is hammered, and then the caller should know. */
-#define XV_XS_TXN_TRIES 16
+ * conflicts come from other writers under the same node (e.g. servers
+ * publishing ports for one client), which the backoff between tries
+ * spreads out; a node hammered for longer than that is the caller's to
+ * know about.  32 tries back off for about 2 s at most. */
+#define XV_XS_TXN_TRIES 32
 
 /* Domain ids at or above DOMID_FIRST_RESERVED name no real domain. */
 #define XV_XS_DOMID_END 0x7FF0u

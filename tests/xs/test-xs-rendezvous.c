@@ -555,6 +555,65 @@ START_TEST(test_unpublish_explicit_path_keeps_its_parent)
 }
 END_TEST
 
+/*
+ * Publishers racing under one client directory make xenstored end some of
+ * their transactions with EAGAIN (each creates a child of the same node);
+ * the bounded retry must see every one of them through.
+ */
+START_TEST(test_concurrent_publishers_all_succeed)
+{
+	enum { N = 8, ROUNDS = 10 };
+	struct xv_xs *cli = open_as(2);
+	pid_t pids[N];
+	int i, status;
+
+	for (i = 0; i < N; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			struct xv_xs *srv;
+			int r, rc;
+
+			as_domain(1);
+			if (xv_xs_open(&srv) < 0)
+				_exit(10);
+			for (r = 0; r < ROUNDS; r++) {
+				char port[32], *path = NULL;
+
+				snprintf(port, sizeof(port), "race%d-%d", i, r);
+				if (xv_xs_path_build(&path, 1, 2, port) < 0)
+					_exit(11);
+				/* The exit status names the errno. */
+				rc = xv_xs_publish(srv, path, 2, (uint32_t)(i + 1),
+						   (uint32_t)(r + 1));
+				if (rc < 0)
+					_exit(-rc);
+				free(path);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status));
+		ck_assert_msg(WEXITSTATUS(status) == 0, "publisher %d: %s", i,
+			      strerror(WEXITSTATUS(status)));
+	}
+	for (i = 0; i < N; i++) {
+		char port[32], *path;
+		uint32_t ref = 0, evt = 0;
+
+		snprintf(port, sizeof(port), "race%d-%d", i, ROUNDS - 1);
+		path = mirage_path(port);
+		ck_assert_int_eq(xv_xs_lookup(cli, path, 0, &ref, &evt), 0);
+		ck_assert_uint_eq(ref, (uint32_t)(i + 1));
+		ck_assert_uint_eq(evt, ROUNDS);
+		free(path);
+	}
+	xv_xs_close(cli);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("xs-rendezvous");
@@ -579,6 +638,7 @@ Suite *xv_test_suite(void)
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_event_channel, 0,
 			    nbad);
 	tcase_add_test(tc, test_lookup_refuses_event_channel_beyond_int);
+	tcase_add_test(tc, test_concurrent_publishers_all_succeed);
 	tcase_add_test(tc, test_unpublish_removes_the_whole_path);
 	tcase_add_test(tc, test_unpublish_keeps_client_dir_with_other_ports);
 	tcase_add_test(tc, test_unpublish_explicit_path_keeps_its_parent);

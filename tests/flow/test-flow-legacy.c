@@ -1,0 +1,199 @@
+/*
+ * xvchan against an old peer (Debian's unmodified libxenvchan), which has
+ * no half-close: our extension bits must go unnoticed by it, and our
+ * shutdown becomes the end of the whole connection (docs/protocol.md).
+ */
+#include <libxenvchan.h>
+
+#include "flow-test.h"
+
+#define FT_LEGACY_PATH(port) "/local/domain/1/data/vchan/2/" port
+
+/* libxenvchan's client fails at once if the server has not published. */
+static struct libxenvchan *ft_lx_client(const char *path)
+{
+	int tries;
+
+	for (tries = 0; tries < 1000; tries++) {
+		struct libxenvchan *c = libxenvchan_client_init(NULL,
+			FT_SERVER_DOM, path);
+
+		if (c) {
+			/* A signed 1-bit field: -1 is its "true". */
+			c->blocking = -1;
+			return c;
+		}
+		usleep(10 * 1000);
+	}
+	FT_ASSERT(!"libxenvchan client never connected");
+	return NULL;
+}
+
+static void ft_lx_send(struct libxenvchan *c, uint64_t seed, size_t total)
+{
+	unsigned char buf[1000];
+	size_t off;
+
+	for (off = 0; off < total; off += sizeof(buf)) {
+		size_t n = total - off < sizeof(buf) ? total - off :
+						       sizeof(buf);
+
+		xv_pattern_fill(seed, off, buf, n);
+		FT_EQ(libxenvchan_send(c, buf, n), n);
+	}
+}
+
+static void ft_lx_recv(struct libxenvchan *c, uint64_t seed, size_t total)
+{
+	unsigned char buf[1000];
+	size_t off = 0;
+
+	while (off < total) {
+		size_t want = total - off < sizeof(buf) ? total - off :
+							  sizeof(buf);
+		int n = libxenvchan_read(c, buf, want);
+
+		FT_ASSERT(n > 0);
+		FT_EQ(xv_pattern_check(seed, off, buf, (size_t)n), n);
+		off += (size_t)n;
+	}
+}
+
+static void ft_expect_legacy(struct xvchan *x)
+{
+	char d[1024];
+
+	FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
+	FT_ASSERT(strstr(d, "(peer legacy)") != NULL);
+}
+
+START_TEST(test_server_shutdown_ends_the_connection_for_a_libxenvchan_client)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("legacy-a", 4096, 4096, 0);
+
+		ft_expect_legacy(x);
+		ft_read_pattern(x, 20, 3000);
+		ft_write_pattern(x, 21, 10000);
+		FT_EQ(xvchan_shutdown(x), 0);
+		/* An old peer stops writing once our live byte is 0. */
+		ft_expect_eof(x);
+		FT_EQ(xvchan_write(x, "x", 1), -ESHUTDOWN);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct libxenvchan *c = ft_lx_client(FT_LEGACY_PATH("legacy-a"));
+		char b;
+
+		ft_lx_send(c, 20, 3000);
+		/* Every byte before the shutdown, then the end. */
+		ft_lx_recv(c, 21, 10000);
+		FT_EQ(libxenvchan_read(c, &b, 1), -1);
+		FT_EQ(libxenvchan_is_open(c), 0);
+		libxenvchan_close(c);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_client_shutdown_ends_the_connection_for_a_libxenvchan_server)
+{
+	static const char path[] = FT_LEGACY_PATH("legacy-b");
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct libxenvchan *s = libxenvchan_server_init(NULL,
+			FT_CLIENT_DOM, path, 4096, 4096);
+		char b;
+
+		FT_ASSERT(s != NULL);
+		s->blocking = -1;
+		ft_lx_send(s, 30, 20000);
+		ft_lx_recv(s, 31, 5000);
+		FT_EQ(libxenvchan_read(s, &b, 1), -1);
+		libxenvchan_close(s);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+
+		ft_config(&cfg, 0);
+		cfg.path = path;
+		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, NULL, &cfg), 0);
+		ft_expect_legacy(x);
+		ft_read_pattern(x, 30, 20000);
+		ft_write_pattern(x, 31, 5000);
+		FT_EQ(xvchan_shutdown(x), 0);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(test_libxenvchan_close_is_eof_after_its_data_then_epipe)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("legacy-c", 4096, 65536, 0);
+
+		ft_expect_legacy(x);
+		ft_read_pattern(x, 40, 50000);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct libxenvchan *c = ft_lx_client(FT_LEGACY_PATH("legacy-c"));
+
+		ft_lx_send(c, 40, 50000);
+		libxenvchan_close(c);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+static void ft_setup(void)
+{
+	xv_test_sim_start();
+}
+
+static void ft_teardown(void)
+{
+	xv_test_sim_stop();
+}
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("flow-legacy");
+	TCase *tc = tcase_create("legacy");
+
+	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc,
+		test_server_shutdown_ends_the_connection_for_a_libxenvchan_client);
+	tcase_add_test(tc,
+		test_client_shutdown_ends_the_connection_for_a_libxenvchan_server);
+	tcase_add_test(tc,
+		test_libxenvchan_close_is_eof_after_its_data_then_epipe);
+	suite_add_tcase(s, tc);
+	return s;
+}

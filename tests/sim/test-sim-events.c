@@ -1,0 +1,273 @@
+/* Event channels on the simulator: pollable fds, blocking pending, and the
+ * latch/coalesce/unmask rules of Xen's evtchn driver. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenevtchn.h>
+
+#include "chan.h"
+#include "test-common.h"
+#include "test-sim.h"
+
+static xenevtchn_handle *h1, *h2;
+
+/* This test process is dom1; a second handle in it is the peer. */
+static void setup(void)
+{
+	xv_test_sim_start();
+	ck_assert_int_eq(setenv("XVCHAN_SIM_DOMID", "1", 1), 0);
+	h1 = xenevtchn_open(NULL, 0);
+	h2 = xenevtchn_open(NULL, 0);
+	ck_assert_ptr_nonnull(h1);
+	ck_assert_ptr_nonnull(h2);
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(xenevtchn_close(h1), 0);
+	ck_assert_int_eq(xenevtchn_close(h2), 0);
+	xv_test_sim_stop();
+}
+
+/* Connect a port of h1 with a port of h2 (both dom1). */
+static void pair(int *p1, int *p2)
+{
+	*p1 = xenevtchn_bind_unbound_port(h1, 1);
+	ck_assert_int_gt(*p1, 0);
+	*p2 = xenevtchn_bind_interdomain(h2, 1, (evtchn_port_t)*p1);
+	ck_assert_int_gt(*p2, 0);
+	ck_assert_int_ne(*p1, *p2);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+START_TEST(test_fd_is_pollable_and_pending_returns_the_port)
+{
+	int p1, p2;
+
+	pair(&p1, &p2);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 0));
+	ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)p2), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h1), 5000));
+	ck_assert_int_eq(xenevtchn_pending(h1), p1);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 0));
+	ck_assert_int_eq(xenevtchn_unmask(h1, (evtchn_port_t)p1), 0);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+	/* The other direction too. */
+	ck_assert_int_eq(xenevtchn_notify(h1, (evtchn_port_t)p1), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h2), 5000));
+	ck_assert_int_eq(xenevtchn_pending(h2), p2);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 0));
+}
+END_TEST
+
+START_TEST(test_pending_blocks_until_another_domain_notifies)
+{
+	struct xv_chan go;
+	double start;
+	pid_t pid;
+	int p1;
+
+	xv_chan_open(&go);
+	p1 = xenevtchn_bind_unbound_port(h1, 2);
+	ck_assert_int_gt(p1, 0);
+	pid = xv_test_fork_domain(2);
+	if (pid == 0) {
+		xenevtchn_handle *h = xenevtchn_open(NULL, 0);
+		int p;
+
+		if (!h)
+			_exit(2);
+		p = xenevtchn_bind_interdomain(h, 1, (evtchn_port_t)p1);
+		if (p <= 0)
+			_exit(3);
+		xv_chan_put(&go, 1);
+		usleep(200 * 1000);
+		_exit(xenevtchn_notify(h, (evtchn_port_t)p) == 0 ? 0 : 4);
+	}
+	ck_assert_uint_eq(xv_chan_get(&go), 1);
+	start = now_ms();
+	ck_assert_int_eq(xenevtchn_pending(h1), p1);
+	ck_assert_double_ge(now_ms() - start, 150);
+	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
+}
+END_TEST
+
+START_TEST(test_events_latch_while_masked_and_come_back_on_unmask)
+{
+	int p1, p2, i;
+
+	pair(&p1, &p2);
+	ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)p2), 0);
+	ck_assert_int_eq(xenevtchn_pending(h1), p1);
+	/* Delivered, so masked until unmask: these only latch. */
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)p2), 0);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+	ck_assert_int_eq(xenevtchn_unmask(h1, (evtchn_port_t)p1), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h1), 5000));
+	ck_assert_int_eq(xenevtchn_pending(h1), p1);
+	/* Three latched events came back as one. */
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+	ck_assert_int_eq(xenevtchn_unmask(h1, (evtchn_port_t)p1), 0);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+}
+END_TEST
+
+/* Delivery is immediate here, so the first notify is queued (and masks the
+ * port) and the next four coalesce into one latched event. */
+START_TEST(test_events_coalesce_while_pending)
+{
+	int p1, p2, i;
+
+	pair(&p1, &p2);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)p2), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h1), 5000));
+	ck_assert_int_eq(xenevtchn_pending(h1), p1);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+	ck_assert_int_eq(xenevtchn_unmask(h1, (evtchn_port_t)p1), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h1), 5000));
+	ck_assert_int_eq(xenevtchn_pending(h1), p1);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+	ck_assert_int_eq(xenevtchn_unmask(h1, (evtchn_port_t)p1), 0);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+}
+END_TEST
+
+START_TEST(test_notify_on_an_unbound_port_is_ignored)
+{
+	int p, p1, p2;
+
+	p = xenevtchn_bind_unbound_port(h1, 2);
+	ck_assert_int_gt(p, 0);
+	ck_assert_int_eq(xenevtchn_notify(h1, (evtchn_port_t)p), 0);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+	ck_assert(!xv_readable(xenevtchn_fd(h2), 0));
+	/* A port whose peer closed is unbound again. */
+	pair(&p1, &p2);
+	ck_assert_int_eq(xenevtchn_unbind(h2, (evtchn_port_t)p2), 0);
+	ck_assert_int_eq(xenevtchn_notify(h1, (evtchn_port_t)p1), 0);
+	ck_assert(!xv_readable(xenevtchn_fd(h2), 50));
+	/* ... and can be bound once more from the domain it waits for. */
+	p2 = xenevtchn_bind_interdomain(h2, 1, (evtchn_port_t)p1);
+	ck_assert_int_gt(p2, 0);
+	ck_assert_int_eq(xenevtchn_notify(h1, (evtchn_port_t)p1), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h2), 5000));
+	ck_assert_int_eq(xenevtchn_pending(h2), p2);
+}
+END_TEST
+
+START_TEST(test_ports_of_other_handles_are_refused)
+{
+	int p1, p2;
+
+	pair(&p1, &p2);
+	errno = 0;
+	ck_assert_int_eq(xenevtchn_notify(h1, (evtchn_port_t)p2), -1);
+	ck_assert_int_eq(errno, ENOTCONN);
+	errno = 0;
+	ck_assert_int_eq(xenevtchn_notify(h1, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(xenevtchn_unbind(h1, (evtchn_port_t)p2), -1);
+	ck_assert_int_eq(errno, ENOTCONN);
+	ck_assert_int_eq(xenevtchn_unbind(h2, (evtchn_port_t)p2), 0);
+	errno = 0;
+	ck_assert_int_eq(xenevtchn_unbind(h2, (evtchn_port_t)p2), -1);
+	ck_assert_int_eq(errno, ENOTCONN);
+}
+END_TEST
+
+START_TEST(test_bind_interdomain_follows_xen_checks)
+{
+	int p, q;
+
+	/* A port waiting for dom2 cannot be bound from dom1. */
+	p = xenevtchn_bind_unbound_port(h1, 2);
+	ck_assert_int_gt(p, 0);
+	errno = 0;
+	ck_assert_int_eq(xenevtchn_bind_interdomain(h2, 1, (evtchn_port_t)p), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(xenevtchn_bind_interdomain(h2, 77, (evtchn_port_t)p), -1);
+	ck_assert_int_eq(errno, ESRCH);
+	errno = 0;
+	ck_assert_int_eq(xenevtchn_bind_interdomain(h2, 1, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* A connected port is no longer available. */
+	p = xenevtchn_bind_unbound_port(h1, 1);
+	q = xenevtchn_bind_interdomain(h2, 1, (evtchn_port_t)p);
+	ck_assert_int_gt(q, 0);
+	errno = 0;
+	ck_assert_int_eq(xenevtchn_bind_interdomain(h2, 1, (evtchn_port_t)p), -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+START_TEST(test_port_zero_is_never_handed_out)
+{
+	static int ports[200];
+	int i, j;
+
+	for (i = 0; i < 200; i++) {
+		ports[i] = xenevtchn_bind_unbound_port(h1, 2);
+		ck_assert_int_gt(ports[i], 0);
+		for (j = 0; j < i; j++)
+			ck_assert_int_ne(ports[i], ports[j]);
+	}
+}
+END_TEST
+
+/* More than net.unix.max_dgram_qlen (often 10) ports pending at once. */
+START_TEST(test_many_pending_ports_are_all_delivered)
+{
+	enum { N = 40 };
+	int p1[N], p2[N], seen[N] = { 0 }, i, j, port;
+
+	for (i = 0; i < N; i++)
+		pair(&p1[i], &p2[i]);
+	for (i = 0; i < N; i++)
+		ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)p2[i]), 0);
+	for (i = 0; i < N; i++) {
+		ck_assert(xv_readable(xenevtchn_fd(h1), 5000));
+		port = xenevtchn_pending(h1);
+		for (j = 0; j < N && p1[j] != port; j++)
+			;
+		ck_assert_int_lt(j, N);
+		ck_assert_int_eq(seen[j], 0);
+		seen[j] = 1;
+	}
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+}
+END_TEST
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("sim-events");
+	TCase *tc = tcase_create("events");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_fd_is_pollable_and_pending_returns_the_port);
+	tcase_add_test(tc, test_pending_blocks_until_another_domain_notifies);
+	tcase_add_test(tc, test_events_latch_while_masked_and_come_back_on_unmask);
+	tcase_add_test(tc, test_events_coalesce_while_pending);
+	tcase_add_test(tc, test_notify_on_an_unbound_port_is_ignored);
+	tcase_add_test(tc, test_ports_of_other_handles_are_refused);
+	tcase_add_test(tc, test_bind_interdomain_follows_xen_checks);
+	tcase_add_test(tc, test_port_zero_is_never_handed_out);
+	tcase_add_test(tc, test_many_pending_ports_are_all_delivered);
+	suite_add_tcase(s, tc);
+	return s;
+}

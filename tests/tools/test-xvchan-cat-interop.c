@@ -1,0 +1,152 @@
+/*
+ * xvchan-cat against Debian's unmodified libxenvchan (tests/interop's
+ * xenvchan-peer) on the simulator, both roles: the rendezvous (keys,
+ * permissions, the MirageOS path given explicitly to libxenvchan) and an
+ * old peer's end of stream, which has no half-close.
+ */
+#define _GNU_SOURCE
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pattern.h"
+#include "run.h"
+#include "test-common.h"
+
+#define WAIT_MS 30000
+
+static char simdir[] = "/tmp/xv-test-cati-sim-XXXXXX";
+static char dir[] = "/tmp/xv-test-cati-XXXXXX";
+
+static int sim_cmd(const char *cmd)
+{
+	char *argv[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)cmd, NULL };
+
+	return xv_run_wait(xv_run_spawn(argv, -1, -1, -1), WAIT_MS);
+}
+
+static void sim_start(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(simdir));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(setenv("XVCHAN_SIM_DIR", simdir, 1), 0);
+	ck_assert_int_eq(sim_cmd("start"), 0);
+}
+
+static void sim_stop(void)
+{
+	char cmd[256];
+
+	sim_cmd("stop");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, simdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* @exe_var's program as domain @domid with @args (NULL-terminated). */
+static pid_t spawn_in(unsigned int domid, const char *exe_var,
+		      const char *const *args, int in, int out, int err)
+{
+	char *argv[32], domstr[16];
+	size_t n = 0;
+
+	snprintf(domstr, sizeof(domstr), "%u", domid);
+	argv[n++] = (char *)xv_run_exe("XVCHAN_SIM");
+	argv[n++] = (char *)"exec";
+	argv[n++] = (char *)"--domid";
+	argv[n++] = domstr;
+	argv[n++] = (char *)"--";
+	argv[n++] = (char *)xv_run_exe(exe_var);
+	for (; *args && n < 31; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	return xv_run_spawn(argv, in, out, err);
+}
+
+/* libxenvchan serves the MirageOS path, which xvchan-cat builds itself
+ * from DOMID and PORT; the server sends and closes while the client's
+ * stdin is still open. */
+START_TEST(test_cat_client_reads_libxenvchan_server_to_its_close)
+{
+	const char *peer_args[] = { "--server", "--domid", "2", "--path",
+				    "/local/domain/1/data/vchan/2/oldsrv",
+				    "--read-size", "4096", "--write-size",
+				    "8192", "--send", "200000", "--tx-seed",
+				    "5", "--after", "close", NULL };
+	const char *cat_args[] = { "1", "oldsrv", NULL };
+	int hold[2], out = xv_run_file(dir, "out");
+	int perr = xv_run_file(dir, "peer-err"), cerr = xv_run_file(dir, "err");
+	unsigned char *got;
+	pid_t peer, cat;
+	size_t len;
+	int s;
+
+	ck_assert_int_eq(pipe2(hold, O_CLOEXEC), 0);
+	peer = spawn_in(1, "XVCHAN_PEER", peer_args, -1, -1, perr);
+	cat = spawn_in(2, "XVCHAN_CAT", cat_args, hold[0], out, cerr);
+	close(hold[0]);
+	s = xv_run_wait(peer, WAIT_MS);
+	ck_assert_msg(s == 0, "peer exit %d: %s", s,
+		      xv_run_read_all(perr, NULL));
+	s = xv_run_wait(cat, WAIT_MS);
+	ck_assert_msg(s == 0, "xvchan-cat exit %d: %s", s,
+		      xv_run_read_all(cerr, NULL));
+	got = (unsigned char *)xv_run_read_all(out, &len);
+	ck_assert_uint_eq(len, 200000);
+	ck_assert_uint_eq(xv_pattern_check(5, 0, got, len), len);
+	free(got);
+	close(hold[1]);
+}
+END_TEST
+
+/* xvchan-cat serves an explicit path; libxenvchan reads everything, sees
+ * the end (an old peer's half-close is a close) and leaves. */
+START_TEST(test_libxenvchan_client_reads_cat_server_to_its_end)
+{
+	const char *cat_args[] = { "-l", "--read-size", "1K", "--write-size",
+				   "2K", "--path", "data/oldcli", "2", NULL };
+	const char *peer_args[] = { "--client", "--domid", "1", "--path",
+				    "/local/domain/1/data/oldcli", "--expect",
+				    "150000", "--rx-seed", "7", "--after",
+				    "wait-peer", NULL };
+	int in = xv_run_file(dir, "in"), out = xv_run_file(dir, "out");
+	int perr = xv_run_file(dir, "peer-err"), cerr = xv_run_file(dir, "err");
+	unsigned char *buf = malloc(150000);
+	pid_t peer, cat;
+	size_t len;
+	char *rest;
+	int s;
+
+	ck_assert_ptr_nonnull(buf);
+	xv_pattern_fill(7, 0, buf, 150000);
+	ck_assert_int_eq(write(in, buf, 150000), 150000);
+	ck_assert_int_eq(lseek(in, 0, SEEK_SET), 0);
+	free(buf);
+	cat = spawn_in(1, "XVCHAN_CAT", cat_args, in, out, cerr);
+	peer = spawn_in(2, "XVCHAN_PEER", peer_args, -1, -1, perr);
+	s = xv_run_wait(peer, WAIT_MS);
+	ck_assert_msg(s == 0, "peer exit %d: %s", s,
+		      xv_run_read_all(perr, NULL));
+	s = xv_run_wait(cat, WAIT_MS);
+	ck_assert_msg(s == 0, "xvchan-cat exit %d: %s", s,
+		      xv_run_read_all(cerr, NULL));
+	rest = xv_run_read_all(out, &len);
+	ck_assert_uint_eq(len, 0);
+	free(rest);
+}
+END_TEST
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("xvchan-cat-interop");
+	TCase *tc = tcase_create("interop");
+
+	tcase_add_checked_fixture(tc, sim_start, sim_stop);
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_cat_client_reads_libxenvchan_server_to_its_close);
+	tcase_add_test(tc, test_libxenvchan_client_reads_cat_server_to_its_end);
+	suite_add_tcase(s, tc);
+	return s;
+}
