@@ -147,7 +147,7 @@ int xvchan_close(struct xvchan *x)
 		return 0;
 	if (x->page) {
 		xvchan_shutdown(x);
-		if (!x->nonblock && !x->ep.broken &&
+		if (!x->nonblock &&
 		    xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_WAITING)
 			rc = xv_flow_close_wait(x);
 		pthread_mutex_lock(&x->lock);

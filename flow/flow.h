@@ -21,7 +21,7 @@
 
 /* What we know of the peer's support for the half-close extension. */
 enum xv_flow_peer_kind {
-	XV_FLOW_PEER_UNKNOWN,	/* a non-blocking server before the connect */
+	XV_FLOW_PEER_UNKNOWN,	/* non-blocking server, no client yet */
 	XV_FLOW_PEER_NEW,	/* advertised XV_WIRE_FLAG_HALF_CLOSE */
 	XV_FLOW_PEER_OLD,	/* libxenvchan, ocaml-vchan */
 };
@@ -34,7 +34,7 @@ struct xvchan {
 	unsigned int spin_us;
 	char *path;			/* xenstore directory of the rings */
 
-	struct xv_xs *xs;		/* server: kept to unpublish at close */
+	struct xv_xs *xs;	/* server: kept to unpublish at close */
 	bool published;
 	struct xv_flow_xen *xen;
 	int fd;
@@ -48,16 +48,22 @@ struct xvchan {
 
 	/* Reader only. */
 	bool eof;
+	unsigned int rx_spin_skip;	/* see xv_flow_spin() */
+
+	/* Writer only. */
+	unsigned int tx_spin_skip;
 
 	/* Shared by reader and writer, under @lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	uint64_t events;		/* events consumed so far */
-	bool polling;			/* a thread sleeps in poll() on @fd */
+	uint64_t events;	/* events consumed so far */
+	bool polling;		/* a thread sleeps in poll() on @fd */
 	enum xv_flow_peer_kind peer_kind;
-	bool shut_wr;			/* xvchan_shutdown() called */
-	bool ended;			/* our live byte is cleared (old peer) */
-	uint8_t own_live;		/* the value we last stored */
+	/* Set by xvchan_shutdown(), a writer call: so the writer may also
+	 * read it without the lock. */
+	bool shut_wr;
+	bool ended;		/* our live byte is cleared (old peer) */
+	uint8_t own_live;	/* the value we last stored */
 };
 
 /* Milliseconds from CLOCK_MONOTONIC, for deadlines. */
@@ -77,8 +83,11 @@ int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms);
 /* Non-blocking mode: consume a pending event, if any, so that xvchan_fd()
  * only fires again for a new one. */
 int xv_flow_drain(struct xvchan *x);
-/* Spin up to x->spin_us while @ready(x) returns 0. Returns its last value. */
-int64_t xv_flow_spin(struct xvchan *x, int64_t (*ready)(struct xvchan *x));
+/* Spin up to x->spin_us while @ready(x) returns 0. Returns its last value.
+ * @skip is the calling direction's own counter: after a spin that found
+ * nothing, the next few slow paths of that direction do not spin. */
+int64_t xv_flow_spin(struct xvchan *x, unsigned int *skip,
+		     int64_t (*ready)(struct xvchan *x));
 /* Send one event to the peer. */
 void xv_flow_kick(struct xvchan *x);
 

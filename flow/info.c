@@ -41,6 +41,7 @@ static const char *xv_flow_kind_name(enum xv_flow_peer_kind k)
 
 int xvchan_describe(const struct xvchan *x, char *buf, size_t len)
 {
+	/* Locking is not a change of the endpoint's observable state. */
 	struct xvchan *mx = (struct xvchan *)x;
 	size_t rs, ws;
 	enum xv_flow_peer_kind kind;

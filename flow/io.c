@@ -78,7 +78,8 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 			x->eof = true;
 			return 0;
 		}
-		if (xv_flow_spin(x, xv_flow_read_ready))
+		if (xv_flow_spin(x, &x->rx_spin_skip,
+				 xv_flow_read_ready))
 			continue;
 		if (x->nonblock) {
 			err = xv_flow_drain(x);
@@ -104,12 +105,11 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 /*
  * Why the writer cannot go on, or 0. No lock: shut_wr is only written by
  * xvchan_shutdown(), which belongs to the writer thread, and our side only
- * ends the connection (ended) after shut_wr was set.
+ * ends the connection (ended) after shut_wr was set. A broken peer is
+ * reported by the ring call itself.
  */
 static int xv_flow_write_check(struct xvchan *x)
 {
-	if (x->ep.broken)
-		return x->ep.broken;
 	if (x->shut_wr)
 		return -ESHUTDOWN;
 	if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
@@ -138,6 +138,18 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 		return err;
 	if (!total)
 		return 0;
+	if (x->nonblock &&
+	    xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING) {
+		/* A non-blocking server before its client: nothing goes
+		 * out until someone listens. The client's connect event
+		 * fires the fd, so consume what is pending first and look
+		 * again after. */
+		err = xv_flow_drain(x);
+		if (err)
+			return err;
+		if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING)
+			return -EAGAIN;
+	}
 	deadline = xv_flow_deadline(x->io_timeout_ms);
 	first = 0;
 	skip = 0;	/* bytes of iov[first] already written */
@@ -179,7 +191,8 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 		err = xv_flow_write_check(x);
 		if (err)
 			return err;
-		if (xv_flow_spin(x, xv_flow_write_ready))
+		if (xv_flow_spin(x, &x->tx_spin_skip,
+				 xv_flow_write_ready))
 			continue;
 		if (x->nonblock) {
 			err = xv_flow_drain(x);

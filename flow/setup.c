@@ -280,7 +280,7 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 		goto fail;
 	err = xv_flow_xen_bind_interdomain(x->xen, server_domid, evport);
 	if (err < 0)
-		goto fail;
+		goto fail_refused;
 	x->port = err;
 	x->fd = xv_flow_xen_fd(x->xen);
 	/* If we die, the grant driver clears cli_live and signals the
@@ -288,7 +288,7 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 	err = xv_flow_xen_map_page_notify(x->xen, server_domid, x->ring_ref,
 		offsetof(struct xv_wire_page, cli_live), &page);
 	if (err)
-		goto fail;
+		goto fail_refused;
 	x->page = page;
 	err = xv_ring_page_read_layout(x->page, &x->layout);
 	if (err)
@@ -318,6 +318,12 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 	xv_flow_kick(x);
 	*out = x;
 	return 0;
+fail_refused:
+	/* Our own arguments are valid, so Xen refusing the published port or
+	 * grant means nobody serves them any more: the entry of a server
+	 * that died without unpublishing. */
+	if (err == -EINVAL || err == -ENOENT)
+		err = -ECONNREFUSED;
 fail:
 	if (x)
 		xv_flow_teardown(x);

@@ -16,7 +16,7 @@ struct xv_flow_xen {
 	xenevtchn_handle *evtchn;
 	xengntshr_handle *gntshr;	/* server only */
 	xengnttab_handle *gnttab;	/* client only */
-	evtchn_port_t port;		/* 0 while unbound: Xen never uses it */
+	evtchn_port_t port;	/* 0 while unbound: Xen never uses it */
 };
 
 /* A Xen library that failed without setting errno still must not look

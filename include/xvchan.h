@@ -12,7 +12,9 @@
  *   success. errno is never the error channel; nothing is printed.
  *   xvchan_strerror() names every code this API returns.
  * - struct xvchan is opaque: create with xvchan_server()/xvchan_client(),
- *   destroy with xvchan_close().
+ *   destroy with xvchan_close(). It belongs to the process that created
+ *   it: a fork() child cannot use it (grant mappings and event channels
+ *   are per process).
  * - Threads: one thread may read (xvchan_read) while another writes
  *   (xvchan_write, xvchan_writev, xvchan_shutdown) on the same endpoint.
  *   Two readers or two writers at once are not allowed, nor any call
@@ -28,7 +30,7 @@
  *   -ETIMEDOUT    a configured timeout expired (connect, I/O or close)
  *   -EADDRINUSE   server: the xenstore path is already published
  *   -ECONNREFUSED client: the published server is not waiting for a client
- *                 (already connected to another client, or closed)
+ *                 (closed, or died and left its xenstore entry behind)
  *   -EAGAIN       non-blocking mode: no progress possible now
  *   -EPIPE        write: the peer closed the vchan (or died)
  *   -ESHUTDOWN    write after this side's own xvchan_shutdown()
@@ -172,8 +174,10 @@ int xvchan_server(struct xvchan **out, unsigned int client_domid,
  * in non-blocking mode.
  *
  * @return 0, -EINVAL, -ETIMEDOUT (no server in time), -ECONNREFUSED
- *         (server not waiting for a client), -EPROTO (malformed xenstore
- *         entry or control page), -ENOMEM, -EACCES, or a Xen library error
+ *         (server not waiting for a client, or Xen refuses the published
+ *         event channel or grant: a dead server's stale entry), -EPROTO
+ *         (malformed xenstore entry or control page), -ENOMEM, -EACCES, or
+ *         a Xen library error
  */
 int xvchan_client(struct xvchan **out, unsigned int server_domid,
 		  const char *port, const struct xvchan_config *cfg);
@@ -262,6 +266,8 @@ int xvchan_close(struct xvchan *x);
  * -EAGAIN path may consume the event the other thread was waiting for, so
  * after the descriptor fires for either, both must retry (or use one poll
  * loop, or blocking mode, where this is handled internally).
+ *
+ * @return the descriptor (>= 0), or -EINVAL (@x NULL)
  */
 int xvchan_fd(const struct xvchan *x);
 

@@ -92,3 +92,28 @@ void xv_sim_event_unmask(struct xv_sim_events *ev, uint32_t port)
 	if (old & XV_SIM_PORT_PENDING)
 		xv_sim_event_queue(ev, handle, port);
 }
+
+void xv_sim_event_requeue(struct xv_sim_events *ev, uint32_t handle)
+{
+	struct xv_sim_evtab *tab = ev->tab;
+	uint32_t p;
+
+	/* Load first: the exchange would dirty a line every sender reads. */
+	if (handle == 0 || handle >= XV_SIM_MAX_HANDLES ||
+	    !atomic_load(&tab->overflow[handle]) ||
+	    !atomic_exchange(&tab->overflow[handle], 0))
+		return;
+	for (p = 1; p < XV_SIM_MAX_PORTS; p++) {
+		if (atomic_load(&tab->port[p].handle) != handle ||
+		    !(atomic_fetch_and(&tab->port[p].state, ~XV_SIM_PORT_LOST) &
+		      XV_SIM_PORT_LOST))
+			continue;
+		if (send_port(ev, handle, p) == 0)
+			continue;
+		/* Still full: the rest wait for the next datagram taken, which
+		 * a full queue guarantees. */
+		atomic_fetch_or(&tab->port[p].state, XV_SIM_PORT_LOST);
+		atomic_store(&tab->overflow[handle], 1);
+		return;
+	}
+}

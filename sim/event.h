@@ -79,4 +79,8 @@ void xv_sim_event_unmask(struct xv_sim_events *ev, uint32_t port);
 void xv_sim_event_queue(struct xv_sim_events *ev, uint32_t handle,
 			uint32_t port);
 
+/* Called by a handle's owner after taking a datagram: if a sender found
+ * the queue full, re-send the LOST ports, stopping when it fills again. */
+void xv_sim_event_requeue(struct xv_sim_events *ev, uint32_t handle);
+
 #endif

@@ -254,7 +254,12 @@ static int cmd_start(void)
 			if (devnull > 2)
 				close(devnull);
 		}
-		_exit(run_daemon(p[1]));
+		/* Nor any other inherited descriptor, e.g. a pipe a test reads
+		 * to EOF: keep only the readiness pipe, as fd 3. */
+		if (dup2(p[1], 3) < 0)
+			_exit(1);
+		close_range(4, ~0u, 0);
+		_exit(run_daemon(3));
 	}
 	close(p[1]);
 	n = read(p[0], buf, sizeof(buf) - 1);
@@ -276,6 +281,7 @@ static int cmd_stop(void)
 	err = ctl_call(fd, &msg, rep);
 	if (err)
 		die("stop refused: %s", strerror(-err));
+	free(rep);
 	close(fd);
 	/* The daemon's lock goes with its exit. */
 	for (i = 0; i < 500; i++) {
@@ -292,18 +298,19 @@ static int cmd_stop(void)
 static int cmd_status(void)
 {
 	struct xv_sim_msg msg = { .op = XV_SIM_DOMAIN_LIST };
-	struct xv_sim_msg *rep = malloc(XV_SIM_MSG_MAX);
+	struct xv_sim_msg *rep;
 	int lock, held, fd, err;
 	uint32_t i;
 	pid_t pid;
 
-	if (!rep)
-		die("out of memory");
 	lock = lock_open(&held, &pid);
 	if (lock < 0 || held) {
 		printf("not running (state directory %s)\n", dir);
 		return 3;
 	}
+	rep = malloc(XV_SIM_MSG_MAX);
+	if (!rep)
+		die("out of memory");
 	fd = ctl_connect();
 	err = ctl_call(fd, &msg, rep);
 	if (err)
@@ -312,6 +319,9 @@ static int cmd_status(void)
 	for (i = 0; i < rep->count; i++)
 		printf(" %u", rep->data[i]);
 	putchar('\n');
+	free(rep);
+	close(fd);
+	close(lock);
 	return 0;
 }
 
@@ -361,14 +371,12 @@ static unsigned int parse_domid(const char *s)
 static int cmd_exec(int argc, char **argv)
 {
 	struct xv_sim_msg msg = { .op = XV_SIM_DOMAIN_CREATE };
-	struct xv_sim_msg *rep = malloc(XV_SIM_MSG_MAX);
+	struct xv_sim_msg *rep;
 	char preload[PATH_MAX], xs[PATH_MAX + 32], num[16], abs[PATH_MAX];
 	char *ld, *old;
 	unsigned int domid = 0;
 	int i, have = 0, fd, err;
 
-	if (!rep)
-		die("out of memory");
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--domid") && i + 1 < argc) {
 			domid = parse_domid(argv[++i]);
@@ -392,11 +400,15 @@ static int cmd_exec(int argc, char **argv)
 		return 2;
 	}
 	find_preload(preload, sizeof(preload));
+	rep = malloc(XV_SIM_MSG_MAX);
+	if (!rep)
+		die("out of memory");
 	fd = ctl_connect();
 	msg.arg[0] = domid;
 	err = ctl_call(fd, &msg, rep);
 	if (err)
 		die("cannot create domain %u: %s", domid, strerror(-err));
+	free(rep);
 	close(fd);
 	if (!realpath(dir, abs))
 		die("%s: %s", dir, strerror(errno));

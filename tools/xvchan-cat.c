@@ -1,19 +1,22 @@
 /*
  * xvchan-cat: netcat for vchan.  stdin goes to the vchan and the vchan to
- * stdout, both at once, from one poll loop over stdin, stdout and the
- * endpoint's descriptor (the endpoint is non-blocking).
+ * stdout, both at once: one thread per direction on a blocking endpoint
+ * (the API allows one reader and one writer), and the main thread decides
+ * when the program is over.
  */
 #define _GNU_SOURCE
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xvchan.h>
@@ -24,19 +27,16 @@
 /* Bytes moved per read(2) from stdin and per xvchan_read(). */
 #define CHUNK 65536
 /*
- * Largest write(2) to stdout after POLLOUT: a pipe reports POLLOUT with one
- * free page, and a write of at most PIPE_BUF then cannot block.  stdin and
- * stdout stay in blocking mode because their open file descriptions are
- * often shared with the shell; O_NONBLOCK would leak to it.
- */
-#define OUT_STEP PIPE_BUF
-/*
- * Once the peer has stopped writing (EOF) while stdin is still open, the
- * only way to learn that it has also gone away is a write; the loop then
- * tries an empty one this often, so a peer that closed ends the program
- * even if stdin never delivers another byte.
+ * Once the peer has stopped writing (end of stream) while stdin is still
+ * open, the only way to learn that it has also gone away is a write; the
+ * main thread then tries an empty one this often, so a peer that closed
+ * ends the program even if stdin never delivers another byte.
  */
 #define PEER_PROBE_MS 200
+/* At the end, how long to wait for a thread still inside the library
+ * before leaving without xvchan_close() (which must not run concurrently
+ * with it). */
+#define END_WAIT_MS 2000
 
 static const char usage_text[] =
 "NAME\n"
@@ -88,8 +88,8 @@ static const char usage_text[] =
 "        /local/domain/<own domid>.\n"
 "    -t, --connect-timeout MS\n"
 "        Give up if the peer has not appeared within MS milliseconds:\n"
-"        the client waiting for the server to publish. Default: wait\n"
-"        forever. (The server returns as soon as it has published.)\n"
+"        the client waiting for the server to publish, the server for\n"
+"        a client to connect. Default: wait forever.\n"
 "    -h, --help\n"
 "        Print this text and exit.\n"
 "\n"
@@ -126,13 +126,6 @@ struct options {
 	int connect_timeout_ms;
 };
 
-/* A byte buffer between a source and a sink. */
-struct pipe_buf {
-	char data[CHUNK];
-	size_t off;
-	size_t len;
-};
-
 static int usage_hint(void)
 {
 	fprintf(stderr, "Try '%s --help' for more information.\n",
@@ -140,10 +133,18 @@ static int usage_hint(void)
 	return XV_TOOL_EXIT_USAGE;
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* One line naming what is wrong with the command line, then the hint. */
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "%s: ", xv_tool_name());
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	return usage_hint();
 }
@@ -257,107 +258,211 @@ static int vchan_fail(const char *what, int err)
 	return XV_TOOL_EXIT_FAIL;
 }
 
-/*
- * Everything after connecting.  Each turn first makes all the progress it
- * can (a non-blocking xvchan call that returns -EAGAIN arms the endpoint's
- * descriptor, see xvchan_fd()), then sleeps in poll() on what it waits for.
- */
-static int relay(struct xvchan *x)
+/* What the two copying threads and the main thread share. */
+struct relay {
+	struct xvchan *x;
+	pthread_mutex_t lock;	/* guards the flags below */
+	pthread_cond_t changed;	/* a flag below changed */
+	bool rx_done, rx_failed;	/* vchan -> stdout */
+	bool tx_done, tx_failed;	/* stdin -> vchan */
+	/*
+	 * Held by the writer thread around each xvchan_write() and
+	 * xvchan_shutdown(), and by the main thread to probe the peer and
+	 * to close: two writers at once, or a call concurrent with
+	 * xvchan_close(), are not allowed.
+	 */
+	pthread_mutex_t writer;
+	bool closing;		/* under @writer: no more library calls */
+};
+
+static void relay_set(struct relay *r, bool *flag)
 {
-	static struct pipe_buf in, out;	/* stdin -> vchan, vchan -> stdout */
-	bool in_eof = false, shut = false, vchan_eof = false;
+	pthread_mutex_lock(&r->lock);
+	*flag = true;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void *rx_thread(void *arg)
+{
+	struct relay *r = arg;
+	static char buf[CHUNK];
 
 	for (;;) {
-		struct pollfd fds[3];
-		nfds_t n = 0;
-		int stdin_i = -1, stdout_i = -1, timeout = -1;
-		bool want_vchan = false;
-		ssize_t r;
+		ssize_t n = xvchan_read(r->x, buf, sizeof(buf)), off = 0;
 
-		if (in.len > 0) {
-			r = xvchan_write(x, in.data + in.off, in.len);
-			if (r > 0) {
-				in.off += (size_t)r;
-				in.len -= (size_t)r;
-				continue;
-			}
-			if (r != -EAGAIN)
-				return vchan_fail("write to vchan", (int)r);
-			want_vchan = true;
+		if (n == 0) {
+			/* Readers downstream see the end at once. */
+			close(STDOUT_FILENO);
+			relay_set(r, &r->rx_done);
+			return NULL;
 		}
-		if (in_eof && in.len == 0 && !shut) {
-			xvchan_shutdown(x);
-			shut = true;
+		if (n < 0) {
+			vchan_fail("read from vchan", (int)n);
+			relay_set(r, &r->rx_failed);
+			return NULL;
 		}
-		if (!vchan_eof && out.len == 0) {
-			r = xvchan_read(x, out.data, sizeof(out.data));
-			if (r > 0) {
-				out.off = 0;
-				out.len = (size_t)r;
-			} else if (r == 0) {
-				vchan_eof = true;
-				close(STDOUT_FILENO);
-			} else if (r == -EAGAIN) {
-				want_vchan = true;
-			} else {
-				return vchan_fail("read from vchan", (int)r);
-			}
-		}
-		if (shut && vchan_eof)
-			return 0;
-		if (vchan_eof && !in_eof && in.len == 0) {
-			/* Has the peer gone, or only stopped writing? */
-			r = xvchan_write(x, in.data, 0);
-			if (r == -EPIPE)
-				return 0;
-			if (r < 0)
-				return vchan_fail("write to vchan", (int)r);
-			timeout = PEER_PROBE_MS;
-		}
-		if (!in_eof && in.len == 0) {
-			stdin_i = (int)n;
-			fds[n++] = (struct pollfd){ .fd = STDIN_FILENO,
-						    .events = POLLIN };
-		}
-		if (out.len > 0) {
-			stdout_i = (int)n;
-			fds[n++] = (struct pollfd){ .fd = STDOUT_FILENO,
-						    .events = POLLOUT };
-		}
-		if (want_vchan)
-			fds[n++] = (struct pollfd){ .fd = xvchan_fd(x),
-						    .events = POLLIN };
-		if (poll(fds, n, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			xv_tool_err("poll: %s", strerror(errno));
-			return XV_TOOL_EXIT_FAIL;
-		}
-		if (stdin_i >= 0 && fds[stdin_i].revents) {
-			r = read(STDIN_FILENO, in.data, sizeof(in.data));
-			if (r < 0 && errno != EINTR && errno != EAGAIN) {
-				xv_tool_err("stdin: %s", strerror(errno));
-				return XV_TOOL_EXIT_FAIL;
-			}
-			if (r == 0)
-				in_eof = true;
-			in.off = 0;
-			in.len = r > 0 ? (size_t)r : 0;
-		}
-		if (stdout_i >= 0 && fds[stdout_i].revents) {
-			size_t step = out.len < OUT_STEP ? out.len : OUT_STEP;
+		while (off < n) {
+			ssize_t w = write(STDOUT_FILENO, buf + off,
+					  (size_t)(n - off));
 
-			r = write(STDOUT_FILENO, out.data + out.off, step);
-			if (r < 0 && errno != EINTR && errno != EAGAIN) {
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
 				xv_tool_err("stdout: %s", strerror(errno));
-				return XV_TOOL_EXIT_FAIL;
+				relay_set(r, &r->rx_failed);
+				return NULL;
 			}
-			if (r > 0) {
-				out.off += (size_t)r;
-				out.len -= (size_t)r;
-			}
+			off += w;
 		}
 	}
+}
+
+static void *tx_thread(void *arg)
+{
+	struct relay *r = arg;
+	static char buf[CHUNK];
+
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf)), w = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			xv_tool_err("stdin: %s", strerror(errno));
+			relay_set(r, &r->tx_failed);
+			return NULL;
+		}
+		pthread_mutex_lock(&r->writer);
+		if (r->closing) {
+			pthread_mutex_unlock(&r->writer);
+			return NULL;
+		}
+		if (n == 0)
+			xvchan_shutdown(r->x);
+		else
+			w = xvchan_write(r->x, buf, (size_t)n);
+		pthread_mutex_unlock(&r->writer);
+		if (n == 0) {
+			relay_set(r, &r->tx_done);
+			return NULL;
+		}
+		if (w < 0) {
+			vchan_fail("write to vchan", (int)w);
+			relay_set(r, &r->tx_failed);
+			return NULL;
+		}
+	}
+}
+
+/* The peer stopped writing; has it also gone?  Only asked while stdin is
+ * open; a writer busy in xvchan_write() will find out by itself. */
+static bool peer_gone(struct relay *r)
+{
+	ssize_t w;
+
+	if (pthread_mutex_trylock(&r->writer) != 0)
+		return false;
+	w = xvchan_write(r->x, "", 0);
+	pthread_mutex_unlock(&r->writer);
+	return w == -EPIPE;
+}
+
+static struct timespec in_ms(int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
+/*
+ * Wait until both directions are done, either fails, or the peer is gone
+ * after its end of stream.  Returns the exit status; *can_close tells
+ * whether no thread is left inside the library.
+ */
+static int relay_wait(struct relay *r, bool *can_close)
+{
+	struct timespec until;
+	int status;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		if (r->rx_failed || r->tx_failed) {
+			status = XV_TOOL_EXIT_FAIL;
+			break;
+		}
+		if (r->rx_done && r->tx_done) {
+			status = 0;
+			break;
+		}
+		if (!r->rx_done) {
+			pthread_cond_wait(&r->changed, &r->lock);
+			continue;
+		}
+		until = in_ms(PEER_PROBE_MS);
+		if (pthread_cond_timedwait(&r->changed, &r->lock,
+					   &until) != ETIMEDOUT)
+			continue;
+		pthread_mutex_unlock(&r->lock);
+		if (peer_gone(r)) {
+			/* The reader is done: only the writer could be
+			 * inside the library, and closing takes its lock. */
+			*can_close = true;
+			return 0;
+		}
+		pthread_mutex_lock(&r->lock);
+	}
+	/* A failed writer means a broken connection (or stdin), which ends
+	 * the reader soon too; a failed reader leaves the writer to finish
+	 * its call.  Either way wait a little for the other thread. */
+	until = in_ms(END_WAIT_MS);
+	while (!(r->rx_done || r->rx_failed) &&
+	       pthread_cond_timedwait(&r->changed, &r->lock, &until) == 0)
+		;
+	*can_close = r->rx_done || r->rx_failed;
+	pthread_mutex_unlock(&r->lock);
+	return status;
+}
+
+/* Everything after connecting.  Returns the exit status. */
+static int relay(struct xvchan *x)
+{
+	static struct relay r = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.changed = PTHREAD_COND_INITIALIZER,
+		.writer = PTHREAD_MUTEX_INITIALIZER,
+	};
+	pthread_t rx, tx;
+	struct timespec until;
+	bool can_close;
+	int status, rc;
+
+	r.x = x;
+	if (pthread_create(&rx, NULL, rx_thread, &r) != 0 ||
+	    pthread_create(&tx, NULL, tx_thread, &r) != 0) {
+		xv_tool_err("cannot start threads");
+		/* The threads may already run: leave without closing. */
+		_exit(XV_TOOL_EXIT_FAIL);
+	}
+	status = relay_wait(&r, &can_close);
+	/* The writer thread may be blocked in read(2) on stdin for ever:
+	 * it is never joined; closing keeps it out of the library. */
+	until = in_ms(END_WAIT_MS);
+	if (!can_close || pthread_mutex_timedlock(&r.writer, &until) != 0)
+		return status;
+	r.closing = true;
+	rc = xvchan_close(x);
+	pthread_mutex_unlock(&r.writer);
+	if (rc < 0 && status == 0)
+		status = vchan_fail("close", rc);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -365,7 +470,7 @@ int main(int argc, char **argv)
 	struct xvchan_config cfg;
 	struct options o;
 	struct xvchan *x;
-	int rc, status;
+	int rc;
 
 	xv_tool_set_name(argv[0]);
 	rc = parse_args(argc, argv, &o);
@@ -379,7 +484,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	xvchan_config_init(&cfg);
-	cfg.flags = XVCHAN_NONBLOCK;
 	cfg.connect_timeout_ms = o.connect_timeout_ms;
 	cfg.path = o.path;
 	if (o.listen)
@@ -387,14 +491,17 @@ int main(int argc, char **argv)
 				   o.write_size, &cfg);
 	else
 		rc = xvchan_client(&x, o.domid, o.port, &cfg);
+	if (rc == -EADDRINUSE) {
+		/* A server killed before it could close leaves its keys. */
+		xv_tool_err("cannot serve: %s (another server, or one that "
+			    "died: remove its entry with xenstore-rm)",
+			    xvchan_strerror(rc));
+		return XV_TOOL_EXIT_FAIL;
+	}
 	if (rc < 0)
 		return vchan_fail(o.listen ? "cannot serve" : "cannot connect",
 				  rc);
-	status = relay(x);
-	/* Non-blocking close does not wait: what was written stays in the
-	 * ring for the peer to read (see xvchan_close()). */
-	rc = xvchan_close(x);
-	if (rc < 0 && status == 0)
-		status = vchan_fail("close", rc);
-	return status;
+	/* Leaving main ends the writer thread too, even if it still sits
+	 * in read(2) on stdin. */
+	return relay(x);
 }

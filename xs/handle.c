@@ -46,7 +46,7 @@ int xv_xs_own_domid(struct xv_xs *xs, unsigned int *domid)
 	 * /local/domain/<N>, which only the toolstack writes. */
 	val = xs_read(xs->h, XBT_NULL, "domid", &len);
 	if (!val)
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	rc = xv_xs_decimal_parse(val, len, 0, XV_XS_DOMID_END - 1, &v);
 	free(val);
 	if (rc < 0)
@@ -55,4 +55,26 @@ int xv_xs_own_domid(struct xv_xs *xs, unsigned int *domid)
 	xs->own_known = true;
 	*domid = v;
 	return 0;
+}
+
+int xv_xs_fail(struct xv_xs *xs)
+{
+	unsigned int len;
+	char *val;
+
+	if (errno != EINVAL)
+		return xv_xs_errno();
+	/*
+	 * libxenstore also fails a request with EINVAL when its connection
+	 * dies while the request waits for the reply, and xs_check_watch()
+	 * when it finds the connection gone.  A request that cannot be
+	 * refused tells which: it fails too only if the connection is lost.
+	 */
+	errno = 0;
+	val = xs_read(xs->h, XBT_NULL, "domid", &len);
+	if (val) {
+		free(val);
+		return -EINVAL;
+	}
+	return errno == EBADF || errno == EINVAL ? -ECONNRESET : -EINVAL;
 }

@@ -10,9 +10,16 @@
 
 #include "xs-internal.h"
 
-#define KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
 /* Not found yet: keep waiting. */
 #define NOT_YET 1
+/*
+ * Longest sleep between two looks at the keys.  The watch wakes a lookup
+ * as soon as the server publishes; this bound only matters when the
+ * connection to xenstored dies: libxenstore then closes its socket and
+ * wakes blocked requests, but never the descriptor from xs_fileno(), so
+ * without it a lookup with no timeout would sleep for ever.
+ */
+#define LIVENESS_MS 1000
 
 /*
  * Read one key: 0 with *out set, NOT_YET, -EPROTO or a -errno.  A missing
@@ -24,7 +31,7 @@
 static int read_key(struct xv_xs *xs, const char *path, const char *key,
 		    uint32_t max, uint32_t *out)
 {
-	char node[KEY_BUF];
+	char node[XV_XS_KEY_BUF];
 	unsigned int len;
 	char *val;
 	int rc;
@@ -33,7 +40,7 @@ static int read_key(struct xv_xs *xs, const char *path, const char *key,
 	errno = 0;
 	val = xs_read(xs->h, XBT_NULL, node, &len);
 	if (!val) {
-		rc = xv_xs_errno();
+		rc = xv_xs_fail(xs);
 		return rc == -ENOENT || rc == -EACCES ? NOT_YET : rc;
 	}
 	rc = xv_xs_decimal_parse(val, len, 1, max, out);
@@ -75,10 +82,10 @@ static int64_t now_ns(void)
 }
 
 /*
- * Sleep until a watch event arrives or @deadline (monotonic ns; -1: none)
- * passes, then
- * drain every queued event: each read after the wake-up sees all changes
- * those events announced.  Returns 0, -ETIMEDOUT or a -errno.
+ * Sleep until a watch event arrives, LIVENESS_MS pass, or @deadline
+ * (monotonic ns; -1: none) passes; after an event, drain every queued one:
+ * each read after the wake-up sees all changes those events announced.
+ * Returns 0 (look again), -ETIMEDOUT or a -errno.
  */
 static int wait_event(struct xv_xs *xs, int64_t deadline)
 {
@@ -89,9 +96,9 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 	errno = 0;
 	pfd.fd = xs_fileno(xs->h);
 	if (pfd.fd < 0)
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	do {
-		int ms = -1;
+		int ms = LIVENESS_MS;
 
 		if (deadline >= 0) {
 			int64_t left = deadline - now_ns();
@@ -101,11 +108,15 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 			/* Rounded up: waking early would only cost a turn,
 			 * but a timeout must never end before its time. */
 			left = (left + 999999) / 1000000;
-			ms = left > INT_MAX ? INT_MAX : (int)left;
+			if (left < ms)
+				ms = (int)left;
 		}
 		n = poll(&pfd, 1, ms);
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		/* Time to look again, event or not (see LIVENESS_MS). */
+		if (n == 0 && ms == LIVENESS_MS)
+			return 0;
 	} while (n <= 0);
 	/* Events for other tokens on this handle only cause a re-read. */
 	for (;;) {
@@ -115,7 +126,7 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 			break;
 		free(ev);
 	}
-	return errno == EAGAIN ? 0 : xv_xs_errno();
+	return errno == EAGAIN ? 0 : xv_xs_fail(xs);
 }
 
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
@@ -134,7 +145,7 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 	snprintf(token, sizeof(token), "xvchan-lookup-%u", xs->watch_seq++);
 	errno = 0;
 	if (!xs_watch(xs->h, path, token))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	/* Read after the watch is in place: a publication between the two
 	 * is then either seen by the read or announced by an event. */
 	for (;;) {

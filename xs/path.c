@@ -11,10 +11,10 @@
 static const char mirage_prefix[] = "/local/domain/";
 static const char mirage_middle[] = "/data/vchan/";
 /* The longest key this module writes under a published path. */
-static const char longest_key[] = "/event-channel";
+#define LONGEST_KEY "/event-channel"
 
 _Static_assert(sizeof("data/vchan/4294967295/") - 1 + XV_XS_PORT_MAX +
-	       sizeof(longest_key) - 1 == XENSTORE_REL_PATH_MAX,
+	       sizeof(LONGEST_KEY) - 1 == XENSTORE_REL_PATH_MAX,
 	       "XV_XS_PORT_MAX keeps the longest key within xenstored's limit");
 
 static bool port_char(char c)
@@ -74,7 +74,7 @@ int xv_xs_path_check(const char *path)
 	/* "/" itself names the root, where nothing is published. */
 	if (path[len - 1] == '/' || strstr(path, "//"))
 		return -EINVAL;
-	if (len - counted_from(path) + sizeof(longest_key) - 1 >
+	if (len - counted_from(path) + sizeof(LONGEST_KEY) - 1 >
 	    XENSTORE_REL_PATH_MAX)
 		return -EINVAL;
 	return 0;

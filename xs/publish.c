@@ -9,10 +9,6 @@
 
 #include "xs-internal.h"
 
-/* "<path>/event-channel" and a uint32_t in decimal both fit: path_check
- * bounds the former by XENSTORE_ABS_PATH_MAX. */
-#define KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
-
 /*
  * Sleep a random time below 2^@tries ms (capped): writers that conflicted
  * once would conflict again if they all retried at once; spreading them
@@ -53,7 +49,7 @@ static int in_transaction(struct xv_xs *xs,
 		errno = 0;
 		t = xs_transaction_start(xs->h);
 		if (t == XBT_NULL)
-			return xv_xs_errno();
+			return xv_xs_fail(xs);
 		rc = body(xs, t, arg);
 		if (rc < 0) {
 			xs_transaction_end(xs->h, t, true);
@@ -63,8 +59,9 @@ static int in_transaction(struct xv_xs *xs,
 		if (xs_transaction_end(xs->h, t, false))
 			return 0;
 		if (errno != EAGAIN)
-			return xv_xs_errno();
-		backoff((unsigned int)tries);
+			return xv_xs_fail(xs);
+		if (tries + 1 < XV_XS_TXN_TRIES)
+			backoff((unsigned int)tries);
 	}
 	return -EAGAIN;
 }
@@ -78,7 +75,7 @@ static int node_exists(struct xv_xs *xs, xs_transaction_t t, const char *path)
 	errno = 0;
 	val = xs_read(xs->h, t, path, &len);
 	if (!val)
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	free(val);
 	return 0;
 }
@@ -94,18 +91,18 @@ static int write_key(struct xv_xs *xs, xs_transaction_t t,
 		     struct publish_args *a, const char *key,
 		     uint32_t value)
 {
-	char node[KEY_BUF], val[16];
+	char node[XV_XS_KEY_BUF], val[16];
 	int n;
 
 	snprintf(node, sizeof(node), "%s/%s", a->path, key);
 	n = snprintf(val, sizeof(val), "%u", (unsigned int)value);
 	errno = 0;
 	if (!xs_write(xs->h, t, node, val, (unsigned int)n))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	errno = 0;
 	if (!xs_set_permissions(xs->h, t, node,
 				a->perms, 2))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	return 0;
 }
 
@@ -121,13 +118,13 @@ static int publish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 		return rc;
 	errno = 0;
 	if (!xs_mkdir(xs->h, t, a->path))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	/* The directory too: a client that may not read it could not list
 	 * it, and a watch on it only fires for readers. */
 	errno = 0;
 	if (!xs_set_permissions(xs->h, t, a->path,
 				a->perms, 2))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	rc = write_key(xs, t, a, "ring-ref", a->ring_ref);
 	if (rc < 0)
 		return rc;
@@ -162,7 +159,7 @@ int xv_xs_publish(struct xv_xs *xs, const char *path,
 static int unpublish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 {
 	const char *path = *(const char **)arg;
-	char parent[KEY_BUF];
+	char parent[XV_XS_KEY_BUF];
 	unsigned int n;
 	char **names;
 	int rc;
@@ -173,21 +170,28 @@ static int unpublish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 		return rc;
 	errno = 0;
 	if (!xs_rm(xs->h, t, path))
-		return xv_xs_errno();
+		return xv_xs_fail(xs);
 	if (!xv_xs_path_is_mirage(path))
 		return 0;
 	snprintf(parent, sizeof(parent), "%s", path);
 	*strrchr(parent, '/') = '\0';
+	/* The per-client directory is only tidied up: one this domain may
+	 * not list or remove (the toolstack made it) is left, and the path
+	 * itself still goes. */
 	errno = 0;
 	names = xs_directory(xs->h, t, parent, &n);
-	if (!names)
-		return xv_xs_errno();
+	if (!names) {
+		rc = xv_xs_fail(xs);
+		return rc == -EACCES ? 0 : rc;
+	}
 	free(names);
 	if (n > 0)
 		return 0;
 	errno = 0;
-	if (!xs_rm(xs->h, t, parent))
-		return xv_xs_errno();
+	if (!xs_rm(xs->h, t, parent)) {
+		rc = xv_xs_fail(xs);
+		return rc == -EACCES ? 0 : rc;
+	}
 	return 0;
 }
 

@@ -24,14 +24,29 @@ struct xv_xs {
  * know about.  32 tries back off for about 2 s at most. */
 #define XV_XS_TXN_TRIES 32
 
+/* Room for "<path>/<key>" with any path xv_xs_path_check() accepts (at
+ * most XENSTORE_ABS_PATH_MAX) and the longest key, "event-channel". */
+#define XV_XS_KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
+
 /* Domain ids at or above DOMID_FIRST_RESERVED name no real domain. */
 #define XV_XS_DOMID_END 0x7FF0u
 
-/* libxenstore reports failures through errno; it sometimes leaves it 0. */
+/*
+ * libxenstore reports failures through errno; it sometimes leaves it 0.
+ * Once the connection to xenstored is lost it closes its socket, and every
+ * later request fails with EBADF: say what happened instead.
+ */
 static inline int xv_xs_errno(void)
 {
+	if (errno == EBADF)
+		return -ECONNRESET;
 	return errno > 0 ? -errno : -EIO;
 }
+
+/* The negative errno for a libxenstore call on @xs that just failed:
+ * xv_xs_errno(), but an EINVAL that means a lost connection is told apart
+ * from one that xenstored sent. */
+int xv_xs_fail(struct xv_xs *xs);
 
 /*
  * Parse @len bytes at @s as a strict decimal in [@min, @max]: digits only,

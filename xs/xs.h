@@ -15,8 +15,10 @@
  *
  *   /local/domain/<server domid>/data/vchan/<client domid>/<port>
  *
- * Key names, permissions and the MirageOS path match ocaml-vchan
- * (lib/xenstore.ml), so MirageOS peers interoperate in both directions.
+ * Key names, the keys' permissions, the MirageOS path and its clean-up
+ * match ocaml-vchan (lib/xenstore.ml; it leaves the directory's own
+ * permissions inherited, this module sets them too), so MirageOS peers
+ * interoperate in both directions.
  *
  * A domain learns its own id by reading the relative key "domid", i.e.
  * /local/domain/<N>/domid, which the toolstack creates with the domain
@@ -25,11 +27,12 @@
  *
  * Errors are negative errno values.  Failures of libxenstore are passed on
  * as -errno (-EIO if libxenstore left errno at 0).  If the connection to
- * xenstored breaks, every later call on that handle fails with that -errno
- * (libxenstore does not reconnect): the caller closes the handle and may
- * open a new one; nothing in this module retries behind its back, except
- * a transaction that xenstored ended with EAGAIN (bounded, see
- * xv_xs_publish()).
+ * xenstored breaks, libxenstore closes it for good: every later call on
+ * that handle fails with -ECONNRESET, and a lookup waiting at that moment
+ * returns -ECONNRESET within about a second (even with no timeout).  The
+ * caller closes the handle and may open a new one; nothing in this module
+ * reconnects or retries behind its back, except a transaction that
+ * xenstored ended with EAGAIN (bounded, see xv_xs_publish()).
  */
 #ifndef XV_XS_H
 #define XV_XS_H
@@ -42,9 +45,9 @@ struct xv_xs;
  * Longest port name allowed, in bytes.  xenstored (4.17) refuses a path
  * under /local/domain/<N>/ whose part after that prefix exceeds
  * XENSTORE_REL_PATH_MAX (2048); the longest such part this module writes
- * is "data/vchan/<10-digit client>/<port>/event-channel", 36 bytes plus
- * the port.  The whole absolute path then stays far below
- * XENSTORE_ABS_PATH_MAX (3072).
+ * is "data/vchan/<client>/<port>/event-channel", 36 bytes plus the port
+ * even for a 10-digit client domid (real ones have at most 5).  The whole
+ * absolute path then stays far below XENSTORE_ABS_PATH_MAX (3072).
  */
 #define XV_XS_PORT_MAX 2012
 
@@ -99,8 +102,8 @@ int xv_xs_publish(struct xv_xs *xs, const char *path,
 /*
  * Server: remove @path and everything under it.  If @path has the MirageOS
  * shape (/local/domain/<d>/data/vchan/<c>/<port>), also remove the
- * per-client directory <c> in the same transaction when it is left empty,
- * as ocaml-vchan does.  The parent of an explicit path is never touched:
+ * per-client directory <c> in the same transaction when it is left empty
+ * and this domain may remove it, as ocaml-vchan does.  The parent of an explicit path is never touched:
  * it may be the domain's "data" node, which a guest could not recreate.
  * Returns 0, -EINVAL (bad path), -ENOENT if @path does not exist, -EAGAIN
  * (as xv_xs_publish()) or a -errno from xenstore.
@@ -116,7 +119,9 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
  * 1..UINT32_MAX, event-channel in 1..INT32_MAX (libxenevtchn returns ports
  * as int).  Returns 0 with *ring_ref and *event_channel set,
  * -EINVAL (bad path or timeout < -1), -ETIMEDOUT, -EPROTO (malformed
- * value), or a -errno from xenstore.
+ * value), -ECONNRESET (xenstored gone), or a -errno from xenstore.
+ * The watch wakes it when the server publishes; it also looks again once
+ * a second, only so that a lost xenstored connection is noticed.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel);

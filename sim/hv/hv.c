@@ -134,6 +134,7 @@ int xv_hv_init(struct xv_hv *hv, const char *dir, const char **what)
 	if (getrandom(&hv->instance, sizeof(hv->instance), 0) !=
 	    sizeof(hv->instance))
 		hv->instance = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+	hv->ev.instance = hv->instance;
 	*what = "event table";
 	err = make_evtab(hv);
 	if (err)
@@ -337,8 +338,7 @@ int xv_hv_run(struct xv_hv *hv)
 
 		for (c = hv->conns; c; c = c->next)
 			nconn++;
-		/* The xenstored gets room for its listeners and clients. */
-		n = 1 + nconn + 4096;
+		n = 1 + nconn + xv_xsd_nfds(hv->xsd);
 		if (n > cap) {
 			struct pollfd *p = realloc(pfd, n * sizeof(*p));
 

@@ -181,23 +181,6 @@ int xenevtchn_unmask(xenevtchn_handle *h, evtchn_port_t port)
 	return 0;
 }
 
-/* Re-queue the ports whose delivery found this handle's queue full. */
-static void requeue_lost(xenevtchn_handle *h)
-{
-	struct xv_sim_evtab *tab = xv_sim_ev.tab;
-	uint32_t p;
-
-	if (!atomic_exchange(&tab->overflow[h->id], 0))
-		return;
-	for (p = 1; p < XV_SIM_MAX_PORTS; p++) {
-		if (atomic_load(&tab->port[p].handle) != h->id)
-			continue;
-		if (atomic_fetch_and(&tab->port[p].state, ~XV_SIM_PORT_LOST) &
-		    XV_SIM_PORT_LOST)
-			xv_sim_event_queue(&xv_sim_ev, h->id, p);
-	}
-}
-
 xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 {
 	uint32_t port;
@@ -212,7 +195,7 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 		}
 		if (n != sizeof(port) || !xv_sim_ev.tab)
 			continue;
-		requeue_lost(h);
+		xv_sim_event_requeue(&xv_sim_ev, h->id);
 		/* A port unbound since it was queued is no event any more. */
 		if (port && port < XV_SIM_MAX_PORTS &&
 		    atomic_load(&xv_sim_ev.tab->port[port].handle) == h->id)

@@ -141,6 +141,54 @@ START_TEST(test_explicit_path_replaces_the_port)
 }
 END_TEST
 
+START_TEST(test_client_of_a_dead_servers_stale_entry_is_refused)
+{
+	pid_t srv, cli;
+	int up[2];
+
+	ck_assert_int_eq(pipe(up), 0);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		(void)ft_server("stale", 4096, 4096, XVCHAN_NONBLOCK);
+		ft_signal(up[1]);
+		pause();
+		_exit(0);
+	}
+	{
+		struct pollfd p = { .fd = up[0], .events = POLLIN };
+		char c;
+
+		ck_assert_int_eq(poll(&p, 1, FT_WAIT_MS), 1);
+		ck_assert_int_eq(read(up[0], &c, 1), 1);
+	}
+	/* Killed: its grants and port go, its xenstore entry stays. */
+	ck_assert_int_eq(kill(srv, SIGKILL), 0);
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 128 + SIGKILL);
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = NULL;
+		struct xvchan_config cfg;
+		int err, tries;
+
+		ft_config(&cfg, 0);
+		/* The daemon releases a dead process's resources shortly
+		 * after its connection drops. */
+		for (tries = 0; tries < 200; tries++) {
+			err = xvchan_client(&x, FT_SERVER_DOM, "stale", &cfg);
+			if (err != 0)
+				break;
+			FT_EQ(xvchan_close(x), 0);
+			usleep(10 * 1000);
+		}
+		FT_EQ(err, -ECONNREFUSED);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	close(up[0]);
+	close(up[1]);
+}
+END_TEST
+
 static void ft_setup(void)
 {
 	xv_test_sim_start();
@@ -163,6 +211,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_a_served_port_is_in_use_until_closed);
 	tcase_add_test(tc, test_blocking_server_times_out_and_unpublishes);
 	tcase_add_test(tc, test_explicit_path_replaces_the_port);
+	tcase_add_test(tc,
+		test_client_of_a_dead_servers_stale_entry_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

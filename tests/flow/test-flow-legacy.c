@@ -2,6 +2,8 @@
  * xvchan against an old peer (Debian's unmodified libxenvchan), which has
  * no half-close: our extension bits must go unnoticed by it, and our
  * shutdown becomes the end of the whole connection (docs/protocol.md).
+ * libxenvchan also exposes its mapped page, which makes it a convenient
+ * lying peer for the -EPROTO path.
  */
 #include <libxenvchan.h>
 
@@ -171,6 +173,59 @@ START_TEST(test_libxenvchan_close_is_eof_after_its_data_then_epipe)
 }
 END_TEST
 
+START_TEST(test_impossible_index_from_the_peer_is_eproto_and_sticky)
+{
+	static const char path[] = FT_LEGACY_PATH("legacy-d");
+	pid_t srv, cli;
+	int up[2], down[2];
+
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		/* libxenvchan hands us its mapped page: a handy liar. */
+		struct libxenvchan *s = libxenvchan_server_init(NULL,
+			FT_CLIENT_DOM, path, 4096, 4096);
+
+		FT_ASSERT(s != NULL);
+		s->blocking = -1;
+		ft_lx_send(s, 50, 100);
+		ft_await(up[0]);
+		/* More in flight than the 4 KiB ring can hold. */
+		s->ring->right.prod = s->ring->right.cons + 5000;
+		ft_signal(down[1]);
+		ft_await(up[0]);
+		libxenvchan_close(s);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+		char b[64];
+
+		ft_config(&cfg, 0);
+		cfg.path = path;
+		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, NULL, &cfg), 0);
+		ft_read_pattern(x, 50, 100);
+		ft_signal(up[1]);
+		ft_await(down[0]);
+		FT_EQ(xvchan_read(x, b, sizeof(b)), -EPROTO);
+		FT_EQ(xvchan_read(x, b, sizeof(b)), -EPROTO);
+		FT_EQ(xvchan_write(x, "x", 1), -EPROTO);
+		FT_EQ(xvchan_close(x), -EPROTO);
+		ft_signal(up[1]);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
+}
+END_TEST
+
 static void ft_setup(void)
 {
 	xv_test_sim_start();
@@ -194,6 +249,8 @@ Suite *xv_test_suite(void)
 		test_client_shutdown_ends_the_connection_for_a_libxenvchan_server);
 	tcase_add_test(tc,
 		test_libxenvchan_close_is_eof_after_its_data_then_epipe);
+	tcase_add_test(tc,
+		test_impossible_index_from_the_peer_is_eproto_and_sticky);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -24,8 +24,9 @@ START_TEST(test_nonblocking_server_returns_before_the_client_connects)
 					     XVCHAN_NONBLOCK);
 		char buf[16];
 
-		/* No client yet: nothing to read, and nothing fires. */
+		/* No client yet: nothing to read or write, nothing fires. */
 		FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
+		FT_EQ(xvchan_write(x, "early", 5), -EAGAIN);
 		FT_EQ(ft_poll(x, 100), 0);
 		ft_signal(up[1]);
 		/* The client's connect (then its write) fires the fd. */
@@ -40,16 +41,21 @@ START_TEST(test_nonblocking_server_returns_before_the_client_connects)
 			FT_EQ(memcmp(buf, "hello", 5), 0);
 			break;
 		}
+		FT_EQ(xvchan_write(x, "world", 5), 5);
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
 	cli = xv_test_fork_domain(FT_CLIENT_DOM);
 	if (cli == 0) {
 		struct xvchan *x;
+		char buf[16];
 
 		ft_await(up[0]);
 		x = ft_client("nb-connect", 0);
 		FT_EQ(xvchan_write(x, "hello", 5), 5);
+		/* Only what was written after the connect arrives. */
+		FT_EQ(xvchan_read(x, buf, sizeof(buf)), 5);
+		FT_EQ(memcmp(buf, "world", 5), 0);
 		ft_expect_eof(x);
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
@@ -169,6 +175,49 @@ START_TEST(test_blocking_read_times_out_with_the_io_timeout)
 }
 END_TEST
 
+START_TEST(test_blocking_write_times_out_on_a_full_ring_with_the_io_timeout)
+{
+	pid_t srv, cli;
+	int done[2];
+
+	ck_assert_int_eq(pipe(done), 0);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("io-timeout-w", 1024, 1024, 0);
+
+		ft_await(done[0]);
+		/* Everything the client managed to write is here. */
+		ft_read_pattern(x, 16, 1024);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+		unsigned char buf[3000];
+
+		ft_config(&cfg, 0);
+		cfg.io_timeout_ms = 150;
+		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "io-timeout-w", &cfg),
+		      0);
+		xv_pattern_fill(16, 0, buf, sizeof(buf));
+		/* The 1 KiB ring takes 1024 bytes, then nothing moves. */
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), -ETIMEDOUT);
+		ft_signal(done[1]);
+		FT_EQ(xvchan_shutdown(x), 0);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	close(done[0]);
+	close(done[1]);
+}
+END_TEST
+
 static void ft_setup(void)
 {
 	xv_test_sim_start();
@@ -191,6 +240,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc,
 		test_nonblocking_write_returns_what_fits_then_eagain_until_fd_fires);
 	tcase_add_test(tc, test_blocking_read_times_out_with_the_io_timeout);
+	tcase_add_test(tc,
+		test_blocking_write_times_out_on_a_full_ring_with_the_io_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -71,6 +71,58 @@ START_TEST(test_bytes_flow_both_ways_at_once_through_1_mib_rings)
 }
 END_TEST
 
+struct ft_reader {
+	struct xvchan *x;
+	char got[8];
+	ssize_t n, eof;
+};
+
+static void *ft_reader_main(void *arg)
+{
+	struct ft_reader *r = arg;
+
+	r->n = xvchan_read(r->x, r->got, sizeof(r->got));
+	r->eof = xvchan_read(r->x, r->got + 4, 1);
+	return NULL;
+}
+
+START_TEST(test_writer_is_woken_while_a_reader_sleeps_on_the_same_endpoint)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan *x = ft_server("two-sleepers", 1024, 1024, 0);
+		struct ft_reader r = { .x = x };
+		pthread_t t;
+
+		/* The reader sleeps the whole time: the writer's wake-ups
+		 * (space freed) must reach it whoever consumes the event. */
+		FT_EQ(pthread_create(&t, NULL, ft_reader_main, &r), 0);
+		ft_write_pattern(x, 15, 3000000);
+		FT_EQ(pthread_join(t, NULL), 0);
+		FT_EQ(r.n, 3);
+		FT_EQ(memcmp(r.got, "bye", 3), 0);
+		FT_EQ(r.eof, 0);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x = ft_client("two-sleepers", 0);
+
+		ft_read_pattern(x, 15, 3000000);
+		FT_EQ(xvchan_write(x, "bye", 3), 3);
+		FT_EQ(xvchan_shutdown(x), 0);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
 START_TEST(test_writev_delivers_every_iovec_in_order)
 {
 	pid_t srv, cli;
@@ -296,6 +348,8 @@ START_TEST(test_ring_sizes_round_up_as_documented)
 		FT_ASSERT(n > 0 && (size_t)n < sizeof(d));
 		FT_EQ(strlen(d), n);
 		FT_ASSERT(strstr(d, "(role client)") != NULL);
+		FT_ASSERT(strstr(d, "(peer half-close)") != NULL);
+		FT_ASSERT(strstr(d, "(own_live 1) (peer_live 1)") != NULL);
 		snprintf(expect, sizeof(expect), "(read_size %zu)",
 			 c->got_write);
 		FT_ASSERT(strstr(d, expect) != NULL);
@@ -334,6 +388,8 @@ Suite *xv_test_suite(void)
 		test_bytes_flow_both_ways_at_once_through_granted_rings);
 	tcase_add_test(tc,
 		test_bytes_flow_both_ways_at_once_through_1_mib_rings);
+	tcase_add_test(tc,
+		test_writer_is_woken_while_a_reader_sleeps_on_the_same_endpoint);
 	tcase_add_test(tc, test_writev_delivers_every_iovec_in_order);
 	tcase_add_test(tc,
 		test_read_returns_eof_only_after_every_byte_before_close);

@@ -399,6 +399,38 @@ START_TEST(test_plain_munmap_fires_the_unmap_notification)
 }
 END_TEST
 
+START_TEST(test_set_max_grants_limits_a_handle)
+{
+	pid_t pid = xv_test_fork_domain(1);
+
+	if (pid == 0) {
+		xengntshr_handle *gs = xengntshr_open(NULL, 0);
+		xengnttab_handle *gt = xengnttab_open(NULL, 0);
+		uint32_t refs[3];
+		unsigned char *p, *q;
+
+		CHILD_ASSERT(gs && gt);
+		CHILD_ASSERT(xengnttab_set_max_grants(gt, 2) == 0);
+		CHILD_ASSERT(xengntshr_share_pages(gs, 1, 3, refs, 1));
+		errno = 0;
+		CHILD_ASSERT(!xengnttab_map_domain_grant_refs(gt, 3, 1, refs,
+							      PROT_READ));
+		CHILD_ASSERT(errno == ENOMEM);
+		p = xengnttab_map_domain_grant_refs(gt, 2, 1, refs, PROT_READ);
+		CHILD_ASSERT(p);
+		errno = 0;
+		CHILD_ASSERT(!xengnttab_map_grant_ref(gt, 1, refs[2], PROT_READ));
+		CHILD_ASSERT(errno == ENOMEM);
+		/* A plain munmap gives the grants back too. */
+		CHILD_ASSERT(munmap(p, 2 * PAGE) == 0);
+		q = xengnttab_map_domain_grant_refs(gt, 2, 1, refs + 1, PROT_READ);
+		CHILD_ASSERT(q);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-grants");
@@ -414,6 +446,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_page_stays_while_mapped_after_unshare);
 	tcase_add_test(tc, test_ref_zero_is_never_handed_out);
 	tcase_add_test(tc, test_plain_munmap_fires_the_unmap_notification);
+	tcase_add_test(tc, test_set_max_grants_limits_a_handle);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,6 +16,7 @@
 #include "run.h"
 #include "test-common.h"
 
+/* Longer than the peer's own --timeout, so that it reports how far it got. */
 #define WAIT_MS 30000
 
 static char simdir[] = "/tmp/xv-test-cati-sim-XXXXXX";
@@ -74,7 +75,8 @@ START_TEST(test_cat_client_reads_libxenvchan_server_to_its_close)
 				    "/local/domain/1/data/vchan/2/oldsrv",
 				    "--read-size", "4096", "--write-size",
 				    "8192", "--send", "200000", "--tx-seed",
-				    "5", "--after", "close", NULL };
+				    "5", "--after", "close", "--timeout", "20",
+				    NULL };
 	const char *cat_args[] = { "1", "oldsrv", NULL };
 	int hold[2], out = xv_run_file(dir, "out");
 	int perr = xv_run_file(dir, "peer-err"), cerr = xv_run_file(dir, "err");
@@ -110,7 +112,7 @@ START_TEST(test_libxenvchan_client_reads_cat_server_to_its_end)
 	const char *peer_args[] = { "--client", "--domid", "1", "--path",
 				    "/local/domain/1/data/oldcli", "--expect",
 				    "150000", "--rx-seed", "7", "--after",
-				    "wait-peer", NULL };
+				    "wait-peer", "--timeout", "20", NULL };
 	int in = xv_run_file(dir, "in"), out = xv_run_file(dir, "out");
 	int perr = xv_run_file(dir, "peer-err"), cerr = xv_run_file(dir, "err");
 	unsigned char *buf = malloc(150000);

@@ -294,10 +294,45 @@ START_TEST(test_port_in_use_exits_one_with_message)
 	msg = xv_run_read_all(err, NULL);
 	ck_assert_msg(strncmp(msg, "xvchan-cat: cannot serve: ", 26) == 0,
 		      "message: %s", msg);
+	ck_assert_msg(strstr(msg, "xenstore-rm"), "no hint: %s", msg);
 	kill(-first, SIGKILL);
 	xv_run_wait(first, WAIT_MS);
 	close(hold[1]);
 	free(msg);
+}
+END_TEST
+
+/*
+ * Data that cannot be delivered: the client's stdout is full, so it fails
+ * and leaves while the server still has an endless stdin to send, which
+ * the server then cannot write.  Both say so and exit 1.
+ */
+START_TEST(test_undeliverable_data_exits_one_with_message)
+{
+	const char *srv_args[] = { "-l", "2", "full", NULL };
+	const char *cli_args[] = { "1", "full", NULL };
+	int zero = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	int serr = xv_run_file(dir, "srv-err"), cerr = xv_run_file(dir, "err");
+	char *smsg, *cmsg;
+	pid_t srv, cli;
+
+	ck_assert_int_ge(zero, 0);
+	ck_assert_int_ge(full, 0);
+	srv = cat_spawn(1, srv_args, zero, -1, serr);
+	cli = cat_spawn(2, cli_args, -1, full, cerr);
+	ck_assert_int_eq(xv_run_wait(cli, WAIT_MS), 1);
+	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 1);
+	cmsg = xv_run_read_all(cerr, NULL);
+	smsg = xv_run_read_all(serr, NULL);
+	ck_assert_msg(strncmp(cmsg, "xvchan-cat: stdout: ", 20) == 0,
+		      "client said: %s", cmsg);
+	ck_assert_msg(strncmp(smsg, "xvchan-cat: write to vchan: ", 28) == 0,
+		      "server said: %s", smsg);
+	free(cmsg);
+	free(smsg);
+	close(zero);
+	close(full);
 }
 END_TEST
 
@@ -314,6 +349,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_stdin_eof_half_closes_and_peer_can_answer);
 	tcase_add_test(tc, test_peer_gone_ends_program_with_stdin_open);
 	tcase_add_test(tc, test_no_server_exits_one_with_message);
+	tcase_add_test(tc, test_undeliverable_data_exits_one_with_message);
 	tcase_add_test(tc, test_port_in_use_exits_one_with_message);
 	suite_add_tcase(s, tc);
 	return s;

@@ -73,6 +73,8 @@ static void xsd_stop(void)
 	char sock[256];
 	unsigned int d;
 
+	if (!xsd)
+		return;
 	ck_assert_int_eq(write(stop_pipe[1], "x", 1), 1);
 	pthread_join(xsd_thread, NULL);
 	xv_xsd_free(xsd);
@@ -344,6 +346,8 @@ START_TEST(test_lookup_waits_for_a_later_server)
 	}
 	ck_assert_int_eq(xv_xs_lookup(cli, path, 5000, &ref, &port), 0);
 	ck_assert_int_ge(elapsed_ms(&t0), 190);
+	/* Woken by the watch, not by the once-a-second look. */
+	ck_assert_int_lt(elapsed_ms(&t0), 900);
 	ck_assert_uint_eq(ref, 4242);
 	ck_assert_uint_eq(port, 17);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -534,6 +538,36 @@ START_TEST(test_unpublish_keeps_client_dir_with_other_ports)
 }
 END_TEST
 
+/* A per-client directory made by the toolstack (owned by dom0, readable
+ * by no one else) is not the server's to tidy: the path goes, it stays. */
+START_TEST(test_unpublish_leaves_a_foreign_client_dir)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0);
+	struct xs_permissions mine[1] = { { .id = 1, .perms = XS_PERM_NONE } };
+	struct xs_permissions dom0s[1] = { { .id = 0, .perms = XS_PERM_NONE } };
+	char *path = mirage_path("foreign");
+	unsigned int len;
+	char *v;
+
+	ck_assert(xs_mkdir(h0, XBT_NULL, path));
+	ck_assert(xs_set_permissions(h0, XBT_NULL, path, mine, 1));
+	ck_assert(xs_set_permissions(h0, XBT_NULL,
+				     "/local/domain/1/data/vchan/2", dom0s, 1));
+	/* Publishing needs the path absent; unpublish is what is tested. */
+	ck_assert_int_eq(xv_xs_unpublish(srv, path), 0);
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h0, XBT_NULL, path, &len));
+	ck_assert_int_eq(errno, ENOENT);
+	v = xs_read(h0, XBT_NULL, "/local/domain/1/data/vchan/2", &len);
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	free(path);
+	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
 /* An explicit path's parent may be the domain's "data" node, which a guest
  * could never recreate: it stays even when left empty. */
 START_TEST(test_unpublish_explicit_path_keeps_its_parent)
@@ -614,6 +648,119 @@ START_TEST(test_concurrent_publishers_all_succeed)
 }
 END_TEST
 
+START_TEST(test_own_domid_refuses_a_malformed_domid_node)
+{
+	struct xs_handle *h0 = raw_as(0);
+	struct xv_xs *xs1;
+	unsigned int d = 99;
+
+	/* Only the toolstack can write it; a broken one must not make a
+	 * server publish under another domain's home. */
+	ck_assert(xs_write(h0, XBT_NULL, "/local/domain/1/domid", "1x", 2));
+	xs1 = open_as(1);
+	ck_assert_int_eq(xv_xs_own_domid(xs1, &d), -EPROTO);
+	ck_assert_int_eq(xv_xs_publish(xs1, "data/p", 2, 1, 1), -EPROTO);
+	ck_assert(xs_write(h0, XBT_NULL, "/local/domain/1/domid", "32752", 5));
+	ck_assert_int_eq(xv_xs_own_domid(xs1, &d), -EPROTO);
+	ck_assert_uint_eq(d, 99);
+	xv_xs_close(xs1);
+	xs_close(h0);
+}
+END_TEST
+
+/*
+ * ocaml-vchan's server sets permissions on the two keys only, so the
+ * directory it creates inherits "data"'s (unreadable to the client), and
+ * writes them in a transaction.  A client waiting on its watch must still
+ * be woken and read them.
+ */
+START_TEST(test_lookup_finds_a_mirage_style_publication)
+{
+	struct xv_xs *cli = open_as(2);
+	char *path = mirage_path("mirage");
+	uint32_t ref = 0, port = 0;
+	struct timespec t0;
+	int status;
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xs_permissions perms[2] = {
+			{ .id = 1, .perms = XS_PERM_NONE },
+			{ .id = 2, .perms = XS_PERM_READ },
+		};
+		static const char *const keys[] = { "ring-ref", "event-channel" };
+		static const char *const vals[] = { "1234", "56" };
+		struct xs_handle *h;
+		xs_transaction_t t;
+		int i;
+
+		usleep(200 * 1000);
+		as_domain(1);
+		h = xs_open(0);
+		if (!h)
+			_exit(10);
+		t = xs_transaction_start(h);
+		for (i = 0; i < 2; i++) {
+			char node[128];
+
+			snprintf(node, sizeof(node), "%s/%s", path, keys[i]);
+			if (!xs_write(h, t, node, vals[i], strlen(vals[i])) ||
+			    !xs_set_permissions(h, t, node, perms, 2))
+				_exit(11);
+		}
+		_exit(xs_transaction_end(h, t, false) ? 0 : 12);
+	}
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 5000, &ref, &port), 0);
+	/* The watch fired although the directory is not the client's to
+	 * read: xenstored checks the key that changed. */
+	ck_assert_int_lt(elapsed_ms(&t0), 900);
+	ck_assert_uint_eq(ref, 1234);
+	ck_assert_uint_eq(port, 56);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	free(path);
+	xv_xs_close(cli);
+}
+END_TEST
+
+static void *stop_xsd_later(void *arg)
+{
+	usleep(200 * 1000);
+	xsd_stop();
+	return NULL;
+}
+
+/* xenstored going away must end a waiting lookup with its error, not
+ * leave it waiting (for ever, without a timeout). */
+START_TEST(test_lookup_fails_when_xenstored_goes_away)
+{
+	struct xv_xs *cli = open_as(2);
+	char *path = mirage_path("orphan");
+	uint32_t ref = 5, port = 6;
+	struct timespec t0;
+	pthread_t t;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(pthread_create(&t, NULL, stop_xsd_later, NULL), 0);
+	rc = xv_xs_lookup(cli, path, -1, &ref, &port);
+	ck_assert_int_eq(rc, -ECONNRESET);
+	ck_assert_int_lt(elapsed_ms(&t0), 2500);
+	ck_assert_uint_eq(ref, 5);
+	pthread_join(t, NULL);
+	/* The handle stays broken: every later call fails the same way. */
+	ck_assert_int_eq(xv_xs_publish(cli, path, 1, 1, 1), -ECONNRESET);
+	free(path);
+	xv_xs_close(cli);
+	/* The fixture's teardown must not stop it twice. */
+	xsd = NULL;
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("xs-rendezvous");
@@ -639,9 +786,13 @@ Suite *xv_test_suite(void)
 			    nbad);
 	tcase_add_test(tc, test_lookup_refuses_event_channel_beyond_int);
 	tcase_add_test(tc, test_concurrent_publishers_all_succeed);
+	tcase_add_test(tc, test_own_domid_refuses_a_malformed_domid_node);
+	tcase_add_test(tc, test_lookup_finds_a_mirage_style_publication);
+	tcase_add_test(tc, test_lookup_fails_when_xenstored_goes_away);
 	tcase_add_test(tc, test_unpublish_removes_the_whole_path);
 	tcase_add_test(tc, test_unpublish_keeps_client_dir_with_other_ports);
 	tcase_add_test(tc, test_unpublish_explicit_path_keeps_its_parent);
+	tcase_add_test(tc, test_unpublish_leaves_a_foreign_client_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }

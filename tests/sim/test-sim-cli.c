@@ -1,0 +1,219 @@
+/* The xvchan-sim command: exec with xenstore-utils, and its errors. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test-common.h"
+#include "test-sim.h"
+
+static char out[8192];
+
+/* Run xvchan-sim with @args; its stdout and stderr land in `out`.
+ * Returns the exit status. */
+static int sim(const char *const args[])
+{
+	const char *argv[32];
+	int p[2], status, i;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	argv[0] = xv_test_sim_exe();
+	for (i = 0; args[i] && i < 30; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+#define SIM(...) sim((const char *const[]){ __VA_ARGS__, NULL })
+
+static void setup(void)
+{
+	xv_test_sim_start();
+}
+
+static void teardown(void)
+{
+	xv_test_sim_stop();
+}
+
+START_TEST(test_exec_runs_xenstore_utils_as_dom0_and_domus)
+{
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "xenstore-write",
+			     "data/greeting", "hello"), 0);
+	ck_assert_int_eq(SIM("exec", "--domid", "0", "--", "xenstore-read",
+			     "/local/domain/1/data/greeting"), 0);
+	ck_assert_str_eq(out, "hello\n");
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "xenstore-read",
+			     "data/greeting"), 0);
+	ck_assert_str_eq(out, "hello\n");
+	/* dom2 may not read dom1's node. */
+	ck_assert_int_ne(SIM("exec", "--domid", "2", "--", "xenstore-read",
+			     "/local/domain/1/data/greeting"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "couldn't read path"));
+	/* A new domain appears on first use, with its domid node. */
+	ck_assert_int_eq(SIM("exec", "--domid=5", "--", "xenstore-read",
+			     "domid"), 0);
+	ck_assert_str_eq(out, "5\n");
+	ck_assert_int_eq(SIM("exec", "--domid", "0", "--", "xenstore-ls",
+			     "/local/domain/5"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "domid = \"5\""));
+	ck_assert_int_eq(SIM("status"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2 5\n"));
+}
+END_TEST
+
+START_TEST(test_exec_reports_a_missing_program)
+{
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--",
+			     "/nonexistent/program"), 127);
+	ck_assert_ptr_nonnull(strstr(out, "cannot run /nonexistent/program"));
+}
+END_TEST
+
+START_TEST(test_bad_domids_are_refused)
+{
+	static const char *const bad[] = { "32752", "-1", "abc", "1x", "",
+					    "99999999999" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(SIM("exec", "--domid", bad[i], "--", "true"), 1);
+		ck_assert_ptr_nonnull(strstr(out, "bad domid"));
+	}
+	ck_assert_int_eq(SIM("exec", "--domid", "32751", "--", "true"), 0);
+	ck_assert_int_eq(SIM("exec", "--", "true"), 2);
+	ck_assert_int_eq(SIM("exec", "--domid", "1"), 2);
+}
+END_TEST
+
+START_TEST(test_commands_without_a_daemon_say_so)
+{
+	char empty[] = "/tmp/xvchan-test-empty-XXXXXX";
+	const char *dir = xv_test_sim_dir();
+	char saved[128];
+
+	snprintf(saved, sizeof(saved), "%s", dir);
+	ck_assert_ptr_nonnull(mkdtemp(empty));
+	setenv("XVCHAN_SIM_DIR", empty, 1);
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "daemon not running"));
+	ck_assert_int_eq(SIM("stop"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "daemon not running"));
+	ck_assert_int_eq(SIM("status"), 3);
+	ck_assert_ptr_nonnull(strstr(out, "not running"));
+	setenv("XVCHAN_SIM_DIR", saved, 1);
+	snprintf(saved, sizeof(saved), "%s/lock", empty);
+	unlink(saved);
+	ck_assert_int_eq(rmdir(empty), 0);
+}
+END_TEST
+
+START_TEST(test_start_twice_is_refused)
+{
+	ck_assert_int_eq(SIM("start"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "already running"));
+}
+END_TEST
+
+/* Wait until the daemon's lock is free, i.e. it is really gone. */
+static void wait_lock_free(const char *lock)
+{
+	int i, fd = open(lock, O_RDWR);
+
+	ck_assert_int_ge(fd, 0);
+	for (i = 0; i < 500 && flock(fd, LOCK_EX | LOCK_NB) < 0; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+	ck_assert_int_lt(i, 500);
+	close(fd);
+}
+
+START_TEST(test_a_crashed_daemon_is_reported_and_recovered)
+{
+	char lock[256], buf[32] = "";
+	pid_t pid;
+	int fd;
+
+	snprintf(lock, sizeof(lock), "%s/lock", xv_test_sim_dir());
+	fd = open(lock, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
+	close(fd);
+	pid = (pid_t)atoi(buf);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	wait_lock_free(lock);
+
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "died"));
+	ck_assert_int_eq(SIM("status"), 3);
+	ck_assert_int_eq(SIM("start"), 0);
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "xenstore-read",
+			     "domid"), 0);
+	ck_assert_str_eq(out, "1\n");
+}
+END_TEST
+
+START_TEST(test_help_describes_every_command)
+{
+	ck_assert_int_eq(SIM("--help"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "Usage: xvchan-sim"));
+	ck_assert_ptr_nonnull(strstr(out, "XVCHAN_SIM_PRELOAD"));
+	ck_assert_ptr_nonnull(strstr(out, "exec --domid N"));
+	ck_assert_int_eq(SIM("frobnicate"), 2);
+}
+END_TEST
+
+START_TEST(test_a_missing_preload_library_is_reported)
+{
+	setenv("XVCHAN_SIM_PRELOAD", "/nonexistent/preload.so", 1);
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "/nonexistent/preload.so"));
+}
+END_TEST
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("sim-cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_exec_runs_xenstore_utils_as_dom0_and_domus);
+	tcase_add_test(tc, test_exec_reports_a_missing_program);
+	tcase_add_test(tc, test_bad_domids_are_refused);
+	tcase_add_test(tc, test_commands_without_a_daemon_say_so);
+	tcase_add_test(tc, test_start_twice_is_refused);
+	tcase_add_test(tc, test_a_crashed_daemon_is_reported_and_recovered);
+	tcase_add_test(tc, test_help_describes_every_command);
+	tcase_add_test(tc, test_a_missing_preload_library_is_reported);
+	suite_add_tcase(s, tc);
+	return s;
+}
