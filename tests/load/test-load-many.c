@@ -22,12 +22,12 @@
 /* Bytes each side sends on each vchan: several turns of a 1 KiB ring. */
 #define LOAD_BYTES 20000u
 /* No event at all for this long means something hangs. */
-#define LOAD_IDLE_MS 15000
+#define LOAD_IDLE_MS 5000
 
 struct lm_chan {
 	struct xvchan *x;
 	uint64_t tx_seed, rx_seed;
-	size_t sent, received;
+	size_t total, sent, received;
 	bool shut, eof;
 };
 
@@ -62,17 +62,17 @@ static bool lm_progress(struct lm_chan *c)
 			break;
 		FT_ASSERT(n >= 0);
 		if (n == 0) {
-			FT_EQ(c->received, LOAD_BYTES);
+			FT_EQ(c->received, c->total);
 			c->eof = true;
 			break;
 		}
 		FT_EQ(xv_pattern_check(c->rx_seed, c->received, buf,
 				       (size_t)n), n);
 		c->received += (size_t)n;
-		FT_ASSERT(c->received <= LOAD_BYTES);
+		FT_ASSERT(c->received <= c->total);
 	}
-	while (c->sent < LOAD_BYTES) {
-		size_t len = LOAD_BYTES - c->sent;
+	while (c->sent < c->total) {
+		size_t len = c->total - c->sent;
 		ssize_t n;
 
 		if (len > sizeof(buf))
@@ -84,11 +84,33 @@ static bool lm_progress(struct lm_chan *c)
 		FT_ASSERT(n > 0);
 		c->sent += (size_t)n;
 	}
-	if (c->sent == LOAD_BYTES && !c->shut) {
+	if (c->sent == c->total && !c->shut) {
 		FT_EQ(xvchan_shutdown(c->x), 0);
 		c->shut = true;
 	}
 	return c->shut && c->eof;
+}
+
+/* Name what is stuck, for the report of a lost wake-up. */
+static void lm_report_idle(const struct lm_chan *chans, unsigned int n,
+			   unsigned int left)
+{
+	unsigned int i, shown = 0;
+	char desc[512];
+
+	fprintf(stderr, "load: %u of %u vchans idle for %d ms\n", left, n,
+		LOAD_IDLE_MS);
+	for (i = 0; i < n && shown < 3; i++) {
+		const struct lm_chan *c = &chans[i];
+
+		if (!c->x)
+			continue;
+		xvchan_describe(c->x, desc, sizeof(desc));
+		fprintf(stderr, "load: vchan %u sent %zu received %zu%s%s: %s\n",
+			i, c->sent, c->received, c->shut ? " shut" : "",
+			c->eof ? " eof" : "", desc);
+		shown++;
+	}
 }
 
 /* A finished vchan leaves the loop at once: its descriptor may stay
@@ -125,8 +147,7 @@ static void lm_run(struct lm_chan *chans, unsigned int n)
 		int k, m = epoll_wait(ep, evs, 256, LOAD_IDLE_MS);
 
 		if (m == 0)
-			fprintf(stderr, "load: %u of %u vchans idle for %d ms\n",
-				left, n, LOAD_IDLE_MS);
+			lm_report_idle(chans, n, left);
 		FT_ASSERT(m > 0);
 		for (k = 0; k < m; k++) {
 			struct lm_chan *c = &chans[evs[k].data.u32];
@@ -146,7 +167,7 @@ static struct lm_chan *lm_chans(unsigned int n)
 	return chans;
 }
 
-static void lm_servers(unsigned int n, unsigned int client_domid,
+static void lm_servers(unsigned int n, size_t bytes, unsigned int client_domid,
 		       int published)
 {
 	struct lm_chan *chans = lm_chans(n);
@@ -163,6 +184,7 @@ static void lm_servers(unsigned int n, unsigned int client_domid,
 		lm_port(port, sizeof(port), n, i);
 		FT_EQ(xvchan_server(&chans[i].x, client_domid, port, ring, ring,
 				    &cfg), 0);
+		chans[i].total = bytes;
 		chans[i].tx_seed = 2 * i;
 		chans[i].rx_seed = 2 * i + 1;
 	}
@@ -172,7 +194,7 @@ static void lm_servers(unsigned int n, unsigned int client_domid,
 	_exit(0);
 }
 
-static void lm_clients(unsigned int n, unsigned int server_domid,
+static void lm_clients(unsigned int n, size_t bytes, unsigned int server_domid,
 		       int published)
 {
 	struct lm_chan *chans = lm_chans(n);
@@ -186,6 +208,7 @@ static void lm_clients(unsigned int n, unsigned int server_domid,
 	for (i = 0; i < n; i++) {
 		lm_port(port, sizeof(port), n, i);
 		FT_EQ(xvchan_client(&chans[i].x, server_domid, port, &cfg), 0);
+		chans[i].total = bytes;
 		chans[i].tx_seed = 2 * i + 1;
 		chans[i].rx_seed = 2 * i;
 	}
@@ -195,7 +218,7 @@ static void lm_clients(unsigned int n, unsigned int server_domid,
 }
 
 /* Servers as dom0 (exempt from the node quota), clients as dom2. */
-static void lm_many(unsigned int n)
+static void lm_many(unsigned int n, size_t bytes)
 {
 	int published[2], ports, grants;
 	int64_t start = fs_now_ns();
@@ -204,14 +227,14 @@ static void lm_many(unsigned int n)
 	ck_assert_int_eq(pipe(published), 0);
 	srv = xv_test_fork_domain(0);
 	if (srv == 0)
-		lm_servers(n, FT_CLIENT_DOM, published[1]);
+		lm_servers(n, bytes, FT_CLIENT_DOM, published[1]);
 	cli = xv_test_fork_domain(FT_CLIENT_DOM);
 	if (cli == 0)
-		lm_clients(n, 0, published[0]);
+		lm_clients(n, bytes, 0, published[0]);
 	ck_assert_int_eq(xv_test_wait(cli, 120000), 0);
 	ck_assert_int_eq(xv_test_wait(srv, 120000), 0);
-	fprintf(stderr, "load: %u vchans, %u bytes each way on each: %lld ms\n",
-		n, LOAD_BYTES, (long long)((fs_now_ns() - start) / 1000000));
+	fprintf(stderr, "load: %u vchans, %zu bytes each way on each: %lld ms\n",
+		n, bytes, (long long)((fs_now_ns() - start) / 1000000));
 	ck_assert_msg(fs_sim_settle(0, 0, 5000, &ports, &grants) == 0,
 		      "the simulator still holds %d ports, %d grant objects",
 		      ports, grants);
@@ -219,9 +242,24 @@ static void lm_many(unsigned int n)
 	close(published[1]);
 }
 
+/*
+ * Red as of this writing (flow/io.c): each side's first pass reads
+ * (-EAGAIN: arms "tell me about data"), then writes until the ring is full
+ * (-EAGAIN: drains the pending event and arms "tell me about space"). The
+ * event the peer sent for its data, armed by our read, is the one that
+ * drain consumes; nothing else will come, so both sides wait with a full
+ * ring each and unread data each: xvchan_fd() is not readable though a
+ * read would make progress (the contract in xvchan.h says it would be).
+ */
+START_TEST(test_one_vchan_both_ways_in_one_nonblocking_loop_each_side)
+{
+	lm_many(1, 8u << 20);
+}
+END_TEST
+
 START_TEST(test_a_hundred_vchans_in_one_epoll_loop_each_side)
 {
-	lm_many(100);
+	lm_many(100, LOAD_BYTES);
 }
 END_TEST
 
@@ -237,7 +275,7 @@ END_TEST
  */
 START_TEST(test_a_thousand_vchans_in_one_epoll_loop_each_side)
 {
-	lm_many(LOAD_VCHANS);
+	lm_many(LOAD_VCHANS, LOAD_BYTES);
 }
 END_TEST
 
@@ -298,6 +336,8 @@ Suite *xv_test_suite(void)
 	 * for the others to trip on. */
 	tcase_add_unchecked_fixture(tc, lm_setup, lm_teardown);
 	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc,
+		test_one_vchan_both_ways_in_one_nonblocking_loop_each_side);
 	tcase_add_test(tc, test_a_hundred_vchans_in_one_epoll_loop_each_side);
 	tcase_add_test(tc,
 		test_a_guest_server_domain_stops_at_the_xenstore_node_quota);
