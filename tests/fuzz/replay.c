@@ -52,7 +52,7 @@ START_TEST(test_every_corpus_input_keeps_the_invariants)
 			n += replay_file(dir, e->d_name);
 	closedir(d);
 	/* An empty corpus would make this test pass without testing. */
-	ck_assert_uint_ge(n, 3);
+	ck_assert_uint_ge(n, 1);
 }
 END_TEST
 
