@@ -66,6 +66,10 @@ enum hp_mode {
 	HP_EVTCHN_UNBOUND,	/* a number, but no port waiting there */
 	HP_INITIAL_PROD,	/* right.prod already past the ring size */
 	HP_LIVE_WAITING,	/* srv_live says "client not connected" */
+	HP_PUBLISH_DIE,		/* publish, then die before the client comes */
+	/* server: aliased pages; the client must stay inside its mappings */
+	HP_ALIAS_PAGE,		/* both rings' grants are the control page */
+	HP_ALIAS_RINGS,		/* both rings' grants are one page */
 	/* either role: broken after the connect */
 	HP_PROD_BEYOND,		/* more in flight than the ring holds */
 	HP_PROD_BACK,		/* prod moves backwards */
@@ -92,6 +96,9 @@ static const char *const hp_mode_names[HP_NMODES] = {
 	[HP_EVTCHN_UNBOUND] = "evtchn-unbound",
 	[HP_INITIAL_PROD] = "initial-prod",
 	[HP_LIVE_WAITING] = "live-waiting",
+	[HP_PUBLISH_DIE] = "publish-die",
+	[HP_ALIAS_PAGE] = "alias-page",
+	[HP_ALIAS_RINGS] = "alias-rings",
 	[HP_PROD_BEYOND] = "prod-beyond",
 	[HP_PROD_BACK] = "prod-back",
 	[HP_CONS_BEYOND] = "cons-beyond",
@@ -318,6 +325,8 @@ static void hp_server_setup(struct hp *h)
 		h->right_order = 20;
 		break;
 	case HP_GRANTS_UNGRANTED:
+	case HP_ALIAS_PAGE:
+	case HP_ALIAS_RINGS:
 		h->left_order = h->right_order = 12;
 		break;
 	default:
@@ -332,6 +341,21 @@ static void hp_server_setup(struct hp *h)
 		/* Refs far above anything the simulator has handed out. */
 		h->page->grants[0] = 0x7ffff001u;
 		h->page->grants[1] = 4000u;
+	} else if (h->mode == HP_ALIAS_PAGE) {
+		/* The client's rings are the control page itself: its data
+		 * lands on the indices, orders and live bytes. */
+		h->page->grants[0] = h->ring_ref;
+		h->page->grants[1] = h->ring_ref;
+		h->left = h->right = hp_byte(h, 0);
+	} else if (h->mode == HP_ALIAS_RINGS) {
+		uint32_t one;
+
+		h->left = xengntshr_share_pages(h->shr, h->peer, 1, &one, 1);
+		if (!h->left)
+			hp_die(3, "share 1 page");
+		h->right = h->left;
+		h->page->grants[0] = one;
+		h->page->grants[1] = one;
 	} else if (h->mode == HP_GRANTS_OVERLAP) {
 		/* Only the control page is shared: the victim must refuse
 		 * before it maps any of the 256 right-ring grants. */
@@ -626,6 +650,18 @@ static void hp_play(struct hp *h)
 			hp_garbage_round(h);
 		/* Leave by dying: the simulator clears our live byte. */
 		return;
+	case HP_ALIAS_PAGE:
+		/* The victim's first write lands on the page's indices. */
+		break;
+	case HP_ALIAS_RINGS:
+		/* Offer the victim its own 100 bytes as ours, then leave. */
+		hp_wait_u32(h, &h->page->left.prod, 100);
+		xv_atomic_store_release_u32(&h->page->right.prod, 100);
+		hp_kick(h);
+		hp_wait_u32(h, &h->page->right.cons, 100);
+		xv_atomic_store_release_u8(hp_own_live(h), 0);
+		hp_kick(h);
+		break;
 	default:
 		break;
 	}
@@ -679,7 +715,9 @@ int main(int argc, char **argv)
 
 	if (h.server) {
 		hp_server_setup(&h);
-		if (h.mode < HP_PROD_BEYOND) {
+		if (h.mode == HP_PUBLISH_DIE)
+			return 0;
+		if (h.mode < HP_ALIAS_PAGE) {
 			/* The victim refuses us, or must: wait until it
 			 * has given up (the test tells us by killing us). */
 			pause();

@@ -244,8 +244,6 @@ START_TEST(test_client_fails_on_grants_and_ports_never_made)
 }
 END_TEST
 
-/* ---- scripted breakage after the connect, either role --------------- */
-
 /* Read once; must be exactly @want. */
 static void victim_read_is(struct xvchan *x, ssize_t want)
 {
@@ -253,6 +251,84 @@ static void victim_read_is(struct xvchan *x, ssize_t want)
 
 	HV_EQ(xvchan_read(x, buf, sizeof(buf)), want);
 }
+
+/*
+ * A server that published and died before the client came: its keys stay
+ * (the domain lives on), its port is closed. Binding to it fails as in
+ * Linux's evtchn driver, EINVAL, passed through like the cases above.
+ */
+START_TEST(test_client_refuses_a_server_that_died_after_publishing)
+{
+	pid_t hostile = spawn_hostile(true, "publish-die", "died", 1, 0);
+	pid_t victim;
+
+	/* Dead first, so the victim always finds the same leftovers. */
+	ck_assert_int_eq(xv_test_wait(hostile, HV_WAIT_MS), 0);
+	victim = xv_test_fork_domain(HV_CLIENT_DOM);
+	if (victim == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+
+		victim_config(&cfg, -1);
+		HV_EQ(xvchan_client(&x, HV_SERVER_DOM, "died", &cfg), -EINVAL);
+		HV_ASSERT(x == NULL);
+		victim_exit();
+	}
+	ck_assert_int_eq(xv_test_wait(victim, HV_WAIT_MS), 0);
+}
+END_TEST
+
+/*
+ * Ring grants that alias other pages: the client cannot tell (two refs may
+ * name one frame on Xen too), but whatever it then reads and writes stays
+ * inside its own mappings, and the lie shows as -EPROTO.
+ */
+START_TEST(test_client_ring_grants_aliasing_the_control_page)
+{
+	pid_t hostile = spawn_hostile(true, "alias-page", "alias-page", 1, 0);
+	pid_t victim = xv_test_fork_domain(HV_CLIENT_DOM);
+
+	if (victim == 0) {
+		struct xvchan *x = victim_client("alias-page", 10000);
+		char a[100];
+
+		memset(a, 'A', sizeof(a));
+		/* Our tx ring is the control page: the 100 bytes land on
+		 * both index pairs, so the next look at them is a lie. */
+		HV_EQ(xvchan_write(x, a, sizeof(a)), 100);
+		victim_read_is(x, -EPROTO);
+		HV_EQ(xvchan_write(x, a, sizeof(a)), -EPROTO);
+		victim_close(x, 0);
+		victim_exit();
+	}
+	run_pair(hostile, victim, false);
+}
+END_TEST
+
+START_TEST(test_client_rings_aliasing_each_other)
+{
+	pid_t hostile = spawn_hostile(true, "alias-rings", "alias-rings", 1, 0);
+	pid_t victim = xv_test_fork_domain(HV_CLIENT_DOM);
+
+	if (victim == 0) {
+		struct xvchan *x = victim_client("alias-rings", 10000);
+		char a[100], b[200];
+
+		memset(a, 'A', sizeof(a));
+		HV_EQ(xvchan_write(x, a, sizeof(a)), 100);
+		/* What the server offers is our own bytes, read back
+		 * through the read-only mapping of the same page. */
+		HV_EQ(xvchan_read(x, b, sizeof(b)), 100);
+		HV_ASSERT(!memcmp(a, b, 100));
+		victim_read_is(x, 0);
+		victim_close(x, 0);
+		victim_exit();
+	}
+	run_pair(hostile, victim, false);
+}
+END_TEST
+
+/* ---- scripted breakage after the connect, either role --------------- */
 
 /*
  * What the victim sees for each scripted mode, then its own close.
@@ -479,6 +555,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_client_refuses_impossible_orders_and_grant_lists);
 	tcase_add_test(tc, test_client_refuses_garbage_xenstore_entries);
 	tcase_add_test(tc, test_client_fails_on_grants_and_ports_never_made);
+	tcase_add_test(tc, test_client_refuses_a_server_that_died_after_publishing);
+	tcase_add_test(tc, test_client_ring_grants_aliasing_the_control_page);
+	tcase_add_test(tc, test_client_rings_aliasing_each_other);
 	tcase_add_test(tc, test_server_reports_each_client_lie_exactly);
 	tcase_add_test(tc, test_client_reports_each_server_lie_exactly);
 	tcase_add_test(tc, test_server_survives_a_garbage_client);
