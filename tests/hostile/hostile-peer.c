@@ -76,6 +76,7 @@ enum hp_mode {
 	HP_CONS_BEYOND,		/* the victim's tx cons ahead of its prod */
 	HP_LIVE_JUNK,		/* our live byte set to 0x5a */
 	HP_ORDERS_REWRITE,	/* orders and grants rewritten, then honest */
+	HP_IDLE,		/* silent for a second, then a clean close */
 	HP_GARBAGE,		/* seeded storm of garbage and honest I/O */
 	HP_NMODES
 };
@@ -104,6 +105,7 @@ static const char *const hp_mode_names[HP_NMODES] = {
 	[HP_CONS_BEYOND] = "cons-beyond",
 	[HP_LIVE_JUNK] = "live-junk",
 	[HP_ORDERS_REWRITE] = "orders-rewrite",
+	[HP_IDLE] = "idle",
 	[HP_GARBAGE] = "garbage",
 };
 
@@ -642,6 +644,12 @@ static void hp_play(struct hp *h)
 			hp_die(3, "no room for 5 bytes");
 		/* Then leave cleanly: the victim reads 5 bytes, then EOF. */
 		hp_wait_u32(h, &hp_tx(h)->cons, h->tx_prod);
+		xv_atomic_store_release_u8(hp_own_live(h), 0);
+		hp_kick(h);
+		break;
+	case HP_IDLE:
+		/* The victim must sleep through this, not spin. */
+		hp_sleep_us(1000 * 1000);
 		xv_atomic_store_release_u8(hp_own_live(h), 0);
 		hp_kick(h);
 		break;

@@ -16,7 +16,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -454,6 +456,57 @@ START_TEST(test_eproto_from_a_junk_live_byte_is_sticky)
 }
 END_TEST
 
+/* CPU time this process has used, user + system, in ms. */
+static int64_t cpu_ms(void)
+{
+	struct rusage ru;
+
+	HV_EQ(getrusage(RUSAGE_SELF, &ru), 0);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/*
+ * A peer that stays silent for a second: the blocked reader sleeps on the
+ * event channel (spinning at most spin_us per attempt), then sees the end.
+ */
+static void victim_idle(struct xvchan *x)
+{
+	int64_t t0 = now_ms(), c0 = cpu_ms();
+
+	victim_read_is(x, 0);
+	HV_ASSERT(now_ms() - t0 >= 900);
+	/* Generous for a loaded machine; a spinning reader uses ~1000. */
+	HV_ASSERT(cpu_ms() - c0 < 250);
+	victim_close(x, 0);
+}
+
+START_TEST(test_server_sleeps_while_the_client_is_silent)
+{
+	pid_t victim = xv_test_fork_domain(HV_SERVER_DOM), hostile;
+
+	if (victim == 0) {
+		victim_idle(victim_server("idle", -1));
+		victim_exit();
+	}
+	hostile = spawn_hostile(false, "idle", "idle", 1, 0);
+	run_pair(hostile, victim, false);
+}
+END_TEST
+
+START_TEST(test_client_sleeps_while_the_server_is_silent)
+{
+	pid_t hostile = spawn_hostile(true, "idle", "idle", 1, 0);
+	pid_t victim = xv_test_fork_domain(HV_CLIENT_DOM);
+
+	if (victim == 0) {
+		victim_idle(victim_client("idle", -1));
+		victim_exit();
+	}
+	run_pair(hostile, victim, false);
+}
+END_TEST
+
 /* ---- seeded garbage while the victim reads and writes --------------- */
 
 /*
@@ -494,6 +547,89 @@ static void victim_endure(struct xvchan *x)
 	/* close_timeout_ms is 2000. */
 	HV_ASSERT(now_ms() - end < 2000 + 1000);
 }
+
+/*
+ * The same in non-blocking mode, driven by poll() on xvchan_fd(): -EAGAIN
+ * joins the allowed answers, and the descriptor must keep the loop going.
+ */
+static void victim_endure_nonblock(struct xvchan *x)
+{
+	int64_t end = now_ms() + HV_VERDICT_MS;
+	static char buf[8192];
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		struct pollfd p = { .fd = xvchan_fd(x), .events = POLLIN };
+
+		HV_ASSERT(p.fd >= 0);
+		HV_ASSERT(poll(&p, 1, 50) >= 0);
+		n = xvchan_read(x, buf, sizeof(buf));
+		if (n == 0 || n == -EPROTO)
+			break;
+		if (n != -EAGAIN)
+			HV_ASSERT(n > 0 && (size_t)n <= sizeof(buf));
+		n = xvchan_write(x, buf, 3000);
+		if (n == -EPIPE || n == -EPROTO)
+			break;
+		if (n != -EAGAIN)
+			HV_ASSERT(n > 0 && n <= 3000);
+		HV_ASSERT(now_ms() < end);
+	}
+	end = now_ms();
+	rc = xvchan_close(x);
+	/* Non-blocking close does not wait for the peer. */
+	HV_ASSERT(rc == 0 || rc == -EPROTO);
+	HV_ASSERT(now_ms() - end < 1000);
+}
+
+static struct xvchan *victim_nonblock(bool server, const char *port)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	victim_config(&cfg, -1);
+	cfg.flags = XVCHAN_NONBLOCK;
+	if (server)
+		HV_EQ(xvchan_server(&x, HV_CLIENT_DOM, port, 4096, 2048, &cfg),
+		      0);
+	else
+		HV_EQ(xvchan_client(&x, HV_SERVER_DOM, port, &cfg), 0);
+	return x;
+}
+
+static void run_garbage_nonblock(bool victim_is_server, unsigned int seed)
+{
+	char port[32];
+	pid_t hostile, victim;
+
+	snprintf(port, sizeof(port), "garbage-nb-%u", seed);
+	if (victim_is_server) {
+		victim = xv_test_fork_domain(HV_SERVER_DOM);
+		if (victim == 0) {
+			victim_endure_nonblock(victim_nonblock(true, port));
+			victim_exit();
+		}
+		hostile = spawn_hostile(false, "garbage", port, seed, 3000);
+	} else {
+		hostile = spawn_hostile(true, "garbage", port, seed, 3000);
+		victim = xv_test_fork_domain(HV_CLIENT_DOM);
+		if (victim == 0) {
+			victim_endure_nonblock(victim_nonblock(false, port));
+			victim_exit();
+		}
+	}
+	run_pair(hostile, victim, false);
+}
+
+START_TEST(test_nonblocking_endpoints_survive_garbage)
+{
+	for (unsigned int seed = 101; seed <= 104; seed++) {
+		run_garbage_nonblock(true, seed);
+		run_garbage_nonblock(false, seed);
+	}
+}
+END_TEST
 
 static void run_garbage(bool victim_is_server, unsigned int seed)
 {
@@ -562,6 +698,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_client_reports_each_server_lie_exactly);
 	tcase_add_test(tc, test_server_survives_a_garbage_client);
 	tcase_add_test(tc, test_client_survives_a_garbage_server);
+	tcase_add_test(tc, test_nonblocking_endpoints_survive_garbage);
+	tcase_add_test(tc, test_server_sleeps_while_the_client_is_silent);
+	tcase_add_test(tc, test_client_sleeps_while_the_server_is_silent);
 	suite_add_tcase(s, tc);
 	return s;
 }
