@@ -101,6 +101,12 @@ def xenstored_seeds():
     s += msg(XS_TRANSACTION_END, b"T\0", req=4, tx=1)
     s += msg(XS_UNWATCH, b"/local\0tok\0", req=5)
     put("xenstored", "dom0-watch-txn", b"\x00" + s)
+    # A permission change inside a transaction, list as long as before.
+    s = msg(XS_WRITE, b"data/k\0v")
+    s += msg(XS_TRANSACTION_START, b"\0", req=2)
+    s += msg(XS_SET_PERMS, b"data/k\0n1\0", req=3, tx=1)
+    s += msg(XS_TRANSACTION_END, b"T\0", req=4, tx=1)
+    put("xenstored", "dom1-txn-perms", b"\x01" + s)
     s = msg(XS_READ, b"domid\0") + msg(0xFFFF, b"junk") \
         + struct.pack("<IIII", XS_WRITE, 9, 0, 5) + b"/a"
     put("xenstored", "dom1-bad", b"\x01" + s)
