@@ -2,9 +2,14 @@
  * libFuzzer target: the simulator's xenstored fed raw bytes on a real
  * connection, through its public interface only (sim/xenstored.h).
  *
- * Each input gets a fresh store with domains 0 and 1; the first byte picks
- * which domain's socket to speak on (dom0 is privileged), the rest is the
- * byte stream a client sends before closing its half of the connection.
+ * Each input gets a fresh store with domains 0 and 1. The first byte picks
+ * which domain's socket to speak on (bit 0: dom0 is privileged) and the
+ * format of the rest (bit 1):
+ * - raw: the byte stream a client sends before closing its half of the
+ *   connection, headers and all;
+ * - framed: records [u8 type][u8 tx_id][u16 len][body], sent as messages
+ *   whose header length always matches the body, so that mutations reach
+ *   the semantics of every operation instead of breaking the framing.
  * The daemon's event loop is run in-process until it has answered and
  * dropped the connection. Checked: no crash, leak or undefined behaviour
  * (sanitizers), progress within a bounded number of loop turns, and every
@@ -95,11 +100,44 @@ static int dial(unsigned int domid)
 	return fd;
 }
 
+/* Turn framed records into wire messages; returns a malloc'd stream. */
+static uint8_t *frame_records(const uint8_t *data, size_t size, size_t *out)
+{
+	struct fz_input in = { data, size };
+	/* Each record adds at most a 16-byte header to at least 4 bytes. */
+	uint8_t *buf = malloc(size * 5 + 1);
+	size_t n = 0;
+	uint32_t req = 1;
+
+	FZ_CHECK(buf);
+	while (in.n >= 4) {
+		struct xsd_sockmsg hdr = { .req_id = req++ };
+		size_t len;
+
+		hdr.type = fz_u8(&in);
+		hdr.tx_id = fz_u8(&in);
+		len = fz_u16(&in);
+		if (len > in.n)
+			len = in.n;
+		if (len > XENSTORE_PAYLOAD_MAX)
+			len = XENSTORE_PAYLOAD_MAX;
+		hdr.len = (uint32_t)len;
+		memcpy(buf + n, &hdr, sizeof(hdr));
+		memcpy(buf + n + sizeof(hdr), in.p, len);
+		n += sizeof(hdr) + len;
+		in.p += len;
+		in.n -= len;
+	}
+	*out = n;
+	return buf;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct framing f = { .hdr_got = 0 };
 	struct pollfd fds[FZ_MAX_FDS + 1];
 	struct xv_xsd *xsd;
+	uint8_t *framed = NULL;
 	unsigned int domid, turn;
 	size_t sent = 0;
 	bool eof = false, shut = false;
@@ -113,8 +151,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	domid = data[0] & 1;
-	data++;
-	size--;
+	if (data[0] & 2) {
+		framed = frame_records(data + 1, size - 1, &size);
+		data = framed;
+	} else {
+		data++;
+		size--;
+	}
 
 	FZ_CHECK(xv_xsd_new(&xsd, NULL) == 0);
 	FZ_CHECK(xv_xsd_domain_introduce(xsd, 0, "Domain-0", sock_path(0)) == 0);
@@ -158,5 +201,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(f.hdr_got == 0);
 	close(fd);
 	xv_xsd_free(xsd);
+	free(framed);
 	return 0;
 }

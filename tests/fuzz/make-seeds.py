@@ -76,9 +76,14 @@ def layout_seeds():
         + u32(12) + u32(20))
 
 
-# xenstored: [domain: low bit 0 = dom0, 1 = dom1] then raw client bytes.
+# xenstored: [bit 0: dom0 or dom1; bit 1: framed] then raw client bytes,
+# or framed records [u8 type][u8 tx_id][u16 len][body].
 def msg(type_, body, req=1, tx=0):
     return struct.pack("<IIII", type_, req, tx, len(body)) + body
+
+
+def rec(type_, body, tx=0):
+    return struct.pack("<BBH", type_, tx, len(body)) + body
 
 
 XS_DIRECTORY, XS_READ, XS_GET_PERMS, XS_WATCH, XS_UNWATCH = 1, 2, 3, 4, 5
@@ -107,6 +112,14 @@ def xenstored_seeds():
     s += msg(XS_SET_PERMS, b"data/k\0n1\0", req=3, tx=1)
     s += msg(XS_TRANSACTION_END, b"T\0", req=4, tx=1)
     put("xenstored", "dom1-txn-perms", b"\x01" + s)
+    s = rec(XS_WRITE, b"data/k\0v") + rec(XS_TRANSACTION_START, b"\0") \
+        + rec(XS_SET_PERMS, b"data/k\0n1\0", tx=1) \
+        + rec(XS_TRANSACTION_END, b"T\0", tx=1)
+    put("xenstored", "framed-dom1-txn-perms", b"\x03" + s)
+    s = rec(XS_WATCH, b"/local\0t\0") + rec(XS_WRITE, b"/local/domain/1/x\0v") \
+        + rec(XS_SET_PERMS, b"/local/domain/1/x\0n1\0r0\0") \
+        + rec(XS_DIRECTORY, b"/local/domain\0") + rec(XS_RM, b"/local/domain/1/x\0")
+    put("xenstored", "framed-dom0-watch-perms", b"\x02" + s)
     s = msg(XS_READ, b"domid\0") + msg(0xFFFF, b"junk") \
         + struct.pack("<IIII", XS_WRITE, 9, 0, 5) + b"/a"
     put("xenstored", "dom1-bad", b"\x01" + s)
