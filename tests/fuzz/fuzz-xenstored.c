@@ -7,9 +7,10 @@
  * format of the rest (bit 1):
  * - raw: the byte stream a client sends before closing its half of the
  *   connection, headers and all;
- * - framed: records [u8 type][u8 tx_id][u16 len][body], sent as messages
- *   whose header length always matches the body, so that mutations reach
- *   the semantics of every operation instead of breaking the framing.
+ * - framed: records [u8 type][u8 tx_id][body] separated by the two bytes
+ *   FE FF, sent as messages whose header length always matches the body:
+ *   one inserted byte changes an operation's arguments instead of breaking
+ *   the framing (a length field would need a second, matching mutation).
  * The daemon's event loop is run in-process until it has answered and
  * dropped the connection. Checked: no crash, leak or undefined behaviour
  * (sanitizers), progress within a bounded number of loop turns, and every
@@ -103,30 +104,30 @@ static int dial(unsigned int domid)
 /* Turn framed records into wire messages; returns a malloc'd stream. */
 static uint8_t *frame_records(const uint8_t *data, size_t size, size_t *out)
 {
-	struct fz_input in = { data, size };
-	/* Each record adds at most a 16-byte header to at least 4 bytes. */
-	uint8_t *buf = malloc(size * 5 + 1);
-	size_t n = 0;
+	/* Every record adds one 16-byte header and drops >= 2 bytes. */
+	uint8_t *buf = malloc(size * 9 + 16);
+	size_t n = 0, at = 0;
 	uint32_t req = 1;
 
 	FZ_CHECK(buf);
-	while (in.n >= 4) {
-		struct xsd_sockmsg hdr = { .req_id = req++ };
-		size_t len;
+	while (at + 2 <= size) {
+		struct xsd_sockmsg hdr = {
+			.type = data[at], .req_id = req++, .tx_id = data[at + 1],
+		};
+		size_t end = at + 2, len;
 
-		hdr.type = fz_u8(&in);
-		hdr.tx_id = fz_u8(&in);
-		len = fz_u16(&in);
-		if (len > in.n)
-			len = in.n;
+		while (end < size &&
+		       !(data[end] == 0xfe && end + 1 < size &&
+			 data[end + 1] == 0xff))
+			end++;
+		len = end - at - 2;
 		if (len > XENSTORE_PAYLOAD_MAX)
 			len = XENSTORE_PAYLOAD_MAX;
 		hdr.len = (uint32_t)len;
 		memcpy(buf + n, &hdr, sizeof(hdr));
-		memcpy(buf + n + sizeof(hdr), in.p, len);
+		memcpy(buf + n + sizeof(hdr), data + at + 2, len);
 		n += sizeof(hdr) + len;
-		in.p += len;
-		in.n -= len;
+		at = end + 2;
 	}
 	*out = n;
 	return buf;

@@ -77,13 +77,13 @@ def layout_seeds():
 
 
 # xenstored: [bit 0: dom0 or dom1; bit 1: framed] then raw client bytes,
-# or framed records [u8 type][u8 tx_id][u16 len][body].
+# or framed records [u8 type][u8 tx_id][body] separated by FE FF.
 def msg(type_, body, req=1, tx=0):
     return struct.pack("<IIII", type_, req, tx, len(body)) + body
 
 
 def rec(type_, body, tx=0):
-    return struct.pack("<BBH", type_, tx, len(body)) + body
+    return struct.pack("<BB", type_, tx) + body + b"\xfe\xff"
 
 
 XS_DIRECTORY, XS_READ, XS_GET_PERMS, XS_WATCH, XS_UNWATCH = 1, 2, 3, 4, 5
