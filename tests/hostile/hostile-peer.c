@@ -77,6 +77,7 @@ enum hp_mode {
 	HP_LIVE_JUNK,		/* our live byte set to 0x5a */
 	HP_ORDERS_REWRITE,	/* orders and grants rewritten, then honest */
 	HP_IDLE,		/* silent for a second, then a clean close */
+	HP_HANG,		/* connected and silent until SIGKILLed */
 	HP_GARBAGE,		/* seeded storm of garbage and honest I/O */
 	HP_NMODES
 };
@@ -106,6 +107,7 @@ static const char *const hp_mode_names[HP_NMODES] = {
 	[HP_LIVE_JUNK] = "live-junk",
 	[HP_ORDERS_REWRITE] = "orders-rewrite",
 	[HP_IDLE] = "idle",
+	[HP_HANG] = "hang",
 	[HP_GARBAGE] = "garbage",
 };
 
@@ -653,6 +655,11 @@ static void hp_play(struct hp *h)
 		xv_atomic_store_release_u8(hp_own_live(h), 0);
 		hp_kick(h);
 		break;
+	case HP_HANG:
+		/* Nothing but our death, as the kernel delivers it: no exit
+		 * path of ours runs. */
+		for (;;)
+			pause();
 	case HP_GARBAGE:
 		for (i = 0; i < h->rounds; i++)
 			hp_garbage_round(h);
