@@ -155,15 +155,27 @@ static void victim_close(struct xvchan *x, int expect)
 	HV_ASSERT(now_ms() - t0 < HV_VERDICT_MS);
 }
 
+/*
+ * A failed check ends the test process before the fixture's teardown
+ * runs: stop the simulator first, or its daemon outlives the test.
+ */
+static void hv_expect_status(int got, int want, const char *who)
+{
+	if (got == want)
+		return;
+	xv_test_sim_stop();
+	ck_abort_msg("%s exit status %d, expected %d", who, got, want);
+}
+
 static void run_pair(pid_t hostile, pid_t victim, bool kill_hostile)
 {
-	int vs = xv_test_wait(victim, HV_WAIT_MS);
+	int vs = xv_test_wait(victim, HV_WAIT_MS), hs;
 
 	if (kill_hostile)
 		kill(hostile, SIGTERM);
-	ck_assert_int_eq(xv_test_wait(hostile, HV_WAIT_MS),
-			 kill_hostile ? 128 + SIGTERM : 0);
-	ck_assert_msg(vs == 0, "victim exit status %d", vs);
+	hs = xv_test_wait(hostile, HV_WAIT_MS);
+	hv_expect_status(hs, kill_hostile ? 128 + SIGTERM : 0, "hostile peer");
+	hv_expect_status(vs, 0, "victim");
 }
 
 /* ---- a hostile server the client must refuse at connect ------------- */
@@ -265,7 +277,7 @@ START_TEST(test_client_refuses_a_server_that_died_after_publishing)
 	pid_t victim;
 
 	/* Dead first, so the victim always finds the same leftovers. */
-	ck_assert_int_eq(xv_test_wait(hostile, HV_WAIT_MS), 0);
+	hv_expect_status(xv_test_wait(hostile, HV_WAIT_MS), 0, "hostile peer");
 	victim = xv_test_fork_domain(HV_CLIENT_DOM);
 	if (victim == 0) {
 		struct xvchan_config cfg;
@@ -276,7 +288,7 @@ START_TEST(test_client_refuses_a_server_that_died_after_publishing)
 		HV_ASSERT(x == NULL);
 		victim_exit();
 	}
-	ck_assert_int_eq(xv_test_wait(victim, HV_WAIT_MS), 0);
+	hv_expect_status(xv_test_wait(victim, HV_WAIT_MS), 0, "victim");
 }
 END_TEST
 
@@ -557,9 +569,10 @@ static void run_kill(bool victim_is_server)
 	ck_assert_int_eq(read(ready[0], &c, 1), 1);
 	usleep(200 * 1000);
 	ck_assert_int_eq(kill(hostile, SIGKILL), 0);
-	ck_assert_int_eq(xv_test_wait(hostile, HV_WAIT_MS), 128 + SIGKILL);
+	hv_expect_status(xv_test_wait(hostile, HV_WAIT_MS), 128 + SIGKILL,
+			 "hostile peer");
 	/* The victim allows itself 5 s to wake, then closes. */
-	ck_assert_int_eq(xv_test_wait(victim, 10000), 0);
+	hv_expect_status(xv_test_wait(victim, 10000), 0, "victim");
 	close(ready[0]);
 	close(ready[1]);
 }
