@@ -49,8 +49,11 @@ int xv_flow_peer_done(struct xvchan *x)
 
 	if (live == XV_WIRE_LIVE_GONE)
 		return 1;
-	if (live != XV_WIRE_LIVE_CONNECTED && live != XV_WIRE_LIVE_WAITING)
+	/* No state allows any other value: a lie, as sticky as a bad index. */
+	if (live != XV_WIRE_LIVE_CONNECTED && live != XV_WIRE_LIVE_WAITING) {
+		xv_ring_mark_broken(&x->ep);
 		return -EPROTO;
+	}
 	pthread_mutex_lock(&x->lock);
 	xv_flow_update_peer_locked(x);
 	ended = x->ended;

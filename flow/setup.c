@@ -296,6 +296,10 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 	err = xv_flow_map_ring(x, true);
 	if (!err)
 		err = xv_flow_map_ring(x, false);
+	/* The control page mapped, so a server is there: refs in its grant
+	 * list that Xen refuses us are a lie, not a stale entry. */
+	if (err == -EINVAL || err == -ENOENT)
+		err = -EPROTO;
 	if (!err)
 		err = xv_ring_endpoint_init(&x->ep, x->page, XV_RING_CLIENT,
 					    &x->layout,

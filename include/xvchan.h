@@ -244,7 +244,8 @@ int xvchan_shutdown(struct xvchan *x);
  * does not wait for the peer.
  *
  * @return 0; -ETIMEDOUT when the peer did not finish in time, -EPROTO when
- *         it broke the protocol while draining (freed in both cases);
+ *         it broke the protocol, before close or while draining (freed in
+ *         both cases);
  *         NULL is a no-op returning 0
  */
 int xvchan_close(struct xvchan *x);

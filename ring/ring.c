@@ -17,6 +17,16 @@ static int ring_broken(const struct xv_ring_endpoint *ep)
 	return xv_atomic_load_relaxed_int(&ep->broken);
 }
 
+void xv_ring_mark_broken(struct xv_ring_endpoint *ep)
+{
+	ring_break(ep);
+}
+
+int xv_ring_broken(const struct xv_ring_endpoint *ep)
+{
+	return ring_broken(ep);
+}
+
 /*
  * Bytes readable in rx. The peer's prod is loaded once and must lie in
  * [last prod seen, cons + size]: anything else is a lie (too much data,

@@ -186,6 +186,16 @@ int xv_ring_endpoint_init(struct xv_ring_endpoint *ep,
 void xv_ring_client_connect(struct xv_ring_endpoint *ep, uint8_t extra_flags);
 
 /**
+ * Break the endpoint for good: the caller saw a lie the ring cannot see
+ * itself (e.g. a live byte no state allows). Every later ring call returns
+ * -EPROTO, whichever thread makes it.
+ */
+void xv_ring_mark_broken(struct xv_ring_endpoint *ep);
+
+/** 0, or the sticky -EPROTO once the endpoint is broken. */
+int xv_ring_broken(const struct xv_ring_endpoint *ep);
+
+/**
  * @return bytes readable / writable now, or -EPROTO if the peer's index is
  * impossible (then the endpoint is broken for good)
  */

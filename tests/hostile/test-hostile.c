@@ -243,15 +243,19 @@ END_TEST
 
 /*
  * Grants and ports the server never made. The simulator answers as Linux's
- * gntdev and evtchn drivers do (EINVAL for any failed map op or bind), and
- * xvchan passes that through: documented as "a Xen library error".
+ * gntdev and evtchn drivers do (EINVAL for any failed map op or bind). A
+ * published ring-ref or port that Xen refuses cannot be told from a dead
+ * server's leftover entry: -ECONNREFUSED, "the published server is not
+ * waiting" (xvchan.h). Once the control page is mapped the server is
+ * there, so ring grants it never made are a lie: -EPROTO. Never the
+ * -EINVAL that means a bad argument.
  */
 START_TEST(test_client_fails_on_grants_and_ports_never_made)
 {
 	static const struct refusal cases[] = {
-		{ "grants-ungranted", -EINVAL },
-		{ "ref-ungranted", -EINVAL },
-		{ "evtchn-unbound", -EINVAL },
+		{ "grants-ungranted", -EPROTO },
+		{ "ref-ungranted", -ECONNREFUSED },
+		{ "evtchn-unbound", -ECONNREFUSED },
 	};
 
 	client_refuses(cases, sizeof(cases) / sizeof(cases[0]));
@@ -269,7 +273,8 @@ static void victim_read_is(struct xvchan *x, ssize_t want)
 /*
  * A server that published and died before the client came: its keys stay
  * (the domain lives on), its port is closed. Binding to it fails as in
- * Linux's evtchn driver, EINVAL, passed through like the cases above.
+ * Linux's evtchn driver (EINVAL), which the client reports as
+ * -ECONNREFUSED like the cases above.
  */
 START_TEST(test_client_refuses_a_server_that_died_after_publishing)
 {
@@ -284,7 +289,7 @@ START_TEST(test_client_refuses_a_server_that_died_after_publishing)
 		struct xvchan *x = NULL;
 
 		victim_config(&cfg, -1);
-		HV_EQ(xvchan_client(&x, HV_SERVER_DOM, "died", &cfg), -EINVAL);
+		HV_EQ(xvchan_client(&x, HV_SERVER_DOM, "died", &cfg), -ECONNREFUSED);
 		HV_ASSERT(x == NULL);
 		victim_exit();
 	}
@@ -312,7 +317,8 @@ START_TEST(test_client_ring_grants_aliasing_the_control_page)
 		HV_EQ(xvchan_write(x, a, sizeof(a)), 100);
 		victim_read_is(x, -EPROTO);
 		HV_EQ(xvchan_write(x, a, sizeof(a)), -EPROTO);
-		victim_close(x, 0);
+		/* A broken endpoint is freed without a drain; close says why. */
+		victim_close(x, -EPROTO);
 		victim_exit();
 	}
 	run_pair(hostile, victim, false);
@@ -345,12 +351,11 @@ END_TEST
 /* ---- scripted breakage after the connect, either role --------------- */
 
 /*
- * What the victim sees for each scripted mode, then its own close.
- * @write_sticky: also check that the write side returns -EPROTO after a
- * read saw the lie (xvchan.h: "sticky: every later read/write returns it").
+ * What the victim sees for each scripted mode, then its own close. Every
+ * lie is sticky (xvchan.h: "every later read/write returns it"), and close
+ * reports it too.
  */
-static void victim_script(struct xvchan *x, const char *mode,
-			  bool write_sticky)
+static void victim_script(struct xvchan *x, const char *mode)
 {
 	char buf[64];
 	int64_t end = now_ms() + HV_VERDICT_MS;
@@ -381,28 +386,11 @@ static void victim_script(struct xvchan *x, const char *mode,
 		HV_FAIL("unknown mode %s", mode);
 	}
 	victim_read_is(x, -EPROTO);
-	if (write_sticky) {
-		HV_EQ(xvchan_write(x, "w", 1), -EPROTO);
-		victim_close(x, 0);
-	} else {
-		/* Today the junk live byte is still there when close
-		 * drains (-EPROTO, "broke the protocol while draining");
-		 * once the error is sticky, close skips the drain (0). */
-		int64_t t0 = now_ms();
-		int rc = xvchan_close(x);
-
-		HV_ASSERT(rc == -EPROTO || rc == 0);
-		HV_ASSERT(now_ms() - t0 < HV_VERDICT_MS);
-	}
+	HV_EQ(xvchan_write(x, "w", 1), -EPROTO);
+	victim_close(x, -EPROTO);
 }
 
-struct script {
-	const char *mode;
-	bool write_sticky;
-};
-
-static void run_script(bool victim_is_server, const struct script *sc,
-		       size_t i)
+static void run_script(bool victim_is_server, const char *mode, size_t i)
 {
 	char port[32];
 	pid_t hostile, victim;
@@ -411,60 +399,36 @@ static void run_script(bool victim_is_server, const struct script *sc,
 	if (victim_is_server) {
 		victim = xv_test_fork_domain(HV_SERVER_DOM);
 		if (victim == 0) {
-			victim_script(victim_server(port, 10000), sc->mode,
-				      sc->write_sticky);
+			victim_script(victim_server(port, 10000), mode);
 			victim_exit();
 		}
-		hostile = spawn_hostile(false, sc->mode, port, 1, 0);
+		hostile = spawn_hostile(false, mode, port, 1, 0);
 	} else {
-		hostile = spawn_hostile(true, sc->mode, port, 1, 0);
+		hostile = spawn_hostile(true, mode, port, 1, 0);
 		victim = xv_test_fork_domain(HV_CLIENT_DOM);
 		if (victim == 0) {
-			victim_script(victim_client(port, 10000), sc->mode,
-				      sc->write_sticky);
+			victim_script(victim_client(port, 10000), mode);
 			victim_exit();
 		}
 	}
 	run_pair(hostile, victim, false);
 }
 
-/*
- * live-junk's write-side stickiness is checked in the known-bugs case
- * below, not here: see test_eproto_from_a_junk_live_byte_is_sticky.
- */
-static const struct script scripts[] = {
-	{ "prod-beyond", true },
-	{ "prod-back", true },
-	{ "cons-beyond", true },
-	{ "live-junk", false },
-	{ "orders-rewrite", true },
+static const char *const scripts[] = {
+	"prod-beyond", "prod-back", "cons-beyond", "live-junk", "orders-rewrite",
 };
 
 START_TEST(test_server_reports_each_client_lie_exactly)
 {
 	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
-		run_script(true, &scripts[i], i);
+		run_script(true, scripts[i], i);
 }
 END_TEST
 
 START_TEST(test_client_reports_each_server_lie_exactly)
 {
 	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
-		run_script(false, &scripts[i], i);
-}
-END_TEST
-
-/*
- * KNOWN BUG (reported, not fixed here: flow/ is not ours). A junk live
- * byte makes xvchan_read() return -EPROTO (flow/close.c
- * xv_flow_peer_done()), but the endpoint is not marked broken, so the
- * next xvchan_write() succeeds instead of returning -EPROTO.
- */
-START_TEST(test_eproto_from_a_junk_live_byte_is_sticky)
-{
-	static const struct script sc = { "live-junk", true };
-
-	run_script(_i == 0, &sc, 0);
+		run_script(false, scripts[i], i);
 }
 END_TEST
 
@@ -522,12 +486,6 @@ END_TEST
 /*
  * A peer killed outright (SIGKILL, no exit path of its own): the grant
  * driver's unmap-notify must still wake the blocked reader with EOF.
- *
- * KNOWN BUG (reported; sim/ is not ours): the simulator clears the dead
- * side's live byte but its event never arrives: sim/hv/hv.c xv_hv_init()
- * sets hv->instance and never hv->ev.instance, so the daemon sends
- * daemon-raised events to handle sockets of instance 0. The reader
- * sleeps on. Known-bugs case until fixed.
  */
 static void victim_sees_kill(struct xvchan *x, int ready_fd)
 {
@@ -756,21 +714,6 @@ Suite *xv_test_suite(void)
 	Suite *s = suite_create("hostile");
 	TCase *tc;
 
-	/* Red until fixed: meson runs it as its own test, hostile-known-bugs
-	 * (suite known-bugs), so the default suites stay green. */
-	if (getenv("XV_HOSTILE_KNOWN_BUGS")) {
-		tc = tcase_create("known-bugs");
-		tcase_add_checked_fixture(tc, setup, teardown);
-		tcase_set_timeout(tc, 60);
-		tcase_add_loop_test(tc,
-			test_eproto_from_a_junk_live_byte_is_sticky, 0, 2);
-		tcase_add_test(tc,
-			test_server_reader_wakes_when_the_client_is_killed);
-		tcase_add_test(tc,
-			test_client_reader_wakes_when_the_server_is_killed);
-		suite_add_tcase(s, tc);
-		return s;
-	}
 	tc = tcase_create("hostile");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
@@ -782,6 +725,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_client_rings_aliasing_each_other);
 	tcase_add_test(tc, test_server_reports_each_client_lie_exactly);
 	tcase_add_test(tc, test_client_reports_each_server_lie_exactly);
+	tcase_add_test(tc, test_server_reader_wakes_when_the_client_is_killed);
+	tcase_add_test(tc, test_client_reader_wakes_when_the_server_is_killed);
 	tcase_add_test(tc, test_server_survives_a_garbage_client);
 	tcase_add_test(tc, test_client_survives_a_garbage_server);
 	tcase_add_test(tc, test_nonblocking_endpoints_survive_garbage);
