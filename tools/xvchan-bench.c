@@ -727,8 +727,8 @@ static const char *size_str(size_t n, char *buf, size_t len)
 	return buf;
 }
 
-/* median (min-max) scaled by @scale, in a column of 19. */
-static void print_cell(const struct result *r, double scale, const char *fmt)
+/* median (min-max) scaled by @scale, @decimals places, in a column of 19. */
+static void print_cell(const struct result *r, double scale, int decimals)
 {
 	char m[32], lo[32], hi[32], all[100];
 
@@ -740,9 +740,9 @@ static void print_cell(const struct result *r, double scale, const char *fmt)
 		printf(" %19s", "FAILED");
 		return;
 	}
-	snprintf(m, sizeof(m), fmt, r->median * scale);
-	snprintf(lo, sizeof(lo), fmt, r->min * scale);
-	snprintf(hi, sizeof(hi), fmt, r->max * scale);
+	snprintf(m, sizeof(m), "%.*f", decimals, r->median * scale);
+	snprintf(lo, sizeof(lo), "%.*f", decimals, r->min * scale);
+	snprintf(hi, sizeof(hi), "%.*f", decimals, r->max * scale);
 	snprintf(all, sizeof(all), "%s (%s-%s)", m, lo, hi);
 	printf(" %19s", all);
 }
@@ -775,7 +775,7 @@ static void print_ratio(const struct result *xv, const struct result *ns)
 
 static void print_row(const struct options *o, enum xv_bench_test test,
 		      size_t msg, size_t ring, const char *label, double scale,
-		      const char *fmt, int cpu)
+		      int decimals, int cpu)
 {
 	int t;
 
@@ -792,7 +792,7 @@ static void print_row(const struct options *o, enum xv_bench_test test,
 			else
 				printf(" %19s", r ? "FAILED" : "-");
 		} else {
-			print_cell(r, scale, fmt);
+			print_cell(r, scale, decimals);
 		}
 	}
 	if (!cpu)
@@ -816,7 +816,7 @@ static void print_tables(const struct options *o, const size_t *msgs,
 					 size_str(msgs[m], a, sizeof(a)),
 					 size_str(rings[g], b, sizeof(b)));
 				print_row(o, XV_BENCH_STREAM, msgs[m], rings[g],
-					  label, 1e-6, "%.0f", 0);
+					  label, 1e-6, 0, 0);
 			}
 		printf("\nStream CPU, seconds per GB moved (both processes)\n");
 		print_header("msg/ring", o, 0);
@@ -826,7 +826,7 @@ static void print_tables(const struct options *o, const size_t *msgs,
 					 size_str(msgs[m], a, sizeof(a)),
 					 size_str(rings[g], b, sizeof(b)));
 				print_row(o, XV_BENCH_STREAM, msgs[m], rings[g],
-					  label, 1, NULL, 1);
+					  label, 1, 3, 1);
 			}
 	}
 	if (o->tests & (1u << XV_BENCH_PINGPONG)) {
@@ -836,7 +836,7 @@ static void print_tables(const struct options *o, const size_t *msgs,
 		       size_str(ring, a, sizeof(a)));
 		print_header("", o, 1);
 		print_row(o, XV_BENCH_PINGPONG, XV_BENCH_PING_SIZE, ring,
-			  "p50", 1e6, "%.1f", 0);
+			  "p50", 1e6, 1, 0);
 		printf("%-12s", "p99");
 		for (m = 0; m < XV_BENCH_NTRANSPORTS; m++) {
 			const struct result *r;
@@ -852,20 +852,20 @@ static void print_tables(const struct options *o, const size_t *msgs,
 		}
 		putchar('\n');
 		print_row(o, XV_BENCH_PINGPONG, XV_BENCH_PING_SIZE, ring,
-			  "CPU us/rt", 1e6, NULL, 1);
+			  "CPU us/rt", 1e6, 3, 1);
 	}
 	if (o->tests & (1u << XV_BENCH_CONNECT)) {
 		size_t ring = o->ring ? o->ring : o->smoke ? 4096 : 65536;
 
 		printf("\nConnect, server start to both connected, milliseconds\n");
 		print_header("", o, 1);
-		print_row(o, XV_BENCH_CONNECT, 0, ring, "p50", 1e3, "%.2f", 0);
-		print_row(o, XV_BENCH_CONNECT, 0, ring, "CPU ms/conn", 1e3, NULL, 1);
+		print_row(o, XV_BENCH_CONNECT, 0, ring, "p50", 1e3, 2, 0);
+		print_row(o, XV_BENCH_CONNECT, 0, ring, "CPU ms/conn", 1e3, 3, 1);
 	}
 	if (o->tests & (1u << XV_BENCH_IDLE)) {
 		printf("\nIdle reader blocked in read(): CPU used, %% of one CPU\n");
 		print_header("", o, 0);
-		print_row(o, XV_BENCH_IDLE, 0, 65536, "CPU %", 100, NULL, 1);
+		print_row(o, XV_BENCH_IDLE, 0, 65536, "CPU %", 100, 3, 1);
 	}
 }
 
