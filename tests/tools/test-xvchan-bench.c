@@ -1,0 +1,360 @@
+/*
+ * xvchan-bench: its command line, and a --smoke run on its own private
+ * simulator whose JSON must be well-formed and hold one complete, sane
+ * record for every transport and every test.
+ */
+#define _GNU_SOURCE
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+#include "test-common.h"
+
+#define WAIT_MS 100000
+
+static const char *const transports[] = {
+	"xvchan", "xvchan-nospin", "libxenvchan", "socketpair", "pipe",
+};
+static const char *const tests[] = { "stream", "pingpong", "connect", "idle" };
+
+#define NT (sizeof(transports) / sizeof(transports[0]))
+#define NTEST (sizeof(tests) / sizeof(tests[0]))
+
+static char dir[] = "/tmp/xv-test-bench-XXXXXX";
+
+static void dir_make(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void dir_remove(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Run xvchan-bench with @args (NULL-terminated); stdout and stderr into
+ * *out and *err.  Returns the exit status. */
+static int bench_run(const char *const *args, char **out, char **err)
+{
+	char *argv[16];
+	int o = xv_run_file(dir, "out"), e = xv_run_file(dir, "err");
+	size_t n = 0;
+	int status;
+
+	argv[n++] = (char *)xv_run_exe("XVCHAN_BENCH");
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	status = xv_run_wait(xv_run_spawn(argv, -1, o, e), WAIT_MS);
+	*out = xv_run_read_all(o, NULL);
+	*err = xv_run_read_all(e, NULL);
+	close(o);
+	close(e);
+	return status;
+}
+
+/* One JSON record, as far as the checks need it. */
+struct record {
+	char transport[32], test[32], unit[8];
+	double msg_size, ring_size, median, min, max, p99, cpu_s, ratio;
+	int has_p99, has_ratio, ok;
+	unsigned int seen;	/* bit per entry of required[] */
+};
+
+/* Every record has these, each of its own kind (none may be null). */
+static const char *const required[] = {
+	"transport", "test", "unit", "ok", "msg_size", "ring_size", "median",
+	"min", "max", "cpu_s",
+};
+#define NREQ (sizeof(required) / sizeof(required[0]))
+
+/*
+ * A strict little JSON reader for what the bench writes: an array of flat
+ * objects whose values are strings, numbers, true, false or null.  Any
+ * other shape fails the test.
+ */
+struct parser {
+	const char *p;
+};
+
+static void ws(struct parser *ps)
+{
+	while (isspace((unsigned char)*ps->p))
+		ps->p++;
+}
+
+static void expect(struct parser *ps, char c)
+{
+	ws(ps);
+	ck_assert_msg(*ps->p == c, "JSON: expected '%c' at '%.20s'", c, ps->p);
+	ps->p++;
+}
+
+static void string(struct parser *ps, char *out, size_t len)
+{
+	size_t n = 0;
+
+	expect(ps, '"');
+	while (*ps->p && *ps->p != '"') {
+		ck_assert_msg(*ps->p != '\\' && (unsigned char)*ps->p >= 0x20,
+			      "JSON: unexpected escape or control character");
+		ck_assert_uint_lt(n + 1, len);
+		out[n++] = *ps->p++;
+	}
+	out[n] = '\0';
+	expect(ps, '"');
+}
+
+/* A value: returns 1 for a number (in *num), 2 for a string (in @s), 3 for
+ * true, 4 for false, 0 for null. */
+static int value(struct parser *ps, double *num, char *s, size_t len)
+{
+	char *end;
+
+	ws(ps);
+	if (*ps->p == '"') {
+		string(ps, s, len);
+		return 2;
+	}
+	if (!strncmp(ps->p, "true", 4)) {
+		ps->p += 4;
+		return 3;
+	}
+	if (!strncmp(ps->p, "false", 5)) {
+		ps->p += 5;
+		return 4;
+	}
+	if (!strncmp(ps->p, "null", 4)) {
+		ps->p += 4;
+		return 0;
+	}
+	/* JSON numbers: no leading '+', no hex, no inf or nan. */
+	ck_assert_msg(*ps->p == '-' || isdigit((unsigned char)*ps->p),
+		      "JSON: bad value at '%.20s'", ps->p);
+	*num = strtod(ps->p, &end);
+	ck_assert_ptr_ne(end, ps->p);
+	ck_assert(isfinite(*num));
+	ps->p = end;
+	return 1;
+}
+
+static void object(struct parser *ps, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	expect(ps, '{');
+	for (;;) {
+		char key[32], s[64] = "";
+		double num = NAN;
+		int kind;
+		size_t i;
+
+		string(ps, key, sizeof(key));
+		expect(ps, ':');
+		kind = value(ps, &num, s, sizeof(s));
+		for (i = 0; i < NREQ; i++)
+			if (!strcmp(key, required[i]) && kind != 0) {
+				ck_assert_msg(!(r->seen & (1u << i)),
+					      "JSON: %s twice", key);
+				r->seen |= 1u << i;
+			}
+		if (!strcmp(key, "transport") && kind == 2)
+			snprintf(r->transport, sizeof(r->transport), "%s", s);
+		else if (!strcmp(key, "test") && kind == 2)
+			snprintf(r->test, sizeof(r->test), "%s", s);
+		else if (!strcmp(key, "unit") && kind == 2)
+			snprintf(r->unit, sizeof(r->unit), "%s", s);
+		else if (!strcmp(key, "ok"))
+			r->ok = kind == 3;
+		else if (kind == 1 && !strcmp(key, "msg_size"))
+			r->msg_size = num;
+		else if (kind == 1 && !strcmp(key, "ring_size"))
+			r->ring_size = num;
+		else if (kind == 1 && !strcmp(key, "median"))
+			r->median = num;
+		else if (kind == 1 && !strcmp(key, "min"))
+			r->min = num;
+		else if (kind == 1 && !strcmp(key, "max"))
+			r->max = num;
+		else if (kind == 1 && !strcmp(key, "cpu_s"))
+			r->cpu_s = num;
+		else if (kind == 1 && !strcmp(key, "p99")) {
+			r->p99 = num;
+			r->has_p99 = 1;
+		} else if (kind == 1 && !strcmp(key, "ratio_vs_libxenvchan")) {
+			r->ratio = num;
+			r->has_ratio = 1;
+		}
+		ws(ps);
+		if (*ps->p != ',')
+			break;
+		ps->p++;
+	}
+	expect(ps, '}');
+}
+
+/* Parse the whole file; returns the number of records put in @r. */
+static size_t parse(const char *text, struct record *r, size_t max)
+{
+	struct parser ps = { text };
+	size_t n = 0;
+
+	expect(&ps, '[');
+	ws(&ps);
+	if (*ps.p == ']') {
+		ps.p++;
+	} else {
+		for (;;) {
+			ck_assert_uint_lt(n, max);
+			object(&ps, &r[n++]);
+			ws(&ps);
+			if (*ps.p != ',')
+				break;
+			ps.p++;
+		}
+		expect(&ps, ']');
+	}
+	ws(&ps);
+	ck_assert_msg(*ps.p == '\0', "JSON: trailing text '%.20s'", ps.p);
+	return n;
+}
+
+static void check_record(const struct record *r)
+{
+	int vchan_lib = !strcmp(r->transport, "xvchan") ||
+			!strcmp(r->transport, "xvchan-nospin");
+
+	ck_assert_msg(r->ok, "%s %s failed", r->transport, r->test);
+	ck_assert_msg(r->seen == (1u << NREQ) - 1,
+		      "%s %s: required fields missing (seen %#x)",
+		      r->transport, r->test, r->seen);
+	ck_assert(r->min > 0 && r->min <= r->median && r->median <= r->max);
+	ck_assert(r->cpu_s >= 0);
+	if (!strcmp(r->test, "stream")) {
+		ck_assert_str_eq(r->unit, "B/s");
+		ck_assert(r->msg_size == 4096 && r->ring_size == 4096);
+		/* Bytes per second: 4 KiB messages move far more than 1 KB/s
+		 * anywhere this runs. */
+		ck_assert(r->median > 1e3);
+		ck_assert(r->cpu_s > 0);
+	} else {
+		ck_assert_str_eq(r->unit, "s");
+		ck_assert(r->median < 10);
+	}
+	if (!strcmp(r->test, "pingpong")) {
+		ck_assert(r->msg_size == 64);
+		ck_assert(r->has_p99 && r->p99 >= r->median);
+		ck_assert(r->cpu_s > 0);
+	}
+	if (strcmp(r->test, "idle") != 0)
+		ck_assert_msg(r->has_ratio == vchan_lib,
+			      "%s %s: ratio to libxenvchan %s", r->transport,
+			      r->test, r->has_ratio ? "unexpected" : "missing");
+	if (r->has_ratio)
+		ck_assert(r->ratio > 0);
+}
+
+START_TEST(test_smoke_run_writes_one_complete_record_per_transport_and_test)
+{
+	char json[64], *out, *err, *text;
+	struct record rec[64];
+	const char *args[] = { "--smoke", "--json", json, NULL };
+	size_t n, i, t, k;
+	int fd;
+
+	snprintf(json, sizeof(json), "%s/out.json", dir);
+	ck_assert_int_eq(bench_run(args, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "Stream throughput"));
+	ck_assert_ptr_nonnull(strstr(out, "Ping-pong"));
+	ck_assert_ptr_nonnull(strstr(out, "Targets"));
+	/* Progress goes to stderr, never into the table. */
+	ck_assert_ptr_null(strstr(out, "..."));
+	ck_assert_ptr_nonnull(strstr(err, "stream   xvchan "));
+
+	fd = open(json, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	text = xv_run_read_all(fd, NULL);
+	close(fd);
+	n = parse(text, rec, 64);
+	ck_assert_uint_eq(n, NT * NTEST);
+	for (t = 0; t < NT; t++)
+		for (k = 0; k < NTEST; k++) {
+			int found = 0;
+
+			for (i = 0; i < n; i++)
+				if (!strcmp(rec[i].transport, transports[t]) &&
+				    !strcmp(rec[i].test, tests[k])) {
+					found++;
+					check_record(&rec[i]);
+				}
+			ck_assert_msg(found == 1, "%s %s: %d records",
+				      transports[t], tests[k], found);
+		}
+	free(text);
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_help_prints_usage_and_exits_zero)
+{
+	const char *args[] = { "--help", NULL };
+	char *out, *err;
+
+	ck_assert_int_eq(bench_run(args, &out, &err), 0);
+	ck_assert_ptr_eq(strstr(out, "Usage: xvchan-bench"), out);
+	ck_assert_ptr_nonnull(strstr(out, "--json FILE"));
+	ck_assert_str_eq(err, "");
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_bad_options_exit_two_with_a_message)
+{
+	static const char *const bad[][3] = {
+		{ "--frobnicate", NULL, NULL },
+		{ "--reps", "0", NULL },
+		{ "--reps", "101", NULL },
+		{ "--transports", "xvchan,carrier-pigeon", NULL },
+		{ "--tests", "stream,sleep", NULL },
+		{ "--quick", "--smoke", NULL },
+		{ "--json", NULL, NULL },
+		{ "--ring-size", "3000", NULL },
+		{ "--msg-size", "0", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *out, *err;
+
+		ck_assert_int_eq(bench_run(bad[i], &out, &err), 2);
+		ck_assert_str_eq(out, "");
+		ck_assert_ptr_eq(strstr(err, "xvchan-bench: "), err);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("xvchan-bench");
+	TCase *tc = tcase_create("bench");
+
+	tcase_add_checked_fixture(tc, dir_make, dir_remove);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_help_prints_usage_and_exits_zero);
+	tcase_add_test(tc, test_bad_options_exit_two_with_a_message);
+	tcase_add_test(tc, test_smoke_run_writes_one_complete_record_per_transport_and_test);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,719 @@
+/*
+ * xvchan-bench: one side of one job (see bench.h).  Runs as a simulated
+ * domain for the vchan transports (re-executed through `xvchan-sim exec`)
+ * and as a plain forked process for socketpair and pipe.
+ *
+ * Result lines on job->res_fd, one per event, all times CLOCK_MONOTONIC
+ * nanoseconds, all CPU times this process's user + system nanoseconds:
+ *   mark CPU                 CPU used before the measured phase began
+ *   t0 REP NS                stream sender: first byte of REP sent
+ *   t1 REP BYTES NS          stream receiver: last byte of REP received
+ *   rtt REP N P50 P99        ping-pong asker: REP's N round trips
+ *   conn REP START DONE      connect: START (server only, else 0) and
+ *                            the moment this side was connected
+ *   idle NS CPU              idle reader: time blocked, CPU it used
+ *   buf N                    socketpair: the send buffer the kernel gave
+ *   err TEXT                 the job failed
+ *
+ * Streams: the receiver drives.  It asks for a number of bytes (8 bytes,
+ * little endian, 0 = stop) and times the answer, so repetitions never
+ * overlap and each is timed from its first byte sent to its last byte
+ * received.  The first repetition is untimed: its data is verified and its
+ * duration sizes the timed ones.  Ping-pong works the same way with a
+ * count of round trips; every pong is compared with its ping.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libxenvchan.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xvchan.h>
+
+#include "bench.h"
+
+const char *const xv_bench_transport_names[XV_BENCH_NTRANSPORTS] = {
+	[XV_BENCH_XVCHAN] = "xvchan",
+	[XV_BENCH_XVCHAN_NOSPIN] = "xvchan-nospin",
+	[XV_BENCH_LIBXENVCHAN] = "libxenvchan",
+	[XV_BENCH_SOCKETPAIR] = "socketpair",
+	[XV_BENCH_PIPE] = "pipe",
+};
+
+const char *const xv_bench_test_names[XV_BENCH_NTESTS] = {
+	[XV_BENCH_STREAM] = "stream",
+	[XV_BENCH_PINGPONG] = "pingpong",
+	[XV_BENCH_CONNECT] = "connect",
+	[XV_BENCH_IDLE] = "idle",
+};
+
+/*
+ * The stream is a pseudo-random pattern with a period that is no power of
+ * two, so a byte landing at a wrong ring offset never matches by accident.
+ * The buffer holds one period plus the largest write, so every write and
+ * every check is one contiguous slice of it.
+ */
+#define PAT_PERIOD ((size_t)(1u << 20) + 4099)
+#define MSG_MAX ((size_t)1 << 20)
+
+/* Requests larger than this are a broken peer, not a benchmark. */
+#define REQUEST_MAX ((uint64_t)1 << 40)
+
+/* Connect timeout for both vchan libraries: a lost peer fails the job. */
+#define CONNECT_TIMEOUT_MS 30000
+
+struct conn {
+	enum xv_bench_transport transport;
+	struct xvchan *xv;
+	struct libxenvchan *lx;
+	int in, out;
+};
+
+static const struct xv_bench_job *job;
+
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* Lines are shorter than PIPE_BUF: each write is atomic. */
+	if (write(job->res_fd, line, (size_t)n) != n)
+		_exit(1);
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report("err %s %s: %s", xv_bench_transport_names[job->transport],
+	       job->role == XV_BENCH_SERVER ? "server" : "client", msg);
+	return -1;
+}
+
+int64_t xv_bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t cpu_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+	       ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+static void mark(void)
+{
+	report("mark %" PRId64, cpu_ns());
+}
+
+int xv_bench_job_format(const struct xv_bench_job *j, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%d:%d:%d:%zu:%zu:%d:%d:%" PRIu64 ":%u:%d:%d:%d:%d:%d:%d",
+			 (int)j->transport, (int)j->test, (int)j->role, j->msg,
+			 j->ring, j->reps, j->target_ms, j->first, j->cell,
+			 j->idle_ms, j->res_fd, j->sync_in, j->sync_out,
+			 j->data_in, j->data_out);
+
+	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+}
+
+int xv_bench_job_parse(const char *s, struct xv_bench_job *j)
+{
+	int t, test, role, end = 0;
+
+	if (sscanf(s, "%d:%d:%d:%zu:%zu:%d:%d:%" SCNu64 ":%u:%d:%d:%d:%d:%d:%d%n",
+		   &t, &test, &role, &j->msg, &j->ring, &j->reps,
+		   &j->target_ms, &j->first, &j->cell, &j->idle_ms,
+		   &j->res_fd, &j->sync_in, &j->sync_out, &j->data_in,
+		   &j->data_out, &end) != 15 || s[end] != '\0')
+		return -EINVAL;
+	if (t < 0 || t >= XV_BENCH_NTRANSPORTS || test < 0 ||
+	    test >= XV_BENCH_NTESTS || (role != XV_BENCH_SERVER &&
+	    role != XV_BENCH_CLIENT) || j->msg == 0 || j->msg > MSG_MAX ||
+	    j->reps < 0 || j->target_ms <= 0 || j->res_fd < 0)
+		return -EINVAL;
+	j->transport = (enum xv_bench_transport)t;
+	j->test = (enum xv_bench_test)test;
+	j->role = (enum xv_bench_role)role;
+	return 0;
+}
+
+/* One byte over the side pipe: "I am ready" / "it is published". */
+static int sync_send(void)
+{
+	char c = 's';
+
+	return write(job->sync_out, &c, 1) == 1 ? 0 : fail("sync pipe closed");
+}
+
+static int sync_wait(void)
+{
+	char c;
+
+	return read(job->sync_in, &c, 1) == 1 ? 0 : fail("sync pipe closed");
+}
+
+static void names(int rep, char *port, size_t plen, char *path, size_t len)
+{
+	snprintf(port, plen, "bench%u-%d", job->cell, rep);
+	snprintf(path, len, "/local/domain/%u/data/xvchan-bench/%u-%d",
+		 XV_BENCH_SERVER_DOMID, job->cell, rep);
+}
+
+static int open_xvchan(struct conn *c, const char *port)
+{
+	struct xvchan_config cfg;
+	int err;
+
+	xvchan_config_init(&cfg);
+	cfg.connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	if (c->transport == XV_BENCH_XVCHAN_NOSPIN)
+		cfg.spin_us = 0;
+	if (job->role == XV_BENCH_SERVER)
+		err = xvchan_server(&c->xv, XV_BENCH_CLIENT_DOMID, port,
+				    job->ring, job->ring, &cfg);
+	else
+		err = xvchan_client(&c->xv, XV_BENCH_SERVER_DOMID, port, &cfg);
+	return err ? fail("connect: %s", xvchan_strerror(err)) : 0;
+}
+
+/*
+ * libxenvchan's client cannot wait for its server, so the server says when
+ * it has published (a side pipe): no polling interval pads the figures.
+ */
+static int open_libxenvchan(struct conn *c, const char *path)
+{
+	if (job->role == XV_BENCH_SERVER) {
+		c->lx = libxenvchan_server_init(NULL, XV_BENCH_CLIENT_DOMID,
+						path, job->ring, job->ring);
+		if (!c->lx)
+			return fail("libxenvchan_server_init: %s", strerror(errno));
+		c->lx->blocking = 1;
+		if (sync_send() < 0)
+			return -1;
+		/* 2 = published, no client yet; the client's connect
+		 * notifies. */
+		while (libxenvchan_is_open(c->lx) == 2)
+			if (libxenvchan_wait(c->lx) < 0)
+				return fail("libxenvchan_wait failed");
+		return 0;
+	}
+	if (sync_wait() < 0)
+		return -1;
+	c->lx = libxenvchan_client_init(NULL, XV_BENCH_SERVER_DOMID, path);
+	if (!c->lx)
+		return fail("libxenvchan_client_init: %s", strerror(errno));
+	c->lx->blocking = 1;
+	return 0;
+}
+
+/* socketpair: a named (abstract) Unix socket stands in for a vchan's
+ * rendezvous when connect time is measured. */
+static int open_unix(struct conn *c, int rep)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t salen;
+	int fd, lfd;
+
+	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+		 "xvchan-bench-%d-%u-%d", (int)getppid(), job->cell, rep);
+	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			    strlen(sa.sun_path + 1));
+	if (job->role == XV_BENCH_SERVER) {
+		lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, salen) < 0 ||
+		    listen(lfd, 1) < 0)
+			return fail("listen: %s", strerror(errno));
+		if (sync_send() < 0)
+			return -1;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		close(lfd);
+	} else {
+		if (sync_wait() < 0)
+			return -1;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0)
+		return fail("connect: %s", strerror(errno));
+	c->in = c->out = fd;
+	return 0;
+}
+
+/* pipe: a FIFO in the benchmark's private state directory; opening it
+ * blocks until both ends are open, which is its "connected". */
+static int open_fifo(struct conn *c, int rep)
+{
+	const char *dir = getenv("XVCHAN_SIM_DIR");
+	char path[512];
+	int fd;
+
+	if (!dir)
+		return fail("XVCHAN_SIM_DIR is not set");
+	snprintf(path, sizeof(path), "%s/fifo-%u-%d", dir, job->cell, rep);
+	if (job->role == XV_BENCH_SERVER) {
+		if (mkfifo(path, 0600) < 0)
+			return fail("mkfifo %s: %s", path, strerror(errno));
+		if (sync_send() < 0)
+			return -1;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		unlink(path);
+		c->in = fd;
+	} else {
+		if (sync_wait() < 0)
+			return -1;
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		c->out = fd;
+	}
+	return fd < 0 ? fail("open %s: %s", path, strerror(errno)) : 0;
+}
+
+/* The socketpair or pipes the parent made; sized to the ring. */
+static int open_inherited(struct conn *c)
+{
+	int size = (int)job->ring, got;
+	socklen_t len = sizeof(got);
+
+	c->in = job->data_in;
+	c->out = job->data_out;
+	if (c->transport == XV_BENCH_PIPE) {
+		/* Each side sizes the pipe it writes (the request pipe too:
+		 * the reverse direction gets the same ring, like a vchan). */
+		if (fcntl(c->out, F_SETPIPE_SZ, size) < 0)
+			return fail("F_SETPIPE_SZ %d: %s", size, strerror(errno));
+		return 0;
+	}
+	if (setsockopt(c->out, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0 ||
+	    setsockopt(c->in, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
+		return fail("setsockopt: %s", strerror(errno));
+	if (job->role == XV_BENCH_CLIENT &&
+	    getsockopt(c->out, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0)
+		report("buf %d", got);
+	return 0;
+}
+
+static int conn_open(struct conn *c, int rep)
+{
+	char port[64], path[128];
+
+	*c = (struct conn){ .transport = job->transport, .in = -1, .out = -1 };
+	names(rep, port, sizeof(port), path, sizeof(path));
+	switch (c->transport) {
+	case XV_BENCH_XVCHAN:
+	case XV_BENCH_XVCHAN_NOSPIN:
+		return open_xvchan(c, port);
+	case XV_BENCH_LIBXENVCHAN:
+		return open_libxenvchan(c, path);
+	case XV_BENCH_SOCKETPAIR:
+		return job->test == XV_BENCH_CONNECT ? open_unix(c, rep) :
+		       open_inherited(c);
+	case XV_BENCH_PIPE:
+		return job->test == XV_BENCH_CONNECT ? open_fifo(c, rep) :
+		       open_inherited(c);
+	case XV_BENCH_NTRANSPORTS:
+		break;
+	}
+	return fail("no such transport");
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->xv) {
+		int err = xvchan_close(c->xv);
+
+		if (err)
+			fail("close: %s", xvchan_strerror(err));
+	}
+	if (c->lx)
+		libxenvchan_close(c->lx);
+	if (c->in >= 0)
+		close(c->in);
+	if (c->out >= 0 && c->out != c->in)
+		close(c->out);
+}
+
+static int conn_write(struct conn *c, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	if (c->xv) {
+		n = xvchan_write(c->xv, buf, len);
+		return n == (ssize_t)len ? 0 :
+		       fail("write: %s", n < 0 ? xvchan_strerror((int)n) : "short");
+	}
+	if (c->lx) {
+		/* Blocking libxenvchan_write() returns only when all is in. */
+		int r = libxenvchan_write(c->lx, buf, len);
+
+		return r == (int)len ? 0 : fail("libxenvchan_write: %d", r);
+	}
+	while (len) {
+		n = write(c->out, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fail("write: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Some bytes (at least 1), 0 at end of stream, -1 on error. */
+static ssize_t conn_read(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->xv) {
+		n = xvchan_read(c->xv, buf, len);
+		return n >= 0 ? n : fail("read: %s", xvchan_strerror((int)n));
+	}
+	if (c->lx) {
+		int r = libxenvchan_read(c->lx, buf, len);
+
+		/* -1 is also how libxenvchan reports a closed peer. */
+		return r > 0 ? r : fail("libxenvchan_read: %d", r);
+	}
+	do
+		n = read(c->in, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n >= 0 ? n : fail("read: %s", strerror(errno));
+}
+
+static int conn_read_full(struct conn *c, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = conn_read(c, p, len);
+
+		if (n <= 0)
+			return n == 0 ? fail("unexpected end of stream") : -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_u64(struct conn *c, uint64_t v)
+{
+	unsigned char b[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	return conn_write(c, b, sizeof(b));
+}
+
+static int recv_u64(struct conn *c, uint64_t *v)
+{
+	unsigned char b[8];
+	int i;
+
+	if (conn_read_full(c, b, sizeof(b)) < 0)
+		return -1;
+	*v = 0;
+	for (i = 0; i < 8; i++)
+		*v |= (uint64_t)b[i] << (8 * i);
+	return *v <= REQUEST_MAX ? 0 : fail("impossible request %" PRIu64, *v);
+}
+
+static unsigned char *pattern(void)
+{
+	unsigned char *p = malloc(PAT_PERIOD + MSG_MAX);
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	size_t i;
+
+	if (!p)
+		return NULL;
+	for (i = 0; i < PAT_PERIOD; i++) {
+		/* xorshift64: cheap, and no short period. */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (unsigned char)(x >> 32);
+	}
+	memcpy(p + PAT_PERIOD, p, MSG_MAX);
+	return p;
+}
+
+/* Bytes for a timed repetition: what @rate (B/ns) moves in target_ms. */
+static uint64_t size_rep(double rate)
+{
+	double want = rate * job->target_ms * 1e6;
+	uint64_t n;
+
+	if (want < (double)job->msg * 4)
+		want = (double)job->msg * 4;
+	if (want > (double)((uint64_t)1 << 36))
+		want = (double)((uint64_t)1 << 36);
+	n = (uint64_t)want;
+	return n - n % job->msg;
+}
+
+static int stream_receiver(struct conn *c, unsigned char *pat)
+{
+	unsigned char *buf = malloc(job->msg);
+	uint64_t n = job->first, off = 0, got;
+	int64_t start, end;
+	int rep;
+
+	if (!buf)
+		return fail("out of memory");
+	for (rep = 0; rep <= job->reps; rep++) {
+		if (rep == 1)
+			mark();
+		start = xv_bench_now_ns();
+		if (send_u64(c, n) < 0)
+			return -1;
+		for (got = 0; got < n;) {
+			size_t want = n - got < job->msg ? n - got : job->msg;
+			ssize_t r = conn_read(c, buf, want);
+
+			if (r <= 0)
+				return r == 0 ? fail("early end of stream") : -1;
+			if (rep == 0 &&
+			    memcmp(buf, pat + off % PAT_PERIOD, (size_t)r) != 0)
+				return fail("data differ in bytes %" PRIu64 "..%" PRIu64,
+					    off, off + (uint64_t)r);
+			got += (uint64_t)r;
+			off += (uint64_t)r;
+		}
+		end = xv_bench_now_ns();
+		report("t1 %d %" PRIu64 " %" PRId64, rep, n, end);
+		if (rep == 0)
+			n = size_rep((double)n / (double)(end - start));
+	}
+	free(buf);
+	return send_u64(c, 0);
+}
+
+static int stream_sender(struct conn *c, const unsigned char *pat)
+{
+	uint64_t n, off = 0, sent;
+	int rep;
+
+	for (rep = 0;; rep++) {
+		if (recv_u64(c, &n) < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (rep == 1)
+			mark();
+		report("t0 %d %" PRId64, rep, xv_bench_now_ns());
+		for (sent = 0; sent < n;) {
+			size_t len = n - sent < job->msg ? n - sent : job->msg;
+
+			if (conn_write(c, pat + off % PAT_PERIOD, len) < 0)
+				return -1;
+			sent += len;
+			off += len;
+		}
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted @v. */
+static int64_t pct(const int64_t *v, uint64_t n, unsigned int p)
+{
+	uint64_t rank = (n * p + 99) / 100;
+
+	return v[rank ? rank - 1 : 0];
+}
+
+static int pingpong_asker(struct conn *c, const unsigned char *pat)
+{
+	unsigned char pong[XV_BENCH_PING_SIZE];
+	uint64_t n = job->first, i, off = 0;
+	int64_t *rtt = NULL, total;
+	int rep;
+
+	for (rep = 0; rep <= job->reps; rep++) {
+		int64_t *grown = realloc(rtt, n * sizeof(*rtt));
+
+		if (!grown)
+			return fail("out of memory");
+		rtt = grown;
+		if (rep == 1)
+			mark();
+		if (send_u64(c, n) < 0)
+			return -1;
+		for (i = 0, total = 0; i < n; i++) {
+			const unsigned char *ping = pat + off % PAT_PERIOD;
+			int64_t t = xv_bench_now_ns();
+
+			if (conn_write(c, ping, XV_BENCH_PING_SIZE) < 0 ||
+			    conn_read_full(c, pong, XV_BENCH_PING_SIZE) < 0)
+				return -1;
+			rtt[i] = xv_bench_now_ns() - t;
+			total += rtt[i];
+			if (memcmp(ping, pong, XV_BENCH_PING_SIZE))
+				return fail("pong %" PRIu64 " differs from its ping", i);
+			off += XV_BENCH_PING_SIZE;
+		}
+		qsort(rtt, n, sizeof(*rtt), cmp_i64);
+		report("rtt %d %" PRIu64 " %" PRId64 " %" PRId64, rep, n,
+		       pct(rtt, n, 50), pct(rtt, n, 99));
+		if (rep == 0) {
+			double mean = (double)total / (double)n;
+
+			n = (uint64_t)(job->target_ms * 1e6 / (mean > 1 ? mean : 1));
+			if (n < 100)
+				n = 100;
+			if (n > 1000000)
+				n = 1000000;
+		}
+	}
+	free(rtt);
+	return send_u64(c, 0);
+}
+
+static int pingpong_echoer(struct conn *c)
+{
+	unsigned char buf[XV_BENCH_PING_SIZE];
+	uint64_t n, i;
+	int rep;
+
+	for (rep = 0;; rep++) {
+		if (recv_u64(c, &n) < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (rep == 1)
+			mark();
+		for (i = 0; i < n; i++)
+			if (conn_read_full(c, buf, sizeof(buf)) < 0 ||
+			    conn_write(c, buf, sizeof(buf)) < 0)
+				return -1;
+	}
+}
+
+/*
+ * Each repetition connects afresh under a new name.  The client says it
+ * is ready first, so that the server's clock starts with a client already
+ * waiting, as a guest agent's would be.
+ */
+static int connect_loop(void)
+{
+	struct conn c;
+	int rep;
+
+	mark();
+	for (rep = 0; rep < job->reps; rep++) {
+		int64_t start = 0;
+
+		if (job->role == XV_BENCH_CLIENT) {
+			if (sync_send() < 0)
+				return -1;
+		} else {
+			if (sync_wait() < 0)
+				return -1;
+			start = xv_bench_now_ns();
+		}
+		if (conn_open(&c, rep) < 0)
+			return -1;
+		report("conn %d %" PRId64 " %" PRId64, rep, start, xv_bench_now_ns());
+		conn_close(&c);
+	}
+	return 0;
+}
+
+/* The server reads and blocks; the client stays silent for idle_ms, then
+ * sends one byte to end it. */
+static int idle_run(struct conn *c)
+{
+	struct timespec ts = { job->idle_ms / 1000,
+			       (job->idle_ms % 1000) * 1000000L };
+	int64_t cpu, start, end;
+	char b = 'x';
+	ssize_t n;
+
+	mark();
+	if (job->role == XV_BENCH_CLIENT) {
+		nanosleep(&ts, NULL);
+		return conn_write(c, &b, 1);
+	}
+	cpu = cpu_ns();
+	start = xv_bench_now_ns();
+	n = conn_read(c, &b, 1);
+	end = xv_bench_now_ns();
+	if (n != 1)
+		return n == 0 ? fail("early end of stream") : -1;
+	report("idle %" PRId64 " %" PRId64, end - start, cpu_ns() - cpu);
+	return 0;
+}
+
+int xv_bench_child(const struct xv_bench_job *j)
+{
+	unsigned char *pat = NULL;
+	struct conn c;
+	int err;
+
+	job = j;
+	if (j->test == XV_BENCH_CONNECT)
+		return connect_loop() < 0;
+	if (j->test == XV_BENCH_STREAM || j->test == XV_BENCH_PINGPONG) {
+		pat = pattern();
+		if (!pat)
+			return fail("out of memory"), 1;
+	}
+	if (conn_open(&c, 0) < 0)
+		return 1;
+	switch (j->test) {
+	case XV_BENCH_STREAM:
+		err = j->role == XV_BENCH_SERVER ? stream_receiver(&c, pat) :
+		      stream_sender(&c, pat);
+		break;
+	case XV_BENCH_PINGPONG:
+		err = j->role == XV_BENCH_SERVER ? pingpong_echoer(&c) :
+		      pingpong_asker(&c, pat);
+		break;
+	default:
+		err = idle_run(&c);
+		break;
+	}
+	conn_close(&c);
+	free(pat);
+	return err < 0;
+}
