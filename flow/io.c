@@ -78,7 +78,7 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 			x->eof = true;
 			return 0;
 		}
-		if (xv_flow_spin(x, &x->rx_spin_skip,
+		if (xv_flow_spin(x, &x->rx_spin,
 				 xv_flow_read_ready))
 			continue;
 		if (x->nonblock) {
@@ -191,7 +191,7 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 		err = xv_flow_write_check(x);
 		if (err)
 			return err;
-		if (xv_flow_spin(x, &x->tx_spin_skip,
+		if (xv_flow_spin(x, &x->tx_spin,
 				 xv_flow_write_ready))
 			continue;
 		if (x->nonblock) {
