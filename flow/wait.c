@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <time.h>
 
 #include "flow.h"
@@ -215,6 +216,12 @@ int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 			st->fails = 0;
 			return v;
 		}
+		/* Woken by our event, the peer is often queued on this very
+		 * CPU (the scheduler places a wakee near its waker): a spin
+		 * that keeps the CPU then only delays it. Yielding lets it
+		 * run; with the peer on another CPU it costs one cheap
+		 * system call per pass. */
+		sched_yield();
 	} while (xv_flow_now_ns() < end);
 	shift = st->fails < XV_FLOW_SPIN_BACKOFF_SHIFT_MAX ?
 		st->fails : XV_FLOW_SPIN_BACKOFF_SHIFT_MAX;
