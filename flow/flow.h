@@ -58,6 +58,7 @@ struct xvchan {
 
 	/* Writer only. */
 	struct xv_flow_spin tx_spin;
+	size_t tx_reserved;	/* last xvchan_write_reserve(), until commit */
 
 	/* Shared by reader and writer, under @lock. */
 	pthread_mutex_t lock;
