@@ -187,11 +187,11 @@ int xv_flow_drain(struct xvchan *x)
  * budget; when it does not (an oversubscribed host, a peer asleep that
  * needs a wake-up first), every spin burns the budget on a CPU the peer
  * may need. Measured on the simulator with a loaded 2-CPU host (load ~10),
- * not one spin in several hundred found anything, and always spinning
- * 20 us cut a 4 KiB ring's throughput by 5x. So each spin that found
- * nothing doubles the number of slow paths of that direction that sleep
- * at once, from XV_FLOW_SPIN_BACKOFF up to XV_FLOW_SPIN_BACKOFF_MAX; one
- * that found something makes the next slow path spin again. A peer that
+ * before spins yielded (below), not one spin in several hundred found
+ * anything. So each spin that found nothing doubles the number of slow
+ * paths of that direction that sleep at once, from XV_FLOW_SPIN_BACKOFF
+ * up to XV_FLOW_SPIN_BACKOFF << XV_FLOW_SPIN_BACKOFF_SHIFT_MAX; one that
+ * found something makes the next slow path spin again. A peer that
  * answers fast is still found by the next try, which costs one budget.
  */
 #define XV_FLOW_SPIN_BACKOFF 16
