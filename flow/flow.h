@@ -26,6 +26,12 @@ enum xv_flow_peer_kind {
 	XV_FLOW_PEER_OLD,	/* libxenvchan, ocaml-vchan */
 };
 
+/* One direction's spin history: see xv_flow_spin(). */
+struct xv_flow_spin {
+	unsigned int skip;	/* slow paths left to sleep without spinning */
+	unsigned int fails;	/* spins in a row that found nothing */
+};
+
 struct xvchan {
 	bool server;
 	bool nonblock;
@@ -48,10 +54,11 @@ struct xvchan {
 
 	/* Reader only. */
 	bool eof;
-	unsigned int rx_spin_skip;	/* see xv_flow_spin() */
+	struct xv_flow_spin rx_spin;
 
 	/* Writer only. */
-	unsigned int tx_spin_skip;
+	struct xv_flow_spin tx_spin;
+	size_t tx_reserved;	/* last xvchan_write_reserve(), until commit */
 
 	/* Shared by reader and writer, under @lock. */
 	pthread_mutex_t lock;
@@ -84,9 +91,9 @@ int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms);
  * only fires again for a new one. */
 int xv_flow_drain(struct xvchan *x);
 /* Spin up to x->spin_us while @ready(x) returns 0. Returns its last value.
- * @skip is the calling direction's own counter: after a spin that found
- * nothing, the next few slow paths of that direction do not spin. */
-int64_t xv_flow_spin(struct xvchan *x, unsigned int *skip,
+ * @st is the calling direction's own history: after spins that found
+ * nothing, more and more of that direction's slow paths do not spin. */
+int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 		     int64_t (*ready)(struct xvchan *x));
 /* Send one event to the peer. */
 void xv_flow_kick(struct xvchan *x);

@@ -78,7 +78,7 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 			x->eof = true;
 			return 0;
 		}
-		if (xv_flow_spin(x, &x->rx_spin_skip,
+		if (xv_flow_spin(x, &x->rx_spin,
 				 xv_flow_read_ready))
 			continue;
 		if (x->nonblock) {
@@ -117,6 +117,59 @@ static int xv_flow_write_check(struct xvchan *x)
 	return 0;
 }
 
+/*
+ * Before the first byte: a non-blocking server before its client sends
+ * nothing until someone listens. The client's connect event fires the fd,
+ * so consume what is pending first and look again after.
+ */
+static int xv_flow_write_start(struct xvchan *x)
+{
+	int err;
+
+	if (!x->nonblock ||
+	    xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_WAITING)
+		return 0;
+	err = xv_flow_drain(x);
+	if (err)
+		return err;
+	if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING)
+		return -EAGAIN;
+	return 0;
+}
+
+/*
+ * The send ring is full: spin, then arm (N1) and sleep until it may have
+ * room. 0 means look again; else -EPIPE, -ESHUTDOWN, -EAGAIN (non-blocking),
+ * -ETIMEDOUT or -EPROTO.
+ */
+static int xv_flow_wait_space(struct xvchan *x, int64_t deadline)
+{
+	uint64_t seen;
+	int64_t n;
+	int err;
+
+	/* A peer that is gone will never make room. */
+	err = xv_flow_write_check(x);
+	if (err)
+		return err;
+	if (xv_flow_spin(x, &x->tx_spin, xv_flow_write_ready))
+		return 0;
+	if (x->nonblock) {
+		err = xv_flow_drain(x);
+		if (err)
+			return err;
+	}
+	seen = xv_flow_events(x);
+	n = xv_ring_arm_writable(&x->ep);
+	if (n < 0)
+		return (int)n;
+	if (n > 0 || xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
+		return 0;
+	if (x->nonblock)
+		return -EAGAIN;
+	return xv_flow_wait(x, seen, deadline);
+}
+
 ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 {
 	struct xv_ring_iov batch[XV_FLOW_IOV_BATCH];
@@ -138,23 +191,13 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 		return err;
 	if (!total)
 		return 0;
-	if (x->nonblock &&
-	    xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING) {
-		/* A non-blocking server before its client: nothing goes
-		 * out until someone listens. The client's connect event
-		 * fires the fd, so consume what is pending first and look
-		 * again after. */
-		err = xv_flow_drain(x);
-		if (err)
-			return err;
-		if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING)
-			return -EAGAIN;
-	}
+	err = xv_flow_write_start(x);
+	if (err)
+		return err;
 	deadline = xv_flow_deadline(x->io_timeout_ms);
 	first = 0;
 	skip = 0;	/* bytes of iov[first] already written */
 	for (;;) {
-		uint64_t seen;
 		unsigned int cnt = 0;
 		bool kick;
 		int64_t n;
@@ -187,27 +230,7 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 			deadline = xv_flow_deadline(x->io_timeout_ms);
 			continue;
 		}
-		/* Full. A peer that is gone will never make room. */
-		err = xv_flow_write_check(x);
-		if (err)
-			return err;
-		if (xv_flow_spin(x, &x->tx_spin_skip,
-				 xv_flow_write_ready))
-			continue;
-		if (x->nonblock) {
-			err = xv_flow_drain(x);
-			if (err)
-				return err;
-		}
-		seen = xv_flow_events(x);
-		n = xv_ring_arm_writable(&x->ep);
-		if (n < 0)
-			return n;
-		if (n > 0 || xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
-			continue;
-		if (x->nonblock)
-			return -EAGAIN;
-		err = xv_flow_wait(x, seen, deadline);
+		err = xv_flow_wait_space(x, deadline);
 		if (err)
 			return err;
 	}
@@ -220,4 +243,60 @@ ssize_t xvchan_write(struct xvchan *x, const void *buf, size_t len)
 	if (!buf && len)
 		return -EINVAL;
 	return xvchan_writev(x, &iov, 1);
+}
+
+ssize_t xvchan_write_reserve(struct xvchan *x, struct xvchan_segs *segs)
+{
+	int64_t deadline;
+	int err;
+
+	if (!x || !segs)
+		return -EINVAL;
+	x->tx_reserved = 0;
+	err = xv_flow_write_check(x);
+	if (!err)
+		err = xv_flow_write_start(x);
+	if (err)
+		return err;
+	deadline = xv_flow_deadline(x->io_timeout_ms);
+	for (;;) {
+		struct xv_ring_segs s;
+		int64_t n = xv_ring_reserve(&x->ep, &s);
+
+		if (n < 0)
+			return n;
+		if (n > 0) {
+			segs->ptr[0] = s.ptr[0];
+			segs->len[0] = s.len[0];
+			segs->ptr[1] = s.len[1] ? s.ptr[1] : NULL;
+			segs->len[1] = s.len[1];
+			x->tx_reserved = (size_t)n;
+			return (ssize_t)n;
+		}
+		err = xv_flow_wait_space(x, deadline);
+		if (err)
+			return err;
+	}
+}
+
+int xvchan_write_commit(struct xvchan *x, size_t n)
+{
+	size_t reserved;
+	bool kick;
+	int err;
+
+	if (!x || n > x->tx_reserved)
+		return -EINVAL;
+	reserved = x->tx_reserved;
+	x->tx_reserved = 0;
+	if (!reserved)
+		return -EINVAL;
+	/* @n is at most what the reserve found free; the ring checks it
+	 * again against its own bound. */
+	err = xv_ring_commit(&x->ep, (uint32_t)n, &kick);
+	if (err)
+		return err;
+	if (kick)
+		xv_flow_kick(x);
+	return 0;
 }

@@ -115,6 +115,10 @@ struct xvchan_config {
 	 * Before sleeping on the event channel, poll the ring for this many
 	 * microseconds (catches a peer that answers quickly without the cost
 	 * of an event). 0 disables spinning. Default 20.
+	 * The spin yields the CPU between looks (a peer just woken often
+	 * waits for this very CPU), and each spin that found nothing makes
+	 * more of the following waits (16, 32, ... up to 1024) sleep at
+	 * once; a spin that found data resets that.
 	 */
 	unsigned int spin_us;
 	/**
@@ -214,6 +218,47 @@ ssize_t xvchan_write(struct xvchan *x, const void *buf, size_t len);
  * @iovcnt must be 0..IOV_MAX and the total length fit in ssize_t (-EINVAL).
  */
 ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt);
+
+/**
+ * Free space of the send ring handed out in place, for zero-copy writes:
+ * up to two segments, the second one non-empty only where the space wraps
+ * around the end of the ring.
+ */
+struct xvchan_segs {
+	void *ptr[2];
+	size_t len[2];
+};
+
+/**
+ * Zero-copy write, step 1: the send ring's free space, to be filled in
+ * place and published with xvchan_write_commit(). Saves the copy that
+ * xvchan_write() makes from the caller's buffer.
+ *
+ * Blocking mode: waits (spin, then the event channel, up to the io
+ * timeout) until at least one byte is free. Non-blocking mode: -EAGAIN
+ * when the ring is full. Nothing is visible to the peer before the commit;
+ * a new reserve replaces the previous one. The segments stay valid until
+ * the next commit, reserve or close. They are shared memory: the peer can
+ * read them, and a hostile peer can even overwrite them, at any time, so
+ * write there but never read back from them. Writer-thread call, like
+ * xvchan_write().
+ *
+ * @return the free bytes, len[0] + len[1] (at least 1); -EPIPE, -ESHUTDOWN,
+ *         -EAGAIN, -ETIMEDOUT, -EPROTO as xvchan_write(); -EINVAL (NULL
+ *         pointers)
+ */
+ssize_t xvchan_write_reserve(struct xvchan *x, struct xvchan_segs *segs);
+
+/**
+ * Zero-copy write, step 2: publish the first @n bytes of the segments of
+ * the last xvchan_write_reserve() (len[0] bytes of ptr[0] first, then
+ * ptr[1]) and wake the peer if it waits for data. Ends the reservation,
+ * even for @n = 0.
+ *
+ * @return 0; -EINVAL (@x NULL, or @n more than the last reserve returned,
+ *         or no reserve since the last commit); -EPROTO
+ */
+int xvchan_write_commit(struct xvchan *x, size_t n);
 
 /**
  * Half-close, like shutdown(SHUT_WR): tells the peer no more data comes.
