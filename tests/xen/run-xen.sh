@@ -9,6 +9,7 @@
 # env: XVCHAN_XEN_CACHE  downloads and unpacked packages (/tmp/xvchan-xen)
 #      XVCHAN_XEN_WORK   this run's scratch dir (a fresh mktemp dir)
 #      XVCHAN_XEN_ACCEL  tcg (default) or kvm
+#      XVCHAN_XEN_TCG    TCG threading: single (default) or multi
 #
 # Exit status: 0 when every guest test passed, 1 on any failure, 77 when
 # QEMU is missing and apt cannot install it.
@@ -162,7 +163,7 @@ log "initramfs: dom0 $(du -h "$WORK/dom0.cpio.gz" | cut -f1), domU $(du -h "$WOR
 
 # ---- boot, and read the serial console until dom0 says it is done
 SERIAL="$WORK/serial.log"
-ACC="tcg,thread=multi,tb-size=512"
+ACC="tcg,thread=${XVCHAN_XEN_TCG:-single},tb-size=512"
 # SMAP under TCG makes Xen fault while building dom0's exception frames
 CPU="max,smap=off"
 [ "$ACCEL" = kvm ] && { ACC=kvm; CPU=host; }
