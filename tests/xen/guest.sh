@@ -69,6 +69,9 @@ t_xen_evtchn() { test-xen-evtchn; }
 
 # libxenvchan at both ends: the control for the harness and the platform
 t_lib_lib_dom0_srv() { stream dom0 4096 xenvchan-peer xenvchan-peer; }
+t_lib_lib_64k_domu_srv() { stream domu 65536 xenvchan-peer xenvchan-peer; }
+t_lib_lib_1m_dom0_srv() { stream dom0 1048576 xenvchan-peer xenvchan-peer; }
+t_lib_lib_1m_domu_srv() { stream domu 1048576 xenvchan-peer xenvchan-peer; }
 # xvchan against Debian's libxenvchan, each library in each role
 t_xv_srv_dom0_lib_cli() { stream dom0 65536 xvchan-peer xenvchan-peer; }
 t_lib_srv_dom0_xv_cli() { stream dom0 65536 xenvchan-peer xvchan-peer; }
@@ -179,13 +182,29 @@ LOCAL="xen_grants xen_evtchn"
 TESTS="ring_1k_dom0_srv ring_1k_domu_srv ring_4k_dom0_srv ring_4k_domu_srv
 ring_64k_dom0_srv ring_64k_domu_srv ring_1m_dom0_srv ring_1m_domu_srv
 ring_64k_both_poll ring_64k_both_threads
-lib_lib_dom0_srv xv_srv_dom0_lib_cli lib_srv_dom0_xv_cli xv_srv_domu_lib_cli
+lib_lib_dom0_srv lib_lib_64k_domu_srv lib_lib_1m_dom0_srv lib_lib_1m_domu_srv
+xv_srv_dom0_lib_cli lib_srv_dom0_xv_cli xv_srv_domu_lib_cli
 lib_srv_domu_xv_cli demo_dom0_srv demo_domu_srv close_wait_dom0_srv
 close_wait_domu_srv cat_dom0_srv cat_domu_srv peer_death"
 # judged by dom0 alone: the domU does not live to report
 DOM0_ONLY=" peer_death "
 
 # ---- the drivers
+# xv_only=A+B on the kernel command line (XVCHAN_XEN_ONLY on the host)
+# runs just those tests, in the order above.
+ONLY=$(sed -n 's/.*xv_only=\([^ ]*\).*/\1/p' /proc/cmdline | tr + ' ')
+if [ -n "$ONLY" ]; then
+	pick() {
+		local n o out=
+		for n in $1; do
+			for o in $ONLY; do [ "$n" = "$o" ] && out="$out $n"; done
+		done
+		echo "$out"
+	}
+	LOCAL=$(pick "$LOCAL")
+	TESTS=$(pick "$TESTS")
+fi
+
 if [ "$1" = half ]; then
 	NAME=$2 ROLE=$3 PEER=$4
 	DOMU=$PEER
@@ -218,7 +237,7 @@ name = "xv-domu"
 type = "pv"
 kernel = "/boot/vmlinuz"
 ramdisk = "/boot/domu.cpio.gz"
-extra = "console=hvc0 quiet xv_role=domu"
+extra = "console=hvc0 quiet xv_role=domu${ONLY:+ xv_only=$(echo $ONLY | tr ' ' +)}"
 memory = 256
 vcpus = 1
 on_poweroff = "destroy"

@@ -53,15 +53,24 @@ START_TEST(test_notify_makes_the_peer_fd_readable_and_pending_names_the_port)
 }
 END_TEST
 
+/* Linux's evtchn driver masks a port when it queues its event for the
+ * reader, so of several notifies in a row the first is delivered and the
+ * rest latch into one more, delivered at unmask: at most two events where
+ * the simulator, which counts pending() as the delivery, gives one. */
 START_TEST(test_events_coalesce_while_pending)
 {
+	int events = 0;
+
 	ck_assert_int_eq(xenevtchn_notify(b, (evtchn_port_t)pb), 0);
 	ck_assert_int_eq(xenevtchn_notify(b, (evtchn_port_t)pb), 0);
 	ck_assert_int_eq(xenevtchn_notify(b, (evtchn_port_t)pb), 0);
-	ck_assert(readable(a, 5000));
-	ck_assert_int_eq(xenevtchn_pending(a), pa);
-	ck_assert_int_eq(xenevtchn_unmask(a, (evtchn_port_t)pa), 0);
-	ck_assert(!readable(a, 100));
+	while (readable(a, events ? 200 : 5000)) {
+		ck_assert_int_eq(xenevtchn_pending(a), pa);
+		ck_assert_int_eq(xenevtchn_unmask(a, (evtchn_port_t)pa), 0);
+		events++;
+		ck_assert_int_le(events, 2);
+	}
+	ck_assert_int_ge(events, 1);
 }
 END_TEST
 
