@@ -66,6 +66,8 @@ t_ring_64k_both_threads() { SRV_ARGS=--threads stream dom0 65536; }
 # copies, on the real drivers (tests/sim/test-sim-grants.c is the twin)
 t_xen_grants() { XV_XEN_DOMU=$PEER test-xen-grants; }
 t_xen_evtchn() { test-xen-evtchn; }
+# the real C xenstored against the simulator's store (tests/xenstored/)
+t_xen_xenstore() { XV_XEN_DOMU=$PEER test-xen-xenstore; }
 
 # libxenvchan at both ends: the control for the harness and the platform
 t_lib_lib_dom0_srv() { stream dom0 4096 xenvchan-peer xenvchan-peer; }
@@ -191,6 +193,8 @@ t_peer_death() {
 	echo "peer gone seen $(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }') s after the destroy"
 }
 
+# run first, while the domU boots
+LOCAL="xen_grants xen_evtchn xen_xenstore"
 TESTS="ring_1k_dom0_srv ring_1k_domu_srv ring_4k_dom0_srv ring_4k_domu_srv
 ring_64k_dom0_srv ring_64k_domu_srv ring_1m_dom0_srv ring_1m_domu_srv
 ring_64k_both_poll ring_64k_both_threads
