@@ -7,7 +7,9 @@
 #            guests; their shared libraries come along (libxvchan.so is
 #            found through the build tree's RUNPATH).
 # env: XVCHAN_XEN_CACHE  downloads and unpacked packages (/tmp/xvchan-xen)
-#      XVCHAN_XEN_WORK   this run's scratch dir (a fresh mktemp dir)
+#      XVCHAN_XEN_WORK   this run's scratch dir (a fresh mktemp dir, removed
+#                        after a passing run; the last console is also
+#                        kept as $XVCHAN_XEN_CACHE/last-console.log)
 #      XVCHAN_XEN_ACCEL  tcg (default) or kvm
 #      XVCHAN_XEN_TCG    TCG threading: single (default) or multi
 #      XVCHAN_XEN_ONLY   run only these tests (names as in guest.sh)
@@ -25,7 +27,7 @@ TIMEOUT=900
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) TIMEOUT=$2; shift 2;;
-	-h|--help) sed -n '2,15p' "$0"; exit 0;;
+	-h|--help) sed -n '2,20p' "$0"; exit 0;;
 	--) shift; break;;
 	-*) echo "run-xen.sh: unknown option $1" >&2; exit 2;;
 	*) break;;
@@ -201,6 +203,9 @@ kill $QEMU 2>/dev/null || true
 wait $QEMU 2>/dev/null || true
 tr -d '\r' < "$SERIAL" > "$WORK/console.log"
 C="$WORK/console.log"
+cp "$C" "$CACHE/last-console.log"
+# the images are 100+ MB unpacked; the logs are what a failure needs
+rm -rf "$WORK/dom0" "$WORK/domu" "$WORK"/*.cpio.gz
 
 # ---- verdict: every planned test reported, and all of them passed
 plan=$(sed -n 's/^XV_PLAN \([0-9]*\)$/\1/p' "$C" | head -1)
@@ -218,6 +223,9 @@ elif [ -z "$plan" ] || [ "$pass" != "$plan" ] || [ "$fail" != 0 ]; then
 	grep -E '^(XV_TEST .* FAIL|XV_MSG|XV_WARN|domU\| )' "$C" || true
 	rc=1
 fi
+if [ $rc = 0 ] && [ -z "${XVCHAN_XEN_WORK:-}" ]; then
+	rm -rf "$WORK"
+	C="$CACHE/last-console.log"
+fi
 log "xen: planned ${plan:-?}, $pass passed, $fail failed; console $C"
-[ $rc = 0 ] && [ -z "${XVCHAN_XEN_WORK:-}" ] && rm -rf "$WORK"
 exit $rc
