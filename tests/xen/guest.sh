@@ -68,6 +68,14 @@ t_xen_grants() { XV_XEN_DOMU=$PEER test-xen-grants; }
 t_xen_evtchn() { test-xen-evtchn; }
 # the real C xenstored against the simulator's store (tests/xenstored/)
 t_xen_xenstore() { XV_XEN_DOMU=$PEER test-xen-xenstore; }
+# ... and as the domU sees it (tests/xenstored/test-xsd-perms.c's rules)
+t_xs_guest_view() {
+	if [ "$ROLE" = domu ]; then
+		test-xen-xenstore-guest
+	else
+		echo "judged in the domU"
+	fi
+}
 
 # libxenvchan at both ends: the control for the harness and the platform
 t_lib_lib_dom0_srv() { stream dom0 4096 xenvchan-peer xenvchan-peer; }
@@ -196,7 +204,7 @@ t_peer_death() {
 
 # run first, while the domU boots
 LOCAL="xen_grants xen_evtchn xen_xenstore"
-TESTS="ring_1k_dom0_srv ring_1k_domu_srv ring_4k_dom0_srv ring_4k_domu_srv
+TESTS="xs_guest_view ring_1k_dom0_srv ring_1k_domu_srv ring_4k_dom0_srv ring_4k_domu_srv
 ring_64k_dom0_srv ring_64k_domu_srv ring_1m_dom0_srv ring_1m_domu_srv
 ring_64k_both_poll ring_64k_both_threads
 lib_lib_dom0_srv lib_lib_64k_domu_srv lib_lib_1m_dom0_srv lib_lib_1m_domu_srv
