@@ -1,0 +1,317 @@
+#!/bin/sh
+# The tests, each in two halves: dom0 runs its halves in order, the domU
+# runs its own in the same order. The vchan rendezvous itself pairs the
+# halves; every test uses its own xenstore path, so a failed one cannot
+# confuse the next. The domU reports each half's exit status and last
+# message in xenstore (its data/xv/NAME), and dom0 prints one verdict line
+# per test on the serial console:  XV_TEST NAME PASS|FAIL details.
+#
+# usage: guest.sh dom0 | domu          run all halves of this domain
+#        guest.sh half NAME ROLE PEER  run one half (under timeout)
+export PATH=/xv:/sbin:/bin:/usr/sbin:/usr/bin:/usr/lib/xen-4.17/bin
+
+MIB1=1048576
+MIB4=4194304
+HALF_TIMEOUT=90
+
+up() { cut -d' ' -f1 /proc/uptime; }
+
+# xswait PATH SECONDS : print the node's value once it exists
+xswait() {
+	local i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		xenstore-read "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# stream SERVER_ROLE SIZE [SERVER-PROGRAM CLIENT-PROGRAM] : both
+# directions at once, verified: 4 MiB each way, 1 MiB through rings under
+# 64 KiB (an event every ring-full is slow under TCG). xvchan's server runs the
+# non-blocking poll loop and its client blocking threads, unless SRV_ARGS
+# or CLI_ARGS say otherwise (xenvchan-peer has only one mode).
+stream() {
+	local srv=$1 size=$2 sprog=${3:-xvchan-peer} cprog=${4:-xvchan-peer}
+	local p=/local/domain/0/data/xv-$NAME n=$MIB4
+	[ "$srv" = domu ] && p=/local/domain/$DOMU/data/xv-$NAME
+	[ "$size" -lt 65536 ] && n=$MIB1
+	if [ "$ROLE" = "$srv" ]; then
+		$sprog --server --domid "$PEER" --path "$p" --read-size "$size" \
+			--write-size "$size" --send $n --expect $n \
+			--tx-seed 1 --rx-seed 2 --timeout 60 ${SRV_ARGS:-}
+	else
+		[ "$cprog" = xvchan-peer ] && CLI_ARGS=${CLI_ARGS---threads}
+		$cprog --client --domid "$PEER" --path "$p" --send $n \
+			--expect $n --tx-seed 2 --rx-seed 1 --timeout 60 \
+			${CLI_ARGS:-}
+	fi
+}
+
+# ---- the tests: t_NAME runs this domain's half of NAME
+t_ring_1k_dom0_srv() { stream dom0 1024; }
+t_ring_1k_domu_srv() { stream domu 1024; }
+t_ring_4k_dom0_srv() { stream dom0 4096; }
+t_ring_4k_domu_srv() { stream domu 4096; }
+t_ring_64k_dom0_srv() { stream dom0 65536; }
+t_ring_64k_domu_srv() { stream domu 65536; }
+t_ring_1m_dom0_srv() { stream dom0 1048576; }
+t_ring_1m_domu_srv() { stream domu 1048576; }
+# the same at 64 KiB with both ends in one mode, to tell the modes apart
+t_ring_64k_both_poll() { CLI_ARGS= stream dom0 65536; }
+t_ring_64k_both_threads() { SRV_ARGS=--threads stream dom0 65536; }
+
+# dom0 alone: Xen's grant and event-channel semantics that the simulator
+# copies, on the real drivers (tests/sim/test-sim-grants.c is the twin)
+t_xen_grants() { XV_XEN_DOMU=$PEER test-xen-grants; }
+t_xen_evtchn() { test-xen-evtchn; }
+# the real C xenstored against the simulator's store (tests/xenstored/)
+t_xen_xenstore() { XV_XEN_DOMU=$PEER test-xen-xenstore; }
+# ... and as the domU sees it (tests/xenstored/test-xsd-perms.c's rules)
+t_xs_guest_view() {
+	if [ "$ROLE" = domu ]; then
+		test-xen-xenstore-guest
+	else
+		echo "judged in the domU"
+	fi
+}
+
+# libxenvchan at both ends: the control for the harness and the platform
+t_lib_lib_dom0_srv() { stream dom0 4096 xenvchan-peer xenvchan-peer; }
+t_lib_lib_64k_domu_srv() { stream domu 65536 xenvchan-peer xenvchan-peer; }
+t_lib_lib_1m_dom0_srv() { stream dom0 1048576 xenvchan-peer xenvchan-peer; }
+t_lib_lib_1m_domu_srv() { stream domu 1048576 xenvchan-peer xenvchan-peer; }
+# xvchan against Debian's libxenvchan, each library in each role
+t_xv_srv_dom0_lib_cli() { stream dom0 65536 xvchan-peer xenvchan-peer; }
+t_lib_srv_dom0_xv_cli() { stream dom0 65536 xenvchan-peer xvchan-peer; }
+t_xv_srv_domu_lib_cli() { stream domu 4096 xvchan-peer xenvchan-peer; }
+t_lib_srv_domu_xv_cli() { stream domu 4096 xenvchan-peer xvchan-peer; }
+
+# xvchan-demo: greeting, 4 MiB each way, half-close, read to the end, close
+demo() {
+	if [ "$ROLE" = "$1" ]; then
+		xvchan-demo server "$PEER" 4
+	else
+		xvchan-demo client "$PEER" 4
+	fi
+}
+t_demo_dom0_srv() { demo dom0; }
+t_demo_domu_srv() { demo domu; }
+
+# Blocking close: the writer closes as soon as its last write returns; its
+# xvchan_close() must wait until the reader has every byte, and the reader
+# must then see end of stream (wait-peer), not a broken connection.
+close_wait() {
+	local p=/local/domain/0/data/xv-$NAME
+	[ "$1" = domu ] && p=/local/domain/$DOMU/data/xv-$NAME
+	if [ "$ROLE" = "$1" ]; then
+		xvchan-peer --server --domid "$PEER" --path "$p" --threads \
+			--send 1048576 --tx-seed 3 --after close --timeout 60
+	else
+		xvchan-peer --client --domid "$PEER" --path "$p" --threads \
+			--expect 1048576 --rx-seed 3 --after wait-peer --timeout 60
+	fi
+}
+t_close_wait_dom0_srv() { close_wait dom0; }
+t_close_wait_domu_srv() { close_wait domu; }
+
+# xvchan-cat both ways at once over the MirageOS path: each side sends
+# 1 MiB of random bytes, half-closes at the end of its input and copies
+# the peer's bytes out; the checksums must cross over.
+md5() { md5sum < "$1" | cut -d' ' -f1; }
+xcat() {
+	local port=cat-$1
+	head -c 1048576 /dev/urandom > /tmp/cat-sent
+	if [ "$ROLE" = "$1" ]; then
+		xvchan-cat -l "$PEER" "$port" < /tmp/cat-sent > /tmp/cat-got || return
+	else
+		xvchan-cat -t 60000 "$PEER" "$port" < /tmp/cat-sent > /tmp/cat-got || return
+	fi
+	echo "$(md5 /tmp/cat-sent) $(md5 /tmp/cat-got)" > /tmp/cat-sums
+	if [ "$ROLE" = domu ]; then
+		xenstore-write "data/xv/$NAME-sums" "$(cat /tmp/cat-sums)"
+		echo "sent $(wc -c < /tmp/cat-sent), got $(wc -c < /tmp/cat-got)"
+		return
+	fi
+	local theirs mine
+	theirs=$(xswait "/local/domain/$DOMU/data/xv/$NAME-sums" 60) ||
+		{ echo "domU sent no checksums"; return 1; }
+	mine=$(cat /tmp/cat-sums)
+	# what one side sent is what the other got
+	if [ "${mine%% *}" != "${theirs##* }" ] || [ "${mine##* }" != "${theirs%% *}" ]; then
+		echo "checksums differ: dom0 sent/got $mine, domU sent/got $theirs"
+		return 1
+	fi
+	echo "1 MiB each way, checksums match, got $(wc -c < /tmp/cat-got) bytes"
+}
+t_cat_dom0_srv() { xcat dom0; }
+t_cat_domu_srv() { xcat domu; }
+
+# Last: the domU is destroyed while it streams; the dom0 server must see
+# end of stream or -EPIPE within a second of the domain being gone. A
+# libxenvchan pair streams beside it, for comparison only (its fate is
+# reported, not judged).
+t_peer_death() {
+	local p=/local/domain/0/data/xv-$NAME G=1073741824
+	if [ "$ROLE" = domu ]; then
+		xenvchan-peer --client --domid 0 --path "$p-lib" --send $G \
+			--expect $G --tx-seed 2 --rx-seed 1 --timeout 100 &
+		xenstore-write data/xv/death-streaming 1
+		exec xvchan-peer --client --domid 0 --path "$p" --tx-seed 2 \
+			--rx-seed 1 --send $G --expect $G --timeout 100
+	fi
+	xenvchan-peer --server --domid "$PEER" --path "$p-lib" --read-size 65536 \
+		--write-size 65536 --send $G --expect $G --timeout 60 \
+		2>/tmp/death-lib.err &
+	local lib=$!
+	xvchan-peer --server --domid "$PEER" --path "$p" --read-size 65536 \
+		--write-size 65536 --send $G --expect $G --timeout 60 \
+		2>/tmp/death.err &
+	local pid=$! t0 t1 t2 rc
+	xswait "/local/domain/$DOMU/data/xv/death-streaming" 60 >/dev/null ||
+		{ echo "domU never started streaming"; kill $pid $lib; return 1; }
+	sleep 2
+	kill -0 $pid 2>/dev/null ||
+		{ cat /tmp/death.err; echo "dom0 side ended before the destroy"; return 1; }
+	t0=$(up)
+	xl destroy "$PEER" 2>/dev/null
+	t1=$(up)
+	# give it 3 s of uptime (a count of sleeps stretches under TCG)
+	while kill -0 $pid 2>/dev/null &&
+		awk -v a="$t1" -v b="$(up)" 'BEGIN { exit !(b - a < 3) }'; do
+		sleep 0.02
+	done
+	t2=$(up)
+	if kill -0 $lib 2>/dev/null; then
+		echo "libxenvchan beside it: still waiting at $t2 s"
+		kill $lib
+	else
+		echo "libxenvchan beside it: $(cat /tmp/death-lib.err | tail -n 1)"
+	fi
+	kill -0 $pid 2>/dev/null && { kill $pid; echo "xvchan: still waiting at $t2 s"; }
+	wait $pid
+	rc=$?
+	cat /tmp/death.err
+	echo "xl destroy ran $t0..$t1 s; xvchan's dom0 side: rc $rc at $t2 s"
+	[ "$rc" = 1 ] || return 1
+	grep -qE 'end of stream|peer closed' /tmp/death.err ||
+		{ echo "dom0 side did not report the peer gone"; return 1; }
+	awk -v a="$t1" -v b="$t2" 'BEGIN { exit !(b - a <= 1.0) }' ||
+		{ echo "the peer was seen gone later than 1 s after the destroy"; return 1; }
+	echo "peer gone seen $(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }') s after the destroy"
+}
+
+# run first, while the domU boots
+LOCAL="xen_grants xen_evtchn xen_xenstore"
+TESTS="xs_guest_view ring_1k_dom0_srv ring_1k_domu_srv ring_4k_dom0_srv ring_4k_domu_srv
+ring_64k_dom0_srv ring_64k_domu_srv ring_1m_dom0_srv ring_1m_domu_srv
+ring_64k_both_poll ring_64k_both_threads
+lib_lib_dom0_srv lib_lib_64k_domu_srv lib_lib_1m_dom0_srv lib_lib_1m_domu_srv
+xv_srv_dom0_lib_cli lib_srv_dom0_xv_cli xv_srv_domu_lib_cli
+lib_srv_domu_xv_cli demo_dom0_srv demo_domu_srv close_wait_dom0_srv
+close_wait_domu_srv cat_dom0_srv cat_domu_srv"
+# Known to fail, run only when named (XVCHAN_XEN_ONLY=peer_death): a
+# destroyed domain's kernel never runs its unmap notifications and Xen tells
+# nobody when it closes the domain's event channels, so noticing needs an
+# @releaseDomain watch that flow/ does not have yet (docs/xen.md).
+OPEN_TESTS="peer_death"
+# judged by dom0 alone: the domU does not live to report
+DOM0_ONLY=" peer_death "
+
+# ---- the drivers
+# xv_only=A+B on the kernel command line (XVCHAN_XEN_ONLY on the host)
+# runs just those tests, in the order above.
+ONLY=$(sed -n 's/.*xv_only=\([^ ]*\).*/\1/p' /proc/cmdline | tr + ' ')
+if [ -n "$ONLY" ]; then
+	pick() {
+		local n o out=
+		for n in $1; do
+			for o in $ONLY; do [ "$n" = "$o" ] && out="$out $n"; done
+		done
+		echo "$out"
+	}
+	LOCAL=$(pick "$LOCAL")
+	TESTS=$(pick "$TESTS $OPEN_TESTS")
+fi
+
+if [ "$1" = half ]; then
+	NAME=$2 ROLE=$3 PEER=$4
+	DOMU=$PEER
+	[ "$ROLE" = domu ] && DOMU=$(xenstore-read domid)
+	"t_$NAME"
+	exit $?
+fi
+
+ROLE=$1
+if [ "$ROLE" = domu ]; then
+	SELF=$(xenstore-read domid)
+	echo "XV_STAGE domu $SELF up at $(up)"
+	for NAME in $TESTS; do
+		timeout $HALF_TIMEOUT /xv/guest.sh half "$NAME" domu 0 \
+			>/tmp/out 2>&1
+		rc=$?
+		# The last line is the program's own summary or complaint.
+		msg=$(tail -n 1 /tmp/out | cut -c1-200)
+		sed "s/^/XV_MSG $NAME: /" /tmp/out
+		xenstore-write "data/xv/$NAME" "$rc $msg"
+	done
+	exit 0
+fi
+
+count=0
+for NAME in $LOCAL $TESTS; do count=$((count + 1)); done
+echo "XV_PLAN $count"
+cat > /tmp/domu.cfg <<EOF
+name = "xv-domu"
+type = "pv"
+kernel = "/boot/vmlinuz"
+ramdisk = "/boot/domu.cpio.gz"
+extra = "console=hvc0 quiet xv_role=domu${ONLY:+ xv_only=$(echo $ONLY | tr ' ' +)}"
+memory = 256
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "destroy"
+EOF
+echo "XV_STAGE xl create at $(up)"
+xl create /tmp/domu.cfg >/tmp/xl.out 2>&1 || { cat /tmp/xl.out; echo "XV_WARN xl create failed"; }
+DOMU=$(xl domid xv-domu)
+echo "XV_STAGE domU $DOMU created at $(up)"
+
+for NAME in $LOCAL; do
+	t=$(up)
+	timeout $HALF_TIMEOUT /xv/guest.sh half "$NAME" dom0 "$DOMU" >/tmp/out 2>&1
+	rc=$?
+	sed "s/^/XV_MSG $NAME: /" /tmp/out
+	if [ "$rc" = 0 ]; then v=PASS; else v=FAIL; fi
+	echo "XV_TEST $NAME $v dom0=[$rc $(tail -n 1 /tmp/out | cut -c1-200)] ($t..$(up) s)"
+done
+
+lost=
+for NAME in $TESTS; do
+	t=$(up)
+	# Once the domU stops answering, the rest would each wait out their
+	# timeouts: fail them at once, so a broken domU costs one timeout.
+	if [ -n "$lost" ]; then
+		echo "XV_TEST $NAME FAIL not run: $lost"
+		continue
+	fi
+	timeout $HALF_TIMEOUT /xv/guest.sh half "$NAME" dom0 "$DOMU" >/tmp/out 2>&1
+	rc=$?
+	msg=$(tail -n 1 /tmp/out | cut -c1-200)
+	sed "s/^/XV_MSG $NAME: /" /tmp/out
+	case "$DOM0_ONLY" in
+	*" $NAME "*) peer="0 (not asked)";;
+	*) peer=$(xswait "/local/domain/$DOMU/data/xv/$NAME" $HALF_TIMEOUT) || {
+		peer="- domU never reported"
+		lost="the domU stopped reporting at $NAME"
+	};;
+	esac
+	prc=${peer%% *}
+	if [ "$rc" = 0 ] && [ "$prc" = 0 ]; then v=PASS; else v=FAIL; fi
+	echo "XV_TEST $NAME $v dom0=[$rc $msg] domU=[$peer] ($t..$(up) s)"
+done
+
+echo "---- domU console ----"
+sed 's/^/domU| /' /var/log/xen/console/guest-xv-domu.log
+echo "---- end of domU console ----"
