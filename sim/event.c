@@ -41,8 +41,9 @@ void xv_sim_event_queue(struct xv_sim_events *ev, uint32_t handle,
 
 	if (send_port(ev, handle, port) != -EAGAIN)
 		return;
-	/* Mark before the retry: a receiver that drains the queue after the
-	 * first attempt sees the marks on its next datagram (event.h). */
+	/* E3: mark /before/ the retry; pairs with E4 in
+	 * xv_sim_event_requeue(), so a receiver that drains the queue after
+	 * the first attempt either lets the retry in or sees the marks. */
 	atomic_fetch_or(&p->state, XV_SIM_PORT_LOST);
 	atomic_store(&ev->tab->overflow[handle], 1);
 	if (send_port(ev, handle, port) == 0)
@@ -57,9 +58,13 @@ void xv_sim_event_raise(struct xv_sim_events *ev, uint32_t port)
 	if (port == 0 || port >= XV_SIM_MAX_PORTS)
 		return;
 	p = &ev->tab->port[port];
+	/* E2: the handle before the state; pairs with E1 in the daemon's
+	 * port_alloc(). */
 	handle = atomic_load(&p->handle);
 	if (handle == 0 || handle >= XV_SIM_MAX_HANDLES)
 		return;
+	/* The CAS serialises with other notifiers and with unmask: exactly
+	 * one of them sees the MASKED transition and queues the port. */
 	old = atomic_load(&p->state);
 	do {
 		if (old & XV_SIM_PORT_MASKED)
@@ -91,4 +96,30 @@ void xv_sim_event_unmask(struct xv_sim_events *ev, uint32_t port)
 	} while (!atomic_compare_exchange_weak(&p->state, &old, new));
 	if (old & XV_SIM_PORT_PENDING)
 		xv_sim_event_queue(ev, handle, port);
+}
+
+void xv_sim_event_requeue(struct xv_sim_events *ev, uint32_t handle)
+{
+	struct xv_sim_evtab *tab = ev->tab;
+	uint32_t p;
+
+	/* E4: after the datagram was taken; pairs with E3.  Load first: the
+	 * exchange would dirty a line every sender reads. */
+	if (handle == 0 || handle >= XV_SIM_MAX_HANDLES ||
+	    !atomic_load(&tab->overflow[handle]) ||
+	    !atomic_exchange(&tab->overflow[handle], 0))
+		return;
+	for (p = 1; p < XV_SIM_MAX_PORTS; p++) {
+		if (atomic_load(&tab->port[p].handle) != handle ||
+		    !(atomic_fetch_and(&tab->port[p].state, ~XV_SIM_PORT_LOST) &
+		      XV_SIM_PORT_LOST))
+			continue;
+		if (send_port(ev, handle, p) == 0)
+			continue;
+		/* Still full: the rest wait for the next datagram taken, which
+		 * a full queue guarantees. */
+		atomic_fetch_or(&tab->port[p].state, XV_SIM_PORT_LOST);
+		atomic_store(&tab->overflow[handle], 1);
+		return;
+	}
 }

@@ -27,6 +27,17 @@
  * event is lost (at worst one port is reported twice: a spurious event,
  * which Xen allows too).
  *
+ * Ordering (all table accesses are sequentially consistent atomics):
+ *  E1  daemon: resets `state` and `remote`, then stores `handle` (bind)
+ *      /before/ replying; pairs with E2.
+ *  E2  notifier: loads `remote`, then that port's `handle`, then CASes
+ *      `state`; a handle seen non-zero has a reset state (E1).
+ *  E3  sender: marks LOST and sets `overflow` /before/ its retry;
+ *      pairs with E4.
+ *  E4  receiver: takes a datagram, then exchanges `overflow` and re-sends
+ *      LOST ports; a mark made after its exchange is followed by a retry
+ *      that either lands or finds the queue full again (E3).
+ *
  * Every process maps the table writable, so the simulator checks what Xen
  * checks for correct programs but does not sandbox hostile host processes;
  * values read from the table are still bounds-checked before use.
@@ -78,5 +89,9 @@ void xv_sim_event_unmask(struct xv_sim_events *ev, uint32_t port);
 /* Queue @port on its handle (it is already marked MASKED). */
 void xv_sim_event_queue(struct xv_sim_events *ev, uint32_t handle,
 			uint32_t port);
+
+/* Called by a handle's owner after taking a datagram: if a sender found
+ * the queue full, re-send the LOST ports, stopping when it fills again. */
+void xv_sim_event_requeue(struct xv_sim_events *ev, uint32_t handle);
 
 #endif

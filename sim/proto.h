@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 /* Bumped on any incompatible change; HELLO with another version fails. */
-#define XV_SIM_PROTO_VERSION 1
+#define XV_SIM_PROTO_VERSION 2
 
 /* Refs (or domain ids) one message may carry; also the largest map. */
 #define XV_SIM_MAX_DATA 8192
@@ -42,7 +42,7 @@ enum xv_sim_op {
 	XV_SIM_EVT_UNBIND,	/* arg0 handle, arg1 port */
 	XV_SIM_GNT_SHARE,	/* fd memfd, arg0 grantee, arg1 writable,
 				 * arg2 notify offset, arg3 notify port,
-				 * arg4 notify flags, count pages;
+				 * arg4 notify flags, arg5 pages;
 				 * reply arg0 share id, arg1 notify id,
 				 * data[] refs */
 	XV_SIM_GNT_UNSHARE,	/* arg0 share id */

@@ -67,8 +67,23 @@ static const char usage[] =
 "                      build tree), else\n"
 "                      " XV_SIM_PRELOAD_INSTALLED ".\n"
 "\n"
+"Files (in the state directory):\n"
+"  ctl                 control socket (one connection per process)\n"
+"  lock                held by the daemon for its life; holds its pid\n"
+"  xenstore/N          domain N's xenstore socket (XENSTORED_PATH)\n"
+"  log                 the daemon's messages, one line per process that\n"
+"                      died holding grants or event channels\n"
+"\n"
 "Exit status: 0 on success, 1 on an error (daemon not running, bad\n"
-"domain id, ...), 2 on bad usage, 3 from status when not running.\n";
+"domain id, ...), 2 on bad usage, 3 from status when not running.\n"
+"\n"
+"Examples:\n"
+"  xvchan-sim start\n"
+"  xvchan-sim exec --domid 1 -- xenstore-write data/hello world\n"
+"  xvchan-sim exec --domid 0 -- xenstore-ls -p /local/domain/1\n"
+"  xvchan-sim exec --domid 1 -- xvchan-cat -l 2 myport &\n"
+"  xvchan-sim exec --domid 2 -- xvchan-cat 1 myport < file\n"
+"  xvchan-sim stop\n";
 
 static char dir[256];
 
@@ -259,7 +274,9 @@ static int cmd_start(void)
 		if (dup2(p[1], 3) < 0)
 			_exit(1);
 		close_range(4, ~0u, 0);
-		_exit(run_daemon(3));
+		/* exit(), not _exit(): the daemon's atexit work (LeakSanitizer
+		 * in a sanitizer build) must run; no stdio is buffered yet. */
+		exit(run_daemon(3));
 	}
 	close(p[1]);
 	n = read(p[0], buf, sizeof(buf) - 1);

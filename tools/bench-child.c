@@ -11,7 +11,7 @@
  *   rtt REP N P50 P99        ping-pong asker: REP's N round trips
  *   conn REP START DONE      connect: START (server only, else 0) and
  *                            the moment this side was connected
- *   idle NS CPU              idle reader: time blocked, CPU it used
+ *   idle NS                  idle reader: how long it was blocked
  *   buf N                    socketpair: the send buffer the kernel gave
  *   err TEXT                 the job failed
  *
@@ -96,7 +96,7 @@ static void report(const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	/* Lines are shorter than PIPE_BUF: each write is atomic. */
+	/* One write() per line, shorter than PIPE_BUF: never split. */
 	if (write(job->res_fd, line, (size_t)n) != n)
 		_exit(1);
 }
@@ -139,11 +139,11 @@ static void mark(void)
 
 int xv_bench_job_format(const struct xv_bench_job *j, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%d:%d:%d:%zu:%zu:%d:%d:%" PRIu64 ":%u:%d:%d:%d:%d:%d:%d",
+	int n = snprintf(buf, len, "%d:%d:%d:%zu:%zu:%d:%d:%" PRIu64 ":%u:%d:%d:%d:%d:%d:%d:%d",
 			 (int)j->transport, (int)j->test, (int)j->role, j->msg,
 			 j->ring, j->reps, j->target_ms, j->first, j->cell,
-			 j->idle_ms, j->res_fd, j->sync_in, j->sync_out,
-			 j->data_in, j->data_out);
+			 j->idle_ms, j->spin_us, j->res_fd, j->sync_in,
+			 j->sync_out, j->data_in, j->data_out);
 
 	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
 }
@@ -152,11 +152,11 @@ int xv_bench_job_parse(const char *s, struct xv_bench_job *j)
 {
 	int t, test, role, end = 0;
 
-	if (sscanf(s, "%d:%d:%d:%zu:%zu:%d:%d:%" SCNu64 ":%u:%d:%d:%d:%d:%d:%d%n",
+	if (sscanf(s, "%d:%d:%d:%zu:%zu:%d:%d:%" SCNu64 ":%u:%d:%d:%d:%d:%d:%d:%d%n",
 		   &t, &test, &role, &j->msg, &j->ring, &j->reps,
 		   &j->target_ms, &j->first, &j->cell, &j->idle_ms,
-		   &j->res_fd, &j->sync_in, &j->sync_out, &j->data_in,
-		   &j->data_out, &end) != 15 || s[end] != '\0')
+		   &j->spin_us, &j->res_fd, &j->sync_in, &j->sync_out,
+		   &j->data_in, &j->data_out, &end) != 16 || s[end] != '\0')
 		return -EINVAL;
 	if (t < 0 || t >= XV_BENCH_NTRANSPORTS || test < 0 ||
 	    test >= XV_BENCH_NTESTS || (role != XV_BENCH_SERVER &&
@@ -200,6 +200,8 @@ static int open_xvchan(struct conn *c, const char *port)
 	cfg.connect_timeout_ms = CONNECT_TIMEOUT_MS;
 	if (c->transport == XV_BENCH_XVCHAN_NOSPIN)
 		cfg.spin_us = 0;
+	else if (job->spin_us >= 0)
+		cfg.spin_us = (unsigned int)job->spin_us;
 	if (job->role == XV_BENCH_SERVER)
 		err = xvchan_server(&c->xv, XV_BENCH_CLIENT_DOMID, port,
 				    job->ring, job->ring, &cfg);
@@ -491,36 +493,37 @@ static int stream_receiver(struct conn *c, unsigned char *pat)
 	unsigned char *buf = malloc(job->msg);
 	uint64_t n = job->first, off = 0, got;
 	int64_t start, end;
-	int rep;
+	int rep, err = 0;
 
 	if (!buf)
 		return fail("out of memory");
-	for (rep = 0; rep <= job->reps; rep++) {
+	for (rep = 0; rep <= job->reps && !err; rep++) {
 		if (rep == 1)
 			mark();
 		start = xv_bench_now_ns();
-		if (send_u64(c, n) < 0)
-			return -1;
-		for (got = 0; got < n;) {
+		err = send_u64(c, n);
+		for (got = 0; got < n && !err;) {
 			size_t want = n - got < job->msg ? n - got : job->msg;
 			ssize_t r = conn_read(c, buf, want);
 
 			if (r <= 0)
-				return r == 0 ? fail("early end of stream") : -1;
-			if (rep == 0 &&
-			    memcmp(buf, pat + off % PAT_PERIOD, (size_t)r) != 0)
-				return fail("data differ in bytes %" PRIu64 "..%" PRIu64,
-					    off, off + (uint64_t)r);
-			got += (uint64_t)r;
-			off += (uint64_t)r;
+				err = r == 0 ? fail("early end of stream") : -1;
+			else if (rep == 0 &&
+				 memcmp(buf, pat + off % PAT_PERIOD, (size_t)r) != 0)
+				err = fail("data differ in bytes %" PRIu64 "..%" PRIu64,
+					   off, off + (uint64_t)r);
+			got += r > 0 ? (uint64_t)r : 0;
+			off += r > 0 ? (uint64_t)r : 0;
 		}
+		if (err)
+			break;
 		end = xv_bench_now_ns();
 		report("t1 %d %" PRIu64 " %" PRId64, rep, n, end);
 		if (rep == 0)
 			n = size_rep((double)n / (double)(end - start));
 	}
 	free(buf);
-	return send_u64(c, 0);
+	return err ? err : send_u64(c, 0);
 }
 
 static int stream_sender(struct conn *c, const unsigned char *pat)
@@ -567,31 +570,34 @@ static int pingpong_asker(struct conn *c, const unsigned char *pat)
 	unsigned char pong[XV_BENCH_PING_SIZE];
 	uint64_t n = job->first, i, off = 0;
 	int64_t *rtt = NULL, total;
-	int rep;
+	int rep, err = 0;
 
-	for (rep = 0; rep <= job->reps; rep++) {
+	for (rep = 0; rep <= job->reps && !err; rep++) {
 		int64_t *grown = realloc(rtt, n * sizeof(*rtt));
 
-		if (!grown)
-			return fail("out of memory");
+		if (!grown) {
+			err = fail("out of memory");
+			break;
+		}
 		rtt = grown;
 		if (rep == 1)
 			mark();
-		if (send_u64(c, n) < 0)
-			return -1;
-		for (i = 0, total = 0; i < n; i++) {
+		err = send_u64(c, n);
+		for (i = 0, total = 0; i < n && !err; i++) {
 			const unsigned char *ping = pat + off % PAT_PERIOD;
 			int64_t t = xv_bench_now_ns();
 
-			if (conn_write(c, ping, XV_BENCH_PING_SIZE) < 0 ||
-			    conn_read_full(c, pong, XV_BENCH_PING_SIZE) < 0)
-				return -1;
+			err = conn_write(c, ping, XV_BENCH_PING_SIZE);
+			if (!err)
+				err = conn_read_full(c, pong, XV_BENCH_PING_SIZE);
 			rtt[i] = xv_bench_now_ns() - t;
 			total += rtt[i];
-			if (memcmp(ping, pong, XV_BENCH_PING_SIZE))
-				return fail("pong %" PRIu64 " differs from its ping", i);
+			if (!err && memcmp(ping, pong, XV_BENCH_PING_SIZE))
+				err = fail("pong %" PRIu64 " differs from its ping", i);
 			off += XV_BENCH_PING_SIZE;
 		}
+		if (err)
+			break;
 		qsort(rtt, n, sizeof(*rtt), cmp_i64);
 		report("rtt %d %" PRIu64 " %" PRId64 " %" PRId64, rep, n,
 		       pct(rtt, n, 50), pct(rtt, n, 99));
@@ -606,7 +612,7 @@ static int pingpong_asker(struct conn *c, const unsigned char *pat)
 		}
 	}
 	free(rtt);
-	return send_u64(c, 0);
+	return err ? err : send_u64(c, 0);
 }
 
 static int pingpong_echoer(struct conn *c)
@@ -665,22 +671,23 @@ static int idle_run(struct conn *c)
 {
 	struct timespec ts = { job->idle_ms / 1000,
 			       (job->idle_ms % 1000) * 1000000L };
-	int64_t cpu, start, end;
+	int64_t start, end;
 	char b = 'x';
 	ssize_t n;
 
+	/* The parent charges the reader everything after this mark: the
+	 * spin budget, the sleep, the wake-up and the close. */
 	mark();
 	if (job->role == XV_BENCH_CLIENT) {
 		nanosleep(&ts, NULL);
 		return conn_write(c, &b, 1);
 	}
-	cpu = cpu_ns();
 	start = xv_bench_now_ns();
 	n = conn_read(c, &b, 1);
 	end = xv_bench_now_ns();
 	if (n != 1)
 		return n == 0 ? fail("early end of stream") : -1;
-	report("idle %" PRId64 " %" PRId64, end - start, cpu_ns() - cpu);
+	report("idle %" PRId64, end - start);
 	return 0;
 }
 
@@ -698,8 +705,10 @@ int xv_bench_child(const struct xv_bench_job *j)
 		if (!pat)
 			return fail("out of memory"), 1;
 	}
-	if (conn_open(&c, 0) < 0)
+	if (conn_open(&c, 0) < 0) {
+		free(pat);
 		return 1;
+	}
 	switch (j->test) {
 	case XV_BENCH_STREAM:
 		err = j->role == XV_BENCH_SERVER ? stream_receiver(&c, pat) :

@@ -52,6 +52,7 @@ struct xv_bench_job {
 				 * repetition; ping-pong: its round trips */
 	unsigned int cell;	/* unique per job: names ports and paths */
 	int idle_ms;		/* idle: how long the reader stays blocked */
+	int spin_us;		/* xvchan: spin budget; -1 = the default */
 	int res_fd;		/* result lines go here */
 	int sync_in, sync_out;	/* a pipe each way between the two sides */
 	int data_in, data_out;	/* socketpair / pipe: the data descriptors */

@@ -40,7 +40,8 @@ static const char usage[] =
 "\n"
 "Transports:\n"
 "  xvchan         this library, default configuration (spins up to\n"
-"                 spin_us = 20 us before sleeping on the event channel)\n"
+"                 spin_us = 20 us before sleeping on the event channel;\n"
+"                 --spin-us changes it)\n"
 "  xvchan-nospin  this library with spin_us = 0 (sleeps at once)\n"
 "  libxenvchan    Xen 4.17's libxenvchan, blocking mode (vc->blocking = 1)\n"
 "  socketpair     AF_UNIX stream socketpair; SO_SNDBUF and SO_RCVBUF set to\n"
@@ -88,6 +89,8 @@ static const char usage[] =
 "                     suffixes) instead of the three standard ones\n"
 "  --ring-size N      only this ring size (a power of two, 4K..1M) for\n"
 "                     every test instead of the standard ones\n"
+"  --spin-us N        spin budget of the xvchan transport (default: the\n"
+"                     library's); xvchan-nospin keeps 0\n"
 "  --transports LIST  comma-separated subset of the transports above\n"
 "  --tests LIST       comma-separated subset of stream,pingpong,connect,idle\n"
 "  --json FILE        also write every result as a JSON array to FILE\n"
@@ -128,6 +131,7 @@ struct options {
 	int reps, rounds;
 	int tests_given, idle_given;
 	size_t msg, ring;		/* 0: the standard sizes */
+	int spin_us;			/* -1: the library's default */
 	unsigned int transports;	/* bit per enum xv_bench_transport */
 	unsigned int tests;		/* bit per enum xv_bench_test */
 	const char *json;
@@ -151,7 +155,7 @@ struct raw {
 	uint64_t trips[MAX_REPS + 1];
 	int64_t start[MAX_REPS + 1], done_srv[MAX_REPS + 1],
 		done_cli[MAX_REPS + 1];
-	int64_t idle_ns, idle_cpu;
+	int64_t idle_ns;
 	int64_t buf;
 	char err[256];
 };
@@ -355,9 +359,8 @@ static int parse_line(struct side *s, struct raw *r, const char *l)
 		} else {
 			r->done_cli[rep] = b;
 		}
-	} else if (sscanf(l, "idle %" SCNd64 " %" SCNd64, &a, &b) == 2) {
+	} else if (sscanf(l, "idle %" SCNd64, &a) == 1) {
 		r->idle_ns = a;
-		r->idle_cpu = b;
 	} else if (sscanf(l, "buf %" SCNd64, &a) == 1) {
 		r->buf = a;
 	} else {
@@ -991,6 +994,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 	*o = (struct options){
 		.idle_ms = 5000,
+		.spin_us = -1,
 		.transports = (1u << XV_BENCH_NTRANSPORTS) - 1,
 		.tests = (1u << XV_BENCH_STREAM) | (1u << XV_BENCH_PINGPONG) |
 			 (1u << XV_BENCH_CONNECT),
@@ -1036,6 +1040,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 			}
 			o->rounds = (int)v;
+		} else if (!strcmp(a, "--spin-us")) {
+			if (xv_tool_parse_uint(arg, 1000000, &v) < 0) {
+				xv_tool_err("bad --spin-us '%s' (0..1000000)", arg);
+				goto bad;
+			}
+			o->spin_us = (int)v;
 		} else if (!strcmp(a, "--msg-size")) {
 			if (xv_tool_parse_size(arg, 1, 1u << 20, &o->msg) < 0) {
 				xv_tool_err("bad --msg-size '%s' (1..1M)", arg);
@@ -1108,7 +1118,8 @@ static void run_one(struct xv_bench_job *tmpl, enum xv_bench_transport t,
 			(double)(xv_bench_now_ns() - t0) / 1e9);
 		return;
 	}
-	fprintf(stderr, " FAILED: %s\n", raw.err[0] ? raw.err : "incomplete results");
+	fprintf(stderr, " %s: %s\n", interrupted ? "interrupted" : "FAILED",
+		raw.err[0] ? raw.err : "incomplete results");
 	res->failed = 1;
 }
 
@@ -1131,7 +1142,7 @@ static int run_all(const struct options *o)
 	int per_job = (reps + rounds - 1) / rounds;
 	unsigned int cell = 0;
 	struct xv_bench_job base = {
-		.res_fd = -1, .reps = per_job,
+		.res_fd = -1, .reps = per_job, .spin_us = o->spin_us,
 		.target_ms = o->smoke ? 10 : o->quick ? 60 : 250,
 	};
 

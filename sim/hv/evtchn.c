@@ -24,7 +24,6 @@ int xv_hv_evt_open(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t *id)
 		if (hv->handle[h].conn)
 			continue;
 		hv->handle[h].conn = c;
-		hv->handle[h].domid = c->domid;
 		atomic_store(&hv->ev.tab->overflow[h], 0);
 		hv->handle_hint = h;
 		*id = h;
@@ -46,6 +45,8 @@ static int port_alloc(struct xv_hv *hv, uint32_t handle, unsigned int domid,
 			continue;
 		hv->port[p].domid = domid;
 		hv->port[p].handle = handle;
+		/* E1 (event.h): reset state and remote /before/ publishing
+		 * the handle; pairs with E2 in xv_sim_event_raise(). */
 		atomic_store(&hv->ev.tab->port[p].state, 0);
 		atomic_store(&hv->ev.tab->port[p].remote, 0);
 		atomic_store(&hv->ev.tab->port[p].handle, handle);
@@ -76,17 +77,29 @@ static void port_close(struct xv_hv *hv, uint32_t p)
 	port->handle = 0;
 }
 
-int xv_hv_evt_close(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t id)
+/* Returns how many ports it closed, or -EBADF. */
+static int handle_close(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t id)
 {
 	uint32_t p;
+	int n = 0;
 
 	if (!own_handle(hv, c, id))
 		return -EBADF;
-	for (p = 1; p < XV_SIM_MAX_PORTS; p++)
-		if (hv->port[p].state != XV_HV_PORT_FREE && hv->port[p].handle == id)
+	for (p = 1; p < XV_SIM_MAX_PORTS; p++) {
+		if (hv->port[p].state != XV_HV_PORT_FREE && hv->port[p].handle == id) {
 			port_close(hv, p);
+			n++;
+		}
+	}
 	hv->handle[id].conn = NULL;
-	return 0;
+	return n;
+}
+
+int xv_hv_evt_close(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t id)
+{
+	int n = handle_close(hv, c, id);
+
+	return n < 0 ? n : 0;
 }
 
 int xv_hv_evt_bind_unbound(struct xv_hv *hv, struct xv_hv_conn *c,
@@ -160,11 +173,13 @@ int xv_hv_evt_owned(struct xv_hv *hv, uint32_t port, unsigned int domid)
 	       hv->port[port].domid == domid;
 }
 
-void xv_hv_evt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c)
+unsigned int xv_hv_evt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c)
 {
+	unsigned int n = 0;
 	uint32_t h;
 
 	for (h = 1; h < XV_SIM_MAX_HANDLES; h++)
 		if (hv->handle[h].conn == c)
-			xv_hv_evt_close(hv, c, h);
+			n += (unsigned int)handle_close(hv, c, h);
+	return n;
 }

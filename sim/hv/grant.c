@@ -149,7 +149,7 @@ static void share_free(struct xv_hv *hv, struct xv_hv_share *s)
 int xv_hv_gnt_share(struct xv_hv *hv, struct xv_hv_conn *c, int memfd,
 		    const struct xv_sim_msg *req, struct xv_sim_msg *rep)
 {
-	uint32_t count = req->count, grantee = req->arg[0], i;
+	uint32_t count = req->arg[5], grantee = req->arg[0], i;
 	uint32_t flags = req->arg[4];
 	struct xv_hv_gtab *t = &hv->gtab[c->domid];
 	struct xv_hv_share *s;
@@ -157,8 +157,9 @@ int xv_hv_gnt_share(struct xv_hv *hv, struct xv_hv_conn *c, int memfd,
 	struct stat st;
 	int err;
 
-	if (memfd < 0 || count == 0 || grantee > XV_SIM_MAX_DOMID ||
-	    (flags && count != 1))
+	/* The reply lists every ref, so a share fits one message. */
+	if (memfd < 0 || count == 0 || count > XV_SIM_MAX_DATA ||
+	    grantee > XV_SIM_MAX_DOMID || (flags && count != 1))
 		return -EINVAL;
 	err = notify_check(hv, c, req->arg[2], req->arg[3], flags, 1);
 	if (err)
@@ -351,9 +352,10 @@ int xv_hv_gnt_map(struct xv_hv *hv, struct xv_hv_conn *c,
 	return 0;
 }
 
-void xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c)
+unsigned int xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c)
 {
 	struct xv_hv_notify *n, *next;
+	unsigned int fired = 0;
 
 	for (n = hv->notifies; n; n = next) {
 		next = n->next;
@@ -361,16 +363,22 @@ void xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c)
 			continue;
 		notify_fire(hv, n);
 		notify_unlink(hv, n);
+		fired++;
 	}
+	return fired;
 }
 
-void xv_hv_gnt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c)
+unsigned int xv_hv_gnt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c)
 {
 	struct xv_hv_share *s, *next;
+	unsigned int refs = 0;
 
 	for (s = hv->shares; s; s = next) {
 		next = s->next;
-		if (s->conn == c)
+		if (s->conn == c) {
+			refs += s->count;
 			share_free(hv, s);
+		}
 	}
+	return refs;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,10 +161,16 @@ static void conn_free(struct xv_hv *hv, struct xv_hv_conn *c)
 {
 	struct xv_hv_conn **pp;
 
+	unsigned int fired, ports, refs;
+
 	/* Xen's order: notifications may send on the dying ports. */
-	xv_hv_gnt_conn_fire(hv, c);
-	xv_hv_evt_conn_gone(hv, c);
-	xv_hv_gnt_conn_gone(hv, c);
+	fired = xv_hv_gnt_conn_fire(hv, c);
+	ports = xv_hv_evt_conn_gone(hv, c);
+	refs = xv_hv_gnt_conn_gone(hv, c);
+	/* The trail of a death, for whoever debugs a peer that went away. */
+	if (fired || ports || refs)
+		fprintf(stderr, "xvchan-sim: dom%u pid %d gone: %u unmap notification(s) fired, %u port(s) closed, %u grant(s) released\n",
+			c->domid, (int)c->pid, fired, ports, refs);
 	for (pp = &hv->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -320,8 +327,17 @@ static void accept_conns(struct xv_hv *hv)
 	}
 }
 
+static volatile sig_atomic_t terminated;
+
+static void on_term(int sig)
+{
+	terminated = sig;
+}
+
 int xv_hv_run(struct xv_hv *hv)
 {
+	struct sigaction sa = { .sa_handler = on_term };
+	sigset_t block, waitmask;
 	struct xv_sim_msg *req = malloc(XV_SIM_MSG_MAX);
 	struct xv_sim_msg *rep = malloc(XV_SIM_MSG_MAX);
 	struct pollfd *pfd = NULL;
@@ -332,35 +348,39 @@ int xv_hv_run(struct xv_hv *hv)
 		err = -ENOMEM;
 		goto out;
 	}
-	while (!hv->stop) {
+	/* Blocked except inside ppoll(), so a signal can never land between
+	 * the loop's check and the wait. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!hv->stop && !terminated) {
 		struct xv_hv_conn *c, *next;
 		size_t nconn = 0, n, nxs, i;
 
 		for (c = hv->conns; c; c = c->next)
 			nconn++;
-		n = 1 + nconn + 64;
-		for (;;) {
-			if (n > cap) {
-				struct pollfd *p = realloc(pfd, n * sizeof(*p));
+		n = 1 + nconn + xv_xsd_nfds(hv->xsd);
+		if (n > cap) {
+			struct pollfd *p = realloc(pfd, n * sizeof(*p));
 
-				if (!p) {
-					err = -ENOMEM;
-					goto out;
-				}
-				pfd = p;
-				cap = n;
-			}
-			pfd[0] = (struct pollfd){ .fd = hv->ctl_fd, .events = POLLIN };
-			i = 1;
-			for (c = hv->conns; c; c = c->next)
-				pfd[i++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
-			nxs = xv_xsd_pollfds(hv->xsd, pfd + i, cap - i);
-			/* A full array may have left xenstored entries out. */
-			if (i + nxs < cap)
+			if (!p) {
+				err = -ENOMEM;
 				break;
-			n = cap * 2;
+			}
+			pfd = p;
+			cap = n;
 		}
-		if (poll(pfd, i + nxs, -1) < 0) {
+		pfd[0] = (struct pollfd){ .fd = hv->ctl_fd, .events = POLLIN };
+		i = 1;
+		for (c = hv->conns; c; c = c->next)
+			pfd[i++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+		nxs = xv_xsd_pollfds(hv->xsd, pfd + i, cap - i);
+		if (ppoll(pfd, i + nxs, NULL, &waitmask) < 0) {
 			if (errno == EINTR)
 				continue;
 			err = -errno;

@@ -23,7 +23,7 @@ struct xv_hv_conn {
 	int fd;
 	int hello;		/* HELLO accepted */
 	unsigned int domid;	/* XV_HV_TOOL for xvchan-sim's own requests */
-	pid_t pid;
+	pid_t pid;		/* for the log line when it dies */
 	struct xv_hv_conn *next;
 };
 
@@ -41,7 +41,6 @@ struct xv_hv_port {
 
 struct xv_hv_handle {
 	struct xv_hv_conn *conn;	/* NULL when free */
-	unsigned int domid;
 };
 
 /* A granted memfd, shared by the grants, shares and notifications that
@@ -110,7 +109,8 @@ struct xv_hv {
 /* Set up in @dir (sockets, event table, xenstored, dom0).  Returns 0 or a
  * negative errno; *what names the step that failed. */
 int xv_hv_init(struct xv_hv *hv, const char *dir, const char **what);
-/* Serve until SHUTDOWN.  Returns 0 or a negative errno from poll(). */
+/* Serve until SHUTDOWN, SIGTERM or SIGINT (then it tidies up as for
+ * SHUTDOWN).  Returns 0 or a negative errno from poll(). */
 int xv_hv_run(struct xv_hv *hv);
 void xv_hv_exit(struct xv_hv *hv);
 
@@ -128,7 +128,8 @@ int xv_hv_evt_unbind(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t handle,
 		     uint32_t port);
 /* Whether @port is bound by domain @domid (a valid notify target). */
 int xv_hv_evt_owned(struct xv_hv *hv, uint32_t port, unsigned int domid);
-void xv_hv_evt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c);
+/* Close @c's handles; returns how many ports that closed. */
+unsigned int xv_hv_evt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c);
 
 /* Grants (grant.c); @fds receives the descriptors to send back. */
 int xv_hv_gnt_share(struct xv_hv *hv, struct xv_hv_conn *c, int memfd,
@@ -138,8 +139,9 @@ int xv_hv_gnt_map(struct xv_hv *hv, struct xv_hv_conn *c,
 		  const struct xv_sim_msg *req, struct xv_sim_msg *rep,
 		  int *fds, size_t *nfds);
 int xv_hv_notify_drop(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t id);
-/* Fire and drop @c's notifications, then release its shares. */
-void xv_hv_gnt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c);
-void xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c);
+/* Fire and drop @c's notifications; returns how many. */
+unsigned int xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c);
+/* Release @c's shares; returns how many refs that ended. */
+unsigned int xv_hv_gnt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c);
 
 #endif

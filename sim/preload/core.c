@@ -18,11 +18,30 @@ pthread_mutex_t xv_sim_lock = PTHREAD_MUTEX_INITIALIZER;
 struct xv_sim_events xv_sim_ev = { .sock = -1 };
 struct xv_sim_msg *xv_sim_req, *xv_sim_rep;
 
+/* Set while this thread holds xv_sim_lock: glibc may munmap() inside
+ * free() (a thread arena shrinking), and that must not take it again. */
+static _Thread_local int holding;
+
 static int ctl = -1;
 static pid_t ctl_pid;
+/* Which simulator and domain the connection speaks for. */
+static char ctl_dir[256];
+static uint32_t ctl_domid;
 static struct xv_sim_mapping *mappings;
 /* Lets munmap skip the lock when this process has no grant mapping. */
 static atomic_size_t nmappings;
+
+void xv_sim_lock_take(void)
+{
+	pthread_mutex_lock(&xv_sim_lock);
+	holding = 1;
+}
+
+void xv_sim_lock_give(void)
+{
+	holding = 0;
+	pthread_mutex_unlock(&xv_sim_lock);
+}
 
 int xv_sim_real_munmap(void *addr, size_t len)
 {
@@ -46,6 +65,7 @@ static void atfork_child(void)
 	mappings = NULL;
 	atomic_store(&nmappings, 0);
 	pthread_mutex_init(&xv_sim_lock, NULL);
+	holding = 0;
 }
 
 __attribute__((constructor)) static void preload_init(void)
@@ -108,16 +128,23 @@ int xv_sim_connect_locked(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *dir = getenv(XV_SIM_ENV_DIR);
+	int live = ctl >= 0 && ctl_pid == getpid();
 	uint32_t domid;
 	int fd, err;
 
-	if (ctl >= 0 && ctl_pid == getpid())
-		return 0;
-	if (!dir || !*dir)
-		return -ENOENT;	/* what opening /dev/xen/... says off Xen */
+	if (!dir || !*dir) {
+		/* What opening /dev/xen/... says off Xen. */
+		return live ? 0 : -ENOENT;
+	}
 	err = parse_domid(getenv(XV_SIM_ENV_DOMID), &domid);
 	if (err)
-		return err;
+		return live ? 0 : err;
+	/* A process that moves to another simulator or domain (a test
+	 * runner without fork mode does) gets a connection to match. */
+	if (live && ctl_domid == domid && !strcmp(ctl_dir, dir))
+		return 0;
+	if (strlen(dir) >= sizeof(ctl_dir))
+		return -ENAMETOOLONG;
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
 			     "%s/" XV_SIM_CTL_NAME, dir) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -149,21 +176,41 @@ int xv_sim_connect_locked(void)
 		close(ctl);
 	ctl = fd;
 	ctl_pid = getpid();
+	ctl_domid = domid;
+	strcpy(ctl_dir, dir);
 	return 0;
+}
+
+static void drop_locked(void)
+{
+	if (ctl >= 0 && ctl_pid == getpid())
+		close(ctl);
+	ctl = -1;
 }
 
 int xv_sim_call_locked(struct xv_sim_msg *req, int fd_out,
 		       int *fds_in, size_t max_in, size_t *n_in)
 {
-	int err = xv_sim_connect_locked();
+	int attempt, err = 0;
 
-	if (!err)
+	/* A daemon restarted in the same directory: its predecessor's
+	 * connection is dead, and one fresh attempt is what it takes. */
+	for (attempt = 0; attempt < 2; attempt++) {
+		err = xv_sim_connect_locked();
+		if (err)
+			return err;
 		err = xv_sim_send(ctl, req, &fd_out, fd_out >= 0 ? 1 : 0);
-	if (!err)
-		err = xv_sim_recv(ctl, xv_sim_rep, fds_in, max_in, n_in);
-	if (!err && xv_sim_rep->op != req->op)
-		err = -EPROTO;
-	return err ? err : xv_sim_rep->err;
+		if (!err)
+			err = xv_sim_recv(ctl, xv_sim_rep, fds_in, max_in, n_in);
+		if (!err && xv_sim_rep->op != req->op)
+			err = -EPROTO;
+		if (!err)
+			return xv_sim_rep->err;
+		drop_locked();
+		if (err != -EPIPE && err != -ECONNRESET && err != -ENOTCONN)
+			break;
+	}
+	return err;
 }
 
 void xv_sim_mapping_add(struct xv_sim_mapping *m)
@@ -242,12 +289,13 @@ void xv_sim_mapping_end_locked(char *addr, size_t len)
  * grant bookkeeping (and any unmap notification) must follow. */
 int munmap(void *addr, size_t len)
 {
-	if (atomic_load(&nmappings)) {
+	/* Our own unmaps under the lock are never of grant mappings. */
+	if (atomic_load(&nmappings) && !holding) {
 		int saved = errno;
 
-		pthread_mutex_lock(&xv_sim_lock);
+		xv_sim_lock_take();
 		xv_sim_mapping_end_locked(addr, len);
-		pthread_mutex_unlock(&xv_sim_lock);
+		xv_sim_lock_give();
 		errno = saved;
 	}
 	return xv_sim_real_munmap(addr, len);

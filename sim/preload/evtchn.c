@@ -35,7 +35,7 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger,
 	}
 	if (!(open_flags & XENEVTCHN_NO_CLOEXEC))
 		type |= SOCK_CLOEXEC;
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	err = xv_sim_connect_locked();
 	if (err)
 		goto fail;
@@ -57,10 +57,10 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger,
 		xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
 		goto fail;
 	}
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	return h;
 fail:
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	free(h);
 	set_errno(err);
 	return NULL;
@@ -70,13 +70,13 @@ int xenevtchn_close(xenevtchn_handle *h)
 {
 	if (!h)
 		return 0;
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	memset(xv_sim_req, 0, sizeof(*xv_sim_req));
 	xv_sim_req->op = XV_SIM_EVT_CLOSE;
 	xv_sim_req->arg[0] = h->id;
 	/* In a forked child the handle is the parent's: only the fd is ours. */
 	xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	close(h->fd);
 	free(h);
 	return 0;
@@ -91,7 +91,7 @@ static int call(uint32_t op, uint32_t a0, uint32_t a1, uint32_t a2)
 {
 	int err;
 
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	err = xv_sim_connect_locked();
 	if (!err) {
 		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
@@ -103,7 +103,7 @@ static int call(uint32_t op, uint32_t a0, uint32_t a1, uint32_t a2)
 	}
 	if (!err)
 		err = (int)xv_sim_rep->arg[0];
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	return err;
 }
 
@@ -181,23 +181,6 @@ int xenevtchn_unmask(xenevtchn_handle *h, evtchn_port_t port)
 	return 0;
 }
 
-/* Re-queue the ports whose delivery found this handle's queue full. */
-static void requeue_lost(xenevtchn_handle *h)
-{
-	struct xv_sim_evtab *tab = xv_sim_ev.tab;
-	uint32_t p;
-
-	if (!atomic_exchange(&tab->overflow[h->id], 0))
-		return;
-	for (p = 1; p < XV_SIM_MAX_PORTS; p++) {
-		if (atomic_load(&tab->port[p].handle) != h->id)
-			continue;
-		if (atomic_fetch_and(&tab->port[p].state, ~XV_SIM_PORT_LOST) &
-		    XV_SIM_PORT_LOST)
-			xv_sim_event_queue(&xv_sim_ev, h->id, p);
-	}
-}
-
 xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 {
 	uint32_t port;
@@ -212,7 +195,7 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 		}
 		if (n != sizeof(port) || !xv_sim_ev.tab)
 			continue;
-		requeue_lost(h);
+		xv_sim_event_requeue(&xv_sim_ev, h->id);
 		/* A port unbound since it was queued is no event any more. */
 		if (port && port < XV_SIM_MAX_PORTS &&
 		    atomic_load(&xv_sim_ev.tab->port[port].handle) == h->id)

@@ -35,9 +35,9 @@ static void *open_handle(size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	err = xv_sim_connect_locked();
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	if (!err && (*h = null_fd()) < 0)
 		err = -errno;
 	if (err) {
@@ -66,9 +66,9 @@ int xengntshr_close(xengntshr_handle *h)
 {
 	if (!h)
 		return 0;
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	xv_sim_mapping_disown(h);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	close(h->fd);
 	free(h);
 	return 0;
@@ -78,9 +78,9 @@ int xengnttab_close(xengnttab_handle *h)
 {
 	if (!h)
 		return 0;
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	xv_sim_mapping_disown(h);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	close(h->fd);
 	free(h);
 	return 0;
@@ -125,11 +125,11 @@ static void *share(xengntshr_handle *h, uint32_t domid, int count,
 	/* A fresh memfd: its pages read as zero, as new Xen pages do. */
 	fd = memfd_create("xvchan-sim-grant", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0 || ftruncate(fd, (off_t)len) < 0)
-		goto fail_errno;
+		goto fail;
 	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (addr == MAP_FAILED)
-		goto fail_errno;
-	pthread_mutex_lock(&xv_sim_lock);
+		goto fail;
+	xv_sim_lock_take();
 	err = xv_sim_connect_locked();
 	if (!err) {
 		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
@@ -139,13 +139,13 @@ static void *share(xengntshr_handle *h, uint32_t domid, int count,
 		xv_sim_req->arg[2] = offset;
 		xv_sim_req->arg[3] = port;
 		xv_sim_req->arg[4] = flags;
-		xv_sim_req->count = (uint32_t)count;
+		xv_sim_req->arg[5] = (uint32_t)count;
 		err = xv_sim_call_locked(xv_sim_req, fd, NULL, 0, NULL);
 	}
 	if (!err && xv_sim_rep->count != (uint32_t)count)
 		err = -EPROTO;
 	if (err) {
-		pthread_mutex_unlock(&xv_sim_lock);
+		xv_sim_lock_give();
 		errno = -err;
 		goto fail;
 	}
@@ -157,10 +157,9 @@ static void *share(xengntshr_handle *h, uint32_t domid, int count,
 		.notify_flags = flags, .owner = h,
 	};
 	xv_sim_mapping_add(m);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	close(fd);
 	return addr;
-fail_errno:
 fail:
 	err = errno;
 	if (addr != MAP_FAILED)
@@ -233,7 +232,7 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 		 uint32_t offset, evtchn_port_t port)
 {
 	struct xv_sim_mapping *m;
-	uint32_t flags = notify_flags(offset, port), i;
+	uint32_t flags = notify_flags(offset, port), i, notify_id = 0;
 	int fds[XV_SIM_MAX_FDS];
 	size_t nfds = 0, k;
 	char *addr = NULL;
@@ -252,7 +251,7 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	err = xv_sim_connect_locked();
 	if (!err) {
 		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
@@ -268,6 +267,8 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 		xv_sim_req->count = 2 * count;
 		err = xv_sim_call_locked(xv_sim_req, -1, fds, XV_SIM_MAX_FDS, &nfds);
 	}
+	if (!err)
+		notify_id = xv_sim_rep->arg[0];
 	if (!err && xv_sim_rep->count != 2 * count)
 		err = -EPROTO;
 	if (!err) {
@@ -279,28 +280,25 @@ static void *map(xengnttab_handle *h, uint32_t count, const uint32_t *domids,
 		close(fds[k]);
 	if (err) {
 		/* The daemon registered the notification with the map. */
-		if (xv_sim_rep && xv_sim_rep->op == XV_SIM_GNT_MAP &&
-		    xv_sim_rep->err == 0 && xv_sim_rep->arg[0]) {
-			uint32_t id = xv_sim_rep->arg[0];
-
+		if (notify_id) {
 			memset(xv_sim_req, 0, sizeof(*xv_sim_req));
 			xv_sim_req->op = XV_SIM_NOTIFY_DROP;
-			xv_sim_req->arg[0] = id;
+			xv_sim_req->arg[0] = notify_id;
 			xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
 		}
-		pthread_mutex_unlock(&xv_sim_lock);
+		xv_sim_lock_give();
 		free(m);
 		errno = -err;
 		return NULL;
 	}
 	*m = (struct xv_sim_mapping){
-		.addr = addr, .pages = count, .notify_id = xv_sim_rep->arg[0],
+		.addr = addr, .pages = count, .notify_id = notify_id,
 		.notify_offset = offset, .notify_port = port,
 		.notify_flags = flags, .owner = h, .owner_mapped = &h->mapped,
 	};
 	h->mapped += count;
 	xv_sim_mapping_add(m);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	return addr;
 }
 
@@ -337,15 +335,15 @@ int xengnttab_unmap(xengnttab_handle *h, void *start, uint32_t count)
 {
 	struct xv_sim_mapping *m;
 
-	pthread_mutex_lock(&xv_sim_lock);
+	xv_sim_lock_take();
 	m = xv_sim_mapping_at(start);
 	if (!m || m->share || m->pages != count) {
-		pthread_mutex_unlock(&xv_sim_lock);
+		xv_sim_lock_give();
 		errno = EINVAL;
 		return -1;
 	}
 	xv_sim_mapping_end_locked(start, (size_t)count * XV_PAGE);
-	pthread_mutex_unlock(&xv_sim_lock);
+	xv_sim_lock_give();
 	return xv_sim_real_munmap(start, (size_t)count * XV_PAGE);
 }
 

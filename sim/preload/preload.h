@@ -16,8 +16,11 @@
 
 #define XV_PAGE 4096u
 
-/* Serialises requests, the mapping registry and (re)connection. */
+/* Serialises requests, the mapping registry and (re)connection.  Taken
+ * and given only through these, which track the holding thread. */
 extern pthread_mutex_t xv_sim_lock;
+void xv_sim_lock_take(void);
+void xv_sim_lock_give(void);
 extern struct xv_sim_events xv_sim_ev;
 
 /* Connect if this process has no connection yet.  Returns 0 or a negative

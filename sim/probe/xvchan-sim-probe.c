@@ -5,6 +5,7 @@
  *   xvchan-sim exec --domid 1 -- xvchan-sim-probe latency [ROUNDS]
  *   xvchan-sim exec --domid 1 -- xvchan-sim-probe capacity [PORTS] [GRANTS]
  *   xvchan-sim exec --domid N -- xvchan-sim-probe touch
+ *   xvchan-sim exec --domid 1 -- xvchan-sim-probe death [ROUNDS]
  *
  * latency: one-way event-channel notify latency between this domain and
  * domain 2 (a forked child that becomes domain 2; the domain must exist),
@@ -13,14 +14,19 @@
  * pages from this one domain, and says how long it took.
  * touch: binds one port, shares one page and writes one xenstore node, so a
  * script can show many domains working at once (sim/probe/figures).
+ * death: a forked domain 2 maps a page of ours with an unmap notification
+ * and is SIGKILLed; how long until the notification's event arrives (the
+ * simulator promises 100 ms).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,6 +199,72 @@ static int touch(void)
 	return 0;
 }
 
+static int death(int rounds)
+{
+	double *ms = calloc((size_t)rounds, sizeof(*ms));
+	xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+	xengntshr_handle *xgs = xengntshr_open(NULL, 0);
+	int ready[2];
+
+	if (!ms || !xce || !xgs || pipe(ready))
+		die("setup");
+	for (int r = 0; r < rounds; r++) {
+		xenevtchn_port_or_error_t port;
+		unsigned char *page;
+		uint32_t ref;
+		char domid[16], b;
+		double t0;
+		pid_t pid;
+
+		page = xengntshr_share_pages(xgs, PEER_DOMID, 1, &ref, 1);
+		port = xenevtchn_bind_unbound_port(xce, PEER_DOMID);
+		if (!page || port < 0)
+			die("share/bind");
+		page[0] = 1;
+		pid = fork();
+		if (pid == 0) {
+			xenevtchn_handle *peer;
+			xengnttab_handle *xgt;
+			xenevtchn_port_or_error_t local;
+
+			snprintf(domid, sizeof(domid), "%d", PEER_DOMID);
+			setenv("XVCHAN_SIM_DOMID", domid, 1);
+			peer = xenevtchn_open(NULL, 0);
+			xgt = xengnttab_open(NULL, 0);
+			if (!peer || !xgt)
+				die("child open");
+			local = xenevtchn_bind_interdomain(peer, 1, (evtchn_port_t)port);
+			if (local < 0 ||
+			    !xengnttab_map_grant_ref_notify(xgt, 1, ref,
+							    PROT_READ | PROT_WRITE, 0,
+							    (evtchn_port_t)local))
+				die("child bind/map");
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		if (read(ready[0], &b, 1) != 1)
+			die("child did not map");
+		t0 = now_us();
+		kill(pid, SIGKILL);
+		wait_event(xce);
+		ms[r] = (now_us() - t0) / 1e3;
+		waitpid(pid, NULL, 0);
+		if (page[0] != 0) {
+			errno = EPROTO;
+			die("byte not cleared");
+		}
+		xenevtchn_unbind(xce, (evtchn_port_t)port);
+		xengntshr_unshare(xgs, page, 1);
+	}
+	qsort(ms, (size_t)rounds, sizeof(*ms), cmp_double);
+	printf("SIGKILL to unmap-notify event: p50 %.2f ms  max %.2f ms  (%d rounds)\n",
+	       ms[rounds / 2], ms[rounds - 1], rounds);
+	free(ms);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "latency"))
@@ -202,7 +274,10 @@ int main(int argc, char **argv)
 				argc > 3 ? atoi(argv[3]) : 10000);
 	if (argc == 2 && !strcmp(argv[1], "touch"))
 		return touch();
+	if (argc >= 2 && !strcmp(argv[1], "death"))
+		return death(argc > 2 && atoi(argv[2]) > 0 ? atoi(argv[2]) : 20);
 	fputs("Usage: xvchan-sim-probe latency [ROUNDS] | capacity [PORTS] [GRANTS] | touch\n"
+	      "       xvchan-sim-probe death [ROUNDS]\n"
 	      "Run inside a simulated domain (xvchan-sim exec); see sim/probe/figures.\n",
 	      argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
 	return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;

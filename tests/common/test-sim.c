@@ -2,11 +2,15 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +18,7 @@
 #include "test-sim.h"
 
 static char sim_dir[128];
+static pid_t daemon_pid;
 
 const char *xv_test_sim_exe(void)
 {
@@ -60,15 +65,59 @@ void xv_test_sim_domain(unsigned int domid)
 					     "true", NULL }), 0);
 }
 
+/* Wait until the daemon accepts on its control socket: it listens only
+ * once everything else is set up. */
+static void wait_ready(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int i, fd, status;
+
+	/* sim_dir is at most 64 + 20 characters (xv_test_sim_start()). */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.90s/ctl", sim_dir);
+	for (i = 0; i < 1000; i++) {
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(fd, 0);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			return;
+		}
+		close(fd);
+		ck_assert_msg(waitpid(daemon_pid, &status, WNOHANG) == 0,
+			      "the simulator daemon exited while starting");
+		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	}
+	ck_abort_msg("the simulator daemon did not start within 5 s");
+}
+
 void xv_test_sim_start(void)
 {
 	const char *tmp = getenv("TMPDIR");
+	pid_t parent = getpid();
 
 	snprintf(sim_dir, sizeof(sim_dir), "%s/xvchan-test-XXXXXX",
 		 tmp && *tmp && strlen(tmp) < 64 ? tmp : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(sim_dir));
 	ck_assert_int_eq(setenv("XVCHAN_SIM_DIR", sim_dir, 1), 0);
-	ck_assert_int_eq(run_sim((char *[]){ "start", NULL }), 0);
+	/* The daemon is our child and dies with us: a failing test skips
+	 * its teardown, and must not leave a daemon behind. */
+	daemon_pid = fork();
+	ck_assert_int_ge(daemon_pid, 0);
+	if (daemon_pid == 0) {
+		char log[160];
+		int fd;
+
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(1);
+		/* Where `start` puts it too: show_log() reads it. */
+		snprintf(log, sizeof(log), "%s/log", sim_dir);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(1);
+		close(fd);
+		execl(xv_test_sim_exe(), "xvchan-sim", "daemon", (char *)NULL);
+		_exit(127);
+	}
+	wait_ready();
 	xv_test_sim_domain(1);
 	xv_test_sim_domain(2);
 }
@@ -79,17 +128,46 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+/* The daemon's log, on the test's stderr; returns whether a sanitizer
+ * reported in it (the daemon's own report would otherwise go unseen). */
+static int show_log(void)
+{
+	char path[160], line[512];
+	int bad = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/log", sim_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		fputs(line, stderr);
+		if (strstr(line, "Sanitizer") || strstr(line, "runtime error:"))
+			bad = 1;
+	}
+	fclose(f);
+	return bad;
+}
+
 void xv_test_sim_stop(void)
 {
-	int status;
+	int status, bad;
 
 	if (!sim_dir[0])
 		return;
 	status = run_sim((char *[]){ "stop", NULL });
+	/* Our daemon, unless a test replaced it with a started one. */
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		waitpid(daemon_pid, NULL, 0);
+		daemon_pid = 0;
+	}
+	bad = show_log();
 	nftw(sim_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	sim_dir[0] = '\0';
 	unsetenv("XVCHAN_SIM_DIR");
 	ck_assert_int_eq(status, 0);
+	ck_assert_msg(!bad, "the simulator daemon reported a sanitizer error (log above)");
 }
 
 pid_t xv_test_spawn(unsigned int domid, char *const argv[])

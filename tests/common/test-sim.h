@@ -4,9 +4,10 @@
  *
  * Test executables get XVCHAN_SIM_EXE and XVCHAN_SIM_PRELOAD from meson's
  * `sim_test_env`.  Those that fork domains (xv_test_fork_domain) must link
- * `sim_preload_dep` so that xengnttab_* / xenevtchn_* in the test binary
- * resolve to the simulator (its library comes before libxengnttab in the
- * executable's search order; tests/sim/test-sim-link.c checks it).
+ * `sim_preload_dep`, listed before anything that links libxengnttab or
+ * libxenevtchn, so that xengnttab_* / xenevtchn_* in the test binary
+ * resolve to the simulator (tests/sim/test-sim-grants.c checks this with
+ * dladdr()).  sim_preload_dep brings the Xen headers too.
  */
 #ifndef XV_TEST_SIM_H
 #define XV_TEST_SIM_H
@@ -26,7 +27,9 @@ const char *xv_test_sim_exe(void);
 /* Create domain @domid if it does not exist yet. */
 void xv_test_sim_domain(unsigned int domid);
 
-/* Spawn argv as simulated domain domid (like xvchan-sim exec). Returns pid. */
+/* Spawn argv as simulated domain domid (like xvchan-sim exec). Returns pid.
+ * The child inherits stdout, which is the TAP stream: spawn programs that
+ * print nothing there (or send their output elsewhere). */
 pid_t xv_test_spawn(unsigned int domid, char *const argv[]);
 
 /* Fork a child that is simulated domain domid: returns 0 in the child (env

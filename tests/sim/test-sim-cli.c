@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,34 @@ START_TEST(test_exec_runs_xenstore_utils_as_dom0_and_domus)
 	ck_assert_ptr_nonnull(strstr(out, "domid = \"5\""));
 	ck_assert_int_eq(SIM("status"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2 5\n"));
+}
+END_TEST
+
+START_TEST(test_exec_sets_the_domain_environment)
+{
+	static char expect[3 * PATH_MAX + 64];
+	char dir[PATH_MAX], exe_dir[PATH_MAX];
+
+	ck_assert_ptr_nonnull(realpath(xv_test_sim_dir(), dir));
+	ck_assert_ptr_nonnull(realpath(xv_test_sim_exe(), exe_dir));
+	*strrchr(exe_dir, '/') = '\0';
+	/* Without the override, the build tree's preload/ is found beside
+	 * the executable. */
+	unsetenv("XVCHAN_SIM_PRELOAD");
+	unsetenv("LD_PRELOAD");
+	ck_assert_int_eq(SIM("exec", "--domid", "7", "--", "sh", "-c",
+			     "echo $XVCHAN_SIM_DIR $XVCHAN_SIM_DOMID $XENSTORED_PATH $LD_PRELOAD"), 0);
+	snprintf(expect, sizeof(expect),
+		 "%s 7 %s/xenstore/7 %s/preload/libxvchan-sim-preload.so\n",
+		 dir, dir, exe_dir);
+	ck_assert_str_eq(out, expect);
+	/* A caller's own LD_PRELOAD is kept, after ours. */
+	setenv("LD_PRELOAD", "libc.so.6", 1);
+	ck_assert_int_eq(SIM("exec", "--domid", "7", "--", "sh", "-c",
+			     "echo $LD_PRELOAD"), 0);
+	snprintf(expect, sizeof(expect),
+		 "%s/preload/libxvchan-sim-preload.so:libc.so.6\n", exe_dir);
+	ck_assert_str_eq(out, expect);
 }
 END_TEST
 
@@ -181,6 +210,32 @@ START_TEST(test_a_crashed_daemon_is_reported_and_recovered)
 }
 END_TEST
 
+START_TEST(test_sigterm_stops_the_daemon_cleanly)
+{
+	char lock[256], buf[32] = "";
+	pid_t pid;
+	int fd;
+
+	snprintf(lock, sizeof(lock), "%s/lock", xv_test_sim_dir());
+	fd = open(lock, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
+	close(fd);
+	pid = (pid_t)atoi(buf);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	wait_lock_free(lock);
+	/* A clean stop empties the pid: nothing to report as crashed. */
+	fd = open(lock, O_RDONLY);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
+	ck_assert_ptr_null(strstr(out, "died"));
+	ck_assert_ptr_nonnull(strstr(out, "daemon not running"));
+	ck_assert_int_eq(SIM("start"), 0);
+}
+END_TEST
+
 START_TEST(test_help_describes_every_command)
 {
 	ck_assert_int_eq(SIM("--help"), 0);
@@ -207,11 +262,13 @@ Suite *xv_test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_exec_runs_xenstore_utils_as_dom0_and_domus);
+	tcase_add_test(tc, test_exec_sets_the_domain_environment);
 	tcase_add_test(tc, test_exec_reports_a_missing_program);
 	tcase_add_test(tc, test_bad_domids_are_refused);
 	tcase_add_test(tc, test_commands_without_a_daemon_say_so);
 	tcase_add_test(tc, test_start_twice_is_refused);
 	tcase_add_test(tc, test_a_crashed_daemon_is_reported_and_recovered);
+	tcase_add_test(tc, test_sigterm_stops_the_daemon_cleanly);
 	tcase_add_test(tc, test_help_describes_every_command);
 	tcase_add_test(tc, test_a_missing_preload_library_is_reported);
 	suite_add_tcase(s, tc);

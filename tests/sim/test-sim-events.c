@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -252,6 +253,72 @@ START_TEST(test_many_pending_ports_are_all_delivered)
 }
 END_TEST
 
+struct waiter {
+	xenevtchn_handle *h;
+	int expect, got;
+};
+
+static void *wait_events(void *arg)
+{
+	struct waiter *w = arg;
+
+	/* Blocks in pending() while the main thread keeps using the library. */
+	while (w->got < w->expect) {
+		int port = xenevtchn_pending(w->h);
+
+		if (port <= 0 || xenevtchn_unmask(w->h, (evtchn_port_t)port) < 0)
+			break;
+		w->got++;
+	}
+	return NULL;
+}
+
+START_TEST(test_pending_in_one_thread_while_another_binds_and_notifies)
+{
+	enum { N = 20 };
+	struct waiter w = { .h = h1, .expect = N };
+	int p1[N], p2[N], i;
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, wait_events, &w), 0);
+	for (i = 0; i < N; i++) {
+		pair(&p1[i], &p2[i]);
+		ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)p2[i]), 0);
+		/* Unbinding an idle port must not disturb the waiter. */
+		ck_assert_int_eq(xenevtchn_unbind(h2, (evtchn_port_t)p2[i]), 0);
+	}
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(w.got, N);
+}
+END_TEST
+
+/* Off the simulator the preload answers as the real library does without
+ * /dev/xen; a bad domid in the environment is refused. */
+START_TEST(test_open_without_a_simulator_fails_cleanly)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		unsetenv("XVCHAN_SIM_DIR");
+		errno = 0;
+		if (xenevtchn_open(NULL, 0) || errno != ENOENT)
+			_exit(1);
+		setenv("XVCHAN_SIM_DIR", xv_test_sim_dir(), 1);
+		setenv("XVCHAN_SIM_DOMID", "32752", 1);
+		errno = 0;
+		if (xenevtchn_open(NULL, 0) || errno != EINVAL)
+			_exit(2);
+		setenv("XVCHAN_SIM_DOMID", "9", 1);
+		errno = 0;
+		if (xenevtchn_open(NULL, 0) || errno != ESRCH)
+			_exit(3);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-events");
@@ -268,6 +335,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_bind_interdomain_follows_xen_checks);
 	tcase_add_test(tc, test_port_zero_is_never_handed_out);
 	tcase_add_test(tc, test_many_pending_ports_are_all_delivered);
+	tcase_add_test(tc, test_open_without_a_simulator_fails_cleanly);
+	tcase_add_test(tc, test_pending_in_one_thread_while_another_binds_and_notifies);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -231,6 +231,64 @@ START_TEST(test_several_refs_map_as_one_contiguous_range)
 }
 END_TEST
 
+START_TEST(test_one_range_may_mix_granting_domains)
+{
+	struct xv_chan refs, go;
+	pid_t a, b, pid;
+	uint32_t ra, rb;
+
+	xv_chan_open(&refs);
+	xv_chan_open(&go);
+	a = sharer(&refs, &go, 2, 1, 0xa1);
+	ra = xv_chan_get(&refs);
+	/* A second granter, domain 3. */
+	b = xv_test_fork_domain(3);
+	if (b == 0) {
+		xengntshr_handle *gs = xengntshr_open(NULL, 0);
+		unsigned char *p;
+		uint32_t ref;
+
+		CHILD_ASSERT(gs);
+		p = xengntshr_share_pages(gs, 2, 1, &ref, 0);
+		CHILD_ASSERT(p);
+		memset(p, 0xb3, PAGE);
+		xv_chan_put(&refs, ref);
+		xv_chan_get(&go);
+		_exit(0);
+	}
+	rb = xv_chan_get(&refs);
+	pid = xv_test_fork_domain(2);
+	if (pid == 0) {
+		xengnttab_handle *gt = xengnttab_open(NULL, 0);
+		uint32_t doms[3] = { 3, 1, 1 }, r[3] = { rb, ra, ra };
+		uint32_t wrong[2] = { 3, 2 }, rr[2] = { rb, rb };
+		unsigned char *p;
+
+		CHILD_ASSERT(gt);
+		p = xengnttab_map_grant_refs(gt, 3, doms, r, PROT_READ);
+		CHILD_ASSERT(p);
+		CHILD_ASSERT(all_bytes(p, PAGE, 0xb3));
+		CHILD_ASSERT(all_bytes(p + PAGE, 2 * PAGE, 0xa1));
+		/* dom3's page is read-only: a writable range is refused whole. */
+		errno = 0;
+		CHILD_ASSERT(!xengnttab_map_grant_refs(gt, 3, doms, r,
+						       PROT_READ | PROT_WRITE));
+		CHILD_ASSERT(errno == EINVAL);
+		/* Refs are per granting domain: dom2 granted nothing, so the
+		 * second entry fails, and with it the whole map. */
+		errno = 0;
+		CHILD_ASSERT(!xengnttab_map_grant_refs(gt, 2, wrong, rr, PROT_READ));
+		CHILD_ASSERT(errno == EINVAL);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
+	xv_chan_put(&go, 1);
+	xv_chan_put(&go, 1);
+	ck_assert_int_eq(xv_test_wait(a, 10000), 0);
+	ck_assert_int_eq(xv_test_wait(b, 10000), 0);
+}
+END_TEST
+
 START_TEST(test_new_pages_are_zero_filled)
 {
 	pid_t pid = xv_test_fork_domain(1);
@@ -399,6 +457,38 @@ START_TEST(test_plain_munmap_fires_the_unmap_notification)
 }
 END_TEST
 
+START_TEST(test_set_max_grants_limits_a_handle)
+{
+	pid_t pid = xv_test_fork_domain(1);
+
+	if (pid == 0) {
+		xengntshr_handle *gs = xengntshr_open(NULL, 0);
+		xengnttab_handle *gt = xengnttab_open(NULL, 0);
+		uint32_t refs[3];
+		unsigned char *p, *q;
+
+		CHILD_ASSERT(gs && gt);
+		CHILD_ASSERT(xengnttab_set_max_grants(gt, 2) == 0);
+		CHILD_ASSERT(xengntshr_share_pages(gs, 1, 3, refs, 1));
+		errno = 0;
+		CHILD_ASSERT(!xengnttab_map_domain_grant_refs(gt, 3, 1, refs,
+							      PROT_READ));
+		CHILD_ASSERT(errno == ENOMEM);
+		p = xengnttab_map_domain_grant_refs(gt, 2, 1, refs, PROT_READ);
+		CHILD_ASSERT(p);
+		errno = 0;
+		CHILD_ASSERT(!xengnttab_map_grant_ref(gt, 1, refs[2], PROT_READ));
+		CHILD_ASSERT(errno == ENOMEM);
+		/* A plain munmap gives the grants back too. */
+		CHILD_ASSERT(munmap(p, 2 * PAGE) == 0);
+		q = xengnttab_map_domain_grant_refs(gt, 2, 1, refs + 1, PROT_READ);
+		CHILD_ASSERT(q);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-grants");
@@ -410,10 +500,12 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_map_by_a_domain_other_than_the_grantee_is_refused);
 	tcase_add_test(tc, test_read_only_grant_cannot_be_written);
 	tcase_add_test(tc, test_several_refs_map_as_one_contiguous_range);
+	tcase_add_test(tc, test_one_range_may_mix_granting_domains);
 	tcase_add_test(tc, test_new_pages_are_zero_filled);
 	tcase_add_test(tc, test_page_stays_while_mapped_after_unshare);
 	tcase_add_test(tc, test_ref_zero_is_never_handed_out);
 	tcase_add_test(tc, test_plain_munmap_fires_the_unmap_notification);
+	tcase_add_test(tc, test_set_max_grants_limits_a_handle);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,6 +14,22 @@
 
 #include "run.h"
 #include "test-common.h"
+
+/* Children not reaped yet, for xv_run_kill_all(). */
+#define MAX_CHILDREN 64
+static pid_t children[MAX_CHILDREN];
+
+static void child_track(pid_t pid, pid_t replace)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_CHILDREN; i++) {
+		if (children[i] == replace) {
+			children[i] = pid;
+			return;
+		}
+	}
+}
 
 const char *xv_run_exe(const char *var)
 {
@@ -39,13 +56,61 @@ pid_t xv_run_spawn(char *const argv[], int in, int out, int err)
 		/* Its own group, so a test can kill it with every process
 		 * it started (a wrapper such as xvchan-sim exec). */
 		setpgid(0, 0);
+		/* Check ends a failed test's process with _exit(), skipping
+		 * any clean-up: whatever it started goes with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		to_fd(in, STDIN_FILENO, O_RDONLY);
 		to_fd(out, STDOUT_FILENO, O_WRONLY);
 		to_fd(err, STDERR_FILENO, O_WRONLY);
 		execv(argv[0], argv);
 		_exit(127);
 	}
+	child_track(pid, 0);
 	return pid;
+}
+
+void xv_run_kill_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_CHILDREN; i++) {
+		if (children[i] > 0) {
+			kill(-children[i], SIGKILL);
+			waitpid(children[i], NULL, 0);
+			children[i] = 0;
+		}
+	}
+}
+
+int xv_run_quiet(char *const argv[], int timeout_ms)
+{
+	struct timespec nap = { 0, 5 * 1000 * 1000 };
+	int status, waited = 0;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (waited >= timeout_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		nanosleep(&nap, NULL);
+		waited += 5;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 int xv_run_wait(pid_t pid, int timeout_ms)
@@ -57,11 +122,14 @@ int xv_run_wait(pid_t pid, int timeout_ms)
 		pid_t r = waitpid(pid, &status, WNOHANG);
 
 		ck_assert_int_ge(r, 0);
-		if (r == pid)
+		if (r == pid) {
+			child_track(0, pid);
 			break;
+		}
 		if (waited >= timeout_ms) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
+			child_track(0, pid);
 			return -ETIMEDOUT;
 		}
 		nanosleep(&nap, NULL);

@@ -11,13 +11,24 @@
 const char *xv_run_exe(const char *var);
 
 /* Start @argv with stdin, stdout and stderr on @in, @out, @err (-1:
- * /dev/null), in a new process group whose id is the pid.  Returns the
- * pid; ck_assert()s on failure. */
+ * /dev/null), in a new process group whose id is the pid, SIGKILLed if
+ * the calling process ends first.  Returns the pid; ck_assert()s on
+ * failure. */
 pid_t xv_run_spawn(char *const argv[], int in, int out, int err);
 
 /* Wait up to @timeout_ms: the exit status, 128+signal if killed, or
  * -ETIMEDOUT (the child is then SIGKILLed and reaped). */
 int xv_run_wait(pid_t pid, int timeout_ms);
+
+/* SIGKILL every process group started by xv_run_spawn() in this process
+ * and not yet reaped by xv_run_wait(), and reap them.  Never fails: it is
+ * what a test's clean-up runs, also after a failed assertion. */
+void xv_run_kill_all(void);
+
+/* Run @argv to completion (at most @timeout_ms, then SIGKILL) with stdio
+ * on /dev/null, without asserting anything: for clean-up.  Returns the
+ * exit status, or -1. */
+int xv_run_quiet(char *const argv[], int timeout_ms);
 
 /* A fresh file in @dir named @name, opened read-write; returns the fd. */
 int xv_run_file(const char *dir, const char *name);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,32 +26,60 @@
 static char simdir[] = "/tmp/xv-test-cat-sim-XXXXXX";
 static char dir[] = "/tmp/xv-test-cat-XXXXXX";
 
-/* `xvchan-sim <args>` to completion; returns its exit status. */
-static int sim_cmd(const char *a1, const char *a2, const char *a3,
-		   const char *a4)
-{
-	char *argv[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)a1,
-			 (char *)a2, (char *)a3, (char *)a4, NULL };
+static bool started;
 
-	return xv_run_wait(xv_run_spawn(argv, -1, -1, -1), WAIT_MS);
+/*
+ * The teardown: stop the simulator and everything the test started, and
+ * remove its files.  A failed assertion ends the test's process without
+ * it; the processes then die with it (xv_run_spawn()), only the
+ * directories stay behind.
+ */
+static void sim_cleanup(void)
+{
+	char *stop[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)"stop",
+			 NULL };
+	char *rm[] = { (char *)"/bin/rm", (char *)"-rf", dir, simdir, NULL };
+
+	if (!started)
+		return;
+	started = false;
+	xv_run_quiet(stop, WAIT_MS);
+	xv_run_kill_all();
+	xv_run_quiet(rm, WAIT_MS);
 }
 
+/* The daemon runs in the foreground as this process's child, so that it
+ * dies with it (`start` would detach it); it serves once `status` says
+ * so. */
 static void sim_start(void)
 {
+	char *daemon[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)"daemon",
+			   NULL };
+	char *status[] = { daemon[0], (char *)"status", NULL };
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	char ctl[sizeof(simdir) + 8];
+	int tries, log;
+
 	ck_assert_ptr_nonnull(mkdtemp(simdir));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(setenv("XVCHAN_SIM_DIR", simdir, 1), 0);
-	ck_assert_int_eq(sim_cmd("start", NULL, NULL, NULL), 0);
-}
-
-static void sim_stop(void)
-{
-	char cmd[256];
-
-	sim_cmd("stop", NULL, NULL, NULL);
-	/* Test files and the simulator's sockets: nothing else is there. */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, simdir);
-	ck_assert_int_eq(system(cmd), 0);
+	started = true;
+	log = xv_run_file(dir, "sim-log");
+	xv_run_spawn(daemon, -1, log, log);
+	/* `status` only once the control socket exists: earlier, its probe
+	 * of the daemon's lock can make the starting daemon believe another
+	 * one runs. */
+	snprintf(ctl, sizeof(ctl), "%s/ctl", simdir);
+	for (tries = 0; tries < 1000; tries++) {
+		if (access(ctl, F_OK) == 0 &&
+		    xv_run_quiet(status, WAIT_MS) == 0) {
+			close(log);
+			return;
+		}
+		nanosleep(&nap, NULL);
+	}
+	ck_abort_msg("the simulator did not start: %s",
+		     xv_run_read_all(log, NULL));
 }
 
 /* xvchan-cat as domain @domid with @args (NULL-terminated). */
@@ -341,7 +370,7 @@ Suite *xv_test_suite(void)
 	Suite *s = suite_create("xvchan-cat");
 	TCase *tc = tcase_create("cat");
 
-	tcase_add_checked_fixture(tc, sim_start, sim_stop);
+	tcase_add_checked_fixture(tc, sim_start, sim_cleanup);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_files_cross_in_both_directions);
 	tcase_add_test(tc, test_files_cross_through_small_rings);
