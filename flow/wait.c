@@ -152,47 +152,23 @@ uint64_t xv_flow_events(struct xvchan *x)
 	return n;
 }
 
-/*
- * With no deadline, pending() alone is the wait: the event channel device
- * blocks in it, so the sleep costs one system call instead of poll() and
- * pending(). 1 when an event was taken, 0 when interrupted or when the
- * descriptor was made non-blocking (the caller of xvchan_fd() may have
- * done so; poll() then does the waiting), or a negative errno.
- */
-static int xv_flow_take_blocking(struct xvchan *x)
-{
-	int err = xv_flow_xen_take_event(x->xen);
-
-	if (err == -EINTR || err == -EAGAIN || err == -EWOULDBLOCK)
-		return 0;
-	return err ? err : 1;
-}
-
 /* Called with @lock held; drops it around poll() and pending(). */
 static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = x->fd, .events = POLLIN };
-	int n = 0, err = 0;
+	int n, err = 0;
 
 	x->polling = true;
 	pthread_mutex_unlock(&x->lock);
-	if (timeout_ms < 0) {
-		n = xv_flow_take_blocking(x);
-		if (n < 0)
-			err = n;
-	}
-	if (n == 0 && !err) {
-		n = poll(&pfd, 1, timeout_ms);
-		if (n < 0)
-			err = errno == EINTR ? 0 : -errno;
-		else if (n > 0 && !(pfd.revents & POLLIN))
-			/* pending() would block on a descriptor that only
-			 * reports an error: the event channel device itself
-			 * has failed. */
-			err = -EIO;
-		else if (n > 0)
-			err = xv_flow_xen_take_event(x->xen);
-	}
+	n = poll(&pfd, 1, timeout_ms);
+	if (n < 0)
+		err = errno == EINTR ? 0 : -errno;
+	else if (n > 0 && !(pfd.revents & POLLIN))
+		/* pending() would block on a descriptor that only reports an
+		 * error: the event channel device itself has failed. */
+		err = -EIO;
+	else if (n > 0)
+		err = xv_flow_xen_take_event(x->xen);
 	pthread_mutex_lock(&x->lock);
 	x->polling = false;
 	if (n > 0 && !err)
@@ -294,11 +270,11 @@ void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc)
  * budget; when it does not (an oversubscribed host, a peer asleep that
  * needs a wake-up first), every spin burns the budget on a CPU the peer
  * may need. Measured on the simulator with a loaded 2-CPU host (load ~10),
- * not one spin in several hundred found anything, and always spinning
- * 20 us cut a 4 KiB ring's throughput by 5x. So each spin that found
- * nothing doubles the number of slow paths of that direction that sleep
- * at once, from XV_FLOW_SPIN_BACKOFF up to XV_FLOW_SPIN_BACKOFF_MAX; one
- * that found something makes the next slow path spin again. A peer that
+ * before spins yielded (below), not one spin in several hundred found
+ * anything. So each spin that found nothing doubles the number of slow
+ * paths of that direction that sleep at once, from XV_FLOW_SPIN_BACKOFF
+ * up to XV_FLOW_SPIN_BACKOFF << XV_FLOW_SPIN_BACKOFF_SHIFT_MAX; one that
+ * found something makes the next slow path spin again. A peer that
  * answers fast is still found by the next try, which costs one budget.
  */
 #define XV_FLOW_SPIN_BACKOFF 16

@@ -115,6 +115,10 @@ struct xvchan_config {
 	 * Before sleeping on the event channel, poll the ring for this many
 	 * microseconds (catches a peer that answers quickly without the cost
 	 * of an event). 0 disables spinning. Default 20.
+	 * The spin yields the CPU between looks (a peer just woken often
+	 * waits for this very CPU), and each spin that found nothing makes
+	 * more of the following waits (16, 32, ... up to 1024) sleep at
+	 * once; a spin that found data resets that.
 	 */
 	unsigned int spin_us;
 	/**
