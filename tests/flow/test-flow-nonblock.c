@@ -142,8 +142,8 @@ END_TEST
  * xvchan.h) lasts exactly until that direction calls again: a write's
  * -EAGAIN, which consumed the data event the read had armed for, keeps the
  * descriptor readable, so does a second write -EAGAIN, and once the read
- * has taken the data and returned -EAGAIN again nothing is left to fire
- * (a level-triggered loop would spin on a stale one).
+ * has taken the data nothing is left to fire (a level-triggered loop
+ * would spin on a stale one).
  */
 START_TEST(test_a_handed_on_wake_up_lasts_until_its_direction_calls_again)
 {
@@ -175,6 +175,10 @@ START_TEST(test_a_handed_on_wake_up_lasts_until_its_direction_calls_again)
 		FT_EQ(ft_poll(x, 0), 1);
 		FT_EQ(xvchan_read(x, &c, 1), 1);
 		FT_EQ(c, 'd');
+		/* The read's progress withdrew it, even for a loop that now
+		 * only writes. */
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EAGAIN);
+		FT_EQ(ft_poll(x, 100), 0);
 		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
 		FT_EQ(ft_poll(x, 100), 0);
 		ft_signal(up[1]);
