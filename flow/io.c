@@ -104,9 +104,9 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 {
 	ssize_t n;
 
-	if (!x || !buf || !len)
+	if (!x)
 		return -EINVAL;
-	n = xv_flow_read(x, buf, len);
+	n = buf && len ? xv_flow_read(x, buf, len) : -EINVAL;
 	xv_flow_settle(x, true, n);
 	return n;
 }
@@ -261,8 +261,7 @@ ssize_t xvchan_write(struct xvchan *x, const void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
-	if (!buf && len)
-		return -EINVAL;
+	/* writev refuses a NULL base with a length, as this must. */
 	return xvchan_writev(x, &iov, 1);
 }
 
@@ -303,9 +302,9 @@ ssize_t xvchan_write_reserve(struct xvchan *x, struct xvchan_segs *segs)
 {
 	ssize_t n;
 
-	if (!x || !segs)
+	if (!x)
 		return -EINVAL;
-	n = xv_flow_write_reserve(x, segs);
+	n = segs ? xv_flow_write_reserve(x, segs) : -EINVAL;
 	xv_flow_settle(x, false, n);
 	return n;
 }

@@ -309,8 +309,8 @@ int xvchan_close(struct xvchan *x);
  * direction's next call, the descriptor becomes (or stays) readable as
  * soon as the peer made that call able to progress, even when calls of
  * the other direction consumed events meanwhile. Any call of that
- * direction that does not return -EAGAIN (data, 0, an error;
- * xvchan_shutdown() for writes) withdraws its request.
+ * direction on the endpoint that does not return -EAGAIN (data, 0, any
+ * error; xvchan_shutdown() for writes) withdraws its request.
  *
  * So a single poll loop works like this: call each direction it uses until
  * it returns -EAGAIN (or is finished); then poll the descriptor; when it
