@@ -74,6 +74,8 @@ int xvchan_shutdown(struct xvchan *x)
 {
 	if (!x)
 		return -EINVAL;
+	/* Every later write returns -ESHUTDOWN: no -EAGAIN of ours waits. */
+	xv_flow_settle(x, false, -ESHUTDOWN);
 	pthread_mutex_lock(&x->lock);
 	if (!x->shut_wr) {
 		x->shut_wr = true;

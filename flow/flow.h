@@ -43,7 +43,9 @@ struct xvchan {
 	struct xv_xs *xs;	/* server: kept to unpublish at close */
 	bool published;
 	struct xv_flow_xen *xen;
-	int fd;
+	int fd;			/* the event channel: internal waits */
+	int efd;		/* eventfd: a wake-up handed on (wait.c) */
+	int pollfd;		/* epoll of @fd and @efd: xvchan_fd() */
 	uint32_t ring_ref;
 	int port;			/* our local event-channel port */
 
@@ -65,6 +67,13 @@ struct xvchan {
 	pthread_cond_t cond;
 	uint64_t events;	/* events consumed so far */
 	bool polling;		/* a thread sleeps in poll() on @fd */
+	/* Non-blocking mode: that direction's last call returned -EAGAIN
+	 * (set from its drain on). Each is written only by its own
+	 * direction's thread, so that thread may read it without the lock. */
+	bool rx_want, tx_want;
+	/* @efd was raised for that direction and not yet withdrawn. */
+	bool rx_raised, tx_raised;
+	bool efd_up;		/* @efd's counter is nonzero */
 	enum xv_flow_peer_kind peer_kind;
 	/* Set by xvchan_shutdown(), a writer call: so the writer may also
 	 * read it without the lock. */
@@ -87,9 +96,16 @@ uint64_t xv_flow_events(struct xvchan *x);
 /* Sleep until an event newer than @seen was consumed (by this thread or
  * the other one), or @deadline_ms (-1: none). 0 or -ETIMEDOUT. */
 int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms);
-/* Non-blocking mode: consume a pending event, if any, so that xvchan_fd()
- * only fires again for a new one. */
-int xv_flow_drain(struct xvchan *x);
+/* Create @efd and @pollfd once @fd exists; closed by xv_flow_wait_exit(). */
+int xv_flow_fds_init(struct xvchan *x);
+/* Non-blocking mode, on the way to -EAGAIN in direction @reader (before
+ * arming): record the want, consume a pending event, if any, so that
+ * xvchan_fd() only fires again for a new one, and hand that event on to
+ * the other direction if it waits too. */
+int xv_flow_drain(struct xvchan *x, bool reader);
+/* A call of direction @reader returned @rc: anything but -EAGAIN withdraws
+ * that direction's want and wake-up. Called by that direction's thread. */
+void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc);
 /* Spin up to x->spin_us while @ready(x) returns 0. Returns its last value.
  * @st is the calling direction's own history: after spins that found
  * nothing, more and more of that direction's slow paths do not spin. */

@@ -9,7 +9,7 @@
 
 int xvchan_fd(const struct xvchan *x)
 {
-	return x ? x->fd : -EINVAL;
+	return x ? x->pollfd : -EINVAL;
 }
 
 int xvchan_ring_sizes(const struct xvchan *x, size_t *read_size,

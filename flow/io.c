@@ -39,12 +39,10 @@ static int64_t xv_flow_write_ready(struct xvchan *x)
 	return xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE ? 1 : 0;
 }
 
-ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
+static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
 {
 	int64_t deadline;
 
-	if (!x || !buf || !len)
-		return -EINVAL;
 	if (x->eof)
 		return 0;
 	if (len > SSIZE_MAX)
@@ -82,7 +80,7 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 				 xv_flow_read_ready))
 			continue;
 		if (x->nonblock) {
-			err = xv_flow_drain(x);
+			err = xv_flow_drain(x, true);
 			if (err)
 				return err;
 		}
@@ -100,6 +98,17 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 		if (err)
 			return err;
 	}
+}
+
+ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!x)
+		return -EINVAL;
+	n = buf && len ? xv_flow_read(x, buf, len) : -EINVAL;
+	xv_flow_settle(x, true, n);
+	return n;
 }
 
 /*
@@ -129,7 +138,7 @@ static int xv_flow_write_start(struct xvchan *x)
 	if (!x->nonblock ||
 	    xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_WAITING)
 		return 0;
-	err = xv_flow_drain(x);
+	err = xv_flow_drain(x, false);
 	if (err)
 		return err;
 	if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING)
@@ -155,7 +164,7 @@ static int xv_flow_wait_space(struct xvchan *x, int64_t deadline)
 	if (xv_flow_spin(x, &x->tx_spin, xv_flow_write_ready))
 		return 0;
 	if (x->nonblock) {
-		err = xv_flow_drain(x);
+		err = xv_flow_drain(x, false);
 		if (err)
 			return err;
 	}
@@ -170,14 +179,15 @@ static int xv_flow_wait_space(struct xvchan *x, int64_t deadline)
 	return xv_flow_wait(x, seen, deadline);
 }
 
-ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
+static ssize_t xv_flow_writev(struct xvchan *x, const struct iovec *iov,
+			      int iovcnt)
 {
 	struct xv_ring_iov batch[XV_FLOW_IOV_BATCH];
 	size_t total = 0, done = 0, skip;
 	int64_t deadline;
 	int i, first, err;
 
-	if (!x || iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov))
+	if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov))
 		return -EINVAL;
 	for (i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len && !iov[i].iov_base)
@@ -236,22 +246,31 @@ ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
 	}
 }
 
+ssize_t xvchan_writev(struct xvchan *x, const struct iovec *iov, int iovcnt)
+{
+	ssize_t n;
+
+	if (!x)
+		return -EINVAL;
+	n = xv_flow_writev(x, iov, iovcnt);
+	xv_flow_settle(x, false, n);
+	return n;
+}
+
 ssize_t xvchan_write(struct xvchan *x, const void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
-	if (!buf && len)
-		return -EINVAL;
+	/* writev refuses a NULL base with a length, as this must. */
 	return xvchan_writev(x, &iov, 1);
 }
 
-ssize_t xvchan_write_reserve(struct xvchan *x, struct xvchan_segs *segs)
+static ssize_t xv_flow_write_reserve(struct xvchan *x,
+				     struct xvchan_segs *segs)
 {
 	int64_t deadline;
 	int err;
 
-	if (!x || !segs)
-		return -EINVAL;
 	x->tx_reserved = 0;
 	err = xv_flow_write_check(x);
 	if (!err)
@@ -277,6 +296,17 @@ ssize_t xvchan_write_reserve(struct xvchan *x, struct xvchan_segs *segs)
 		if (err)
 			return err;
 	}
+}
+
+ssize_t xvchan_write_reserve(struct xvchan *x, struct xvchan_segs *segs)
+{
+	ssize_t n;
+
+	if (!x)
+		return -EINVAL;
+	n = segs ? xv_flow_write_reserve(x, segs) : -EINVAL;
+	xv_flow_settle(x, false, n);
+	return n;
 }
 
 int xvchan_write_commit(struct xvchan *x, size_t n)

@@ -194,6 +194,9 @@ int xvchan_server(struct xvchan **out, unsigned int client_domid,
 		goto fail;
 	x->port = err;
 	x->fd = xv_flow_xen_fd(x->xen);
+	err = xv_flow_fds_init(x);
+	if (err)
+		goto fail;
 	/* If we die, the grant driver clears srv_live and signals the
 	 * client: a dead server looks like a closed one. */
 	err = xv_flow_xen_share_page_notify(x->xen, client_domid,
@@ -283,6 +286,9 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 		goto fail_refused;
 	x->port = err;
 	x->fd = xv_flow_xen_fd(x->xen);
+	err = xv_flow_fds_init(x);
+	if (err)
+		goto fail;
 	/* If we die, the grant driver clears cli_live and signals the
 	 * server. */
 	err = xv_flow_xen_map_page_notify(x->xen, server_domid, x->ring_ref,

@@ -16,7 +16,10 @@
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "flow.h"
 
@@ -74,13 +77,69 @@ int xv_flow_wait_init(struct xvchan *x)
 		pthread_mutex_destroy(&x->lock);
 		return -err;
 	}
+	x->efd = -1;
+	x->pollfd = -1;
 	return 0;
 }
 
 void xv_flow_wait_exit(struct xvchan *x)
 {
+	if (x->pollfd >= 0)
+		close(x->pollfd);
+	if (x->efd >= 0)
+		close(x->efd);
 	pthread_cond_destroy(&x->cond);
 	pthread_mutex_destroy(&x->lock);
+}
+
+/*
+ * xvchan_fd() is not the event channel itself but an epoll descriptor
+ * watching it and @efd. A drain (non-blocking mode) consumes whatever event
+ * is pending, and that event may have been sent for the other direction:
+ * the read of a single loop arms for data, the peer writes and kicks, the
+ * same loop's write finds its ring full and its drain takes the kick. The
+ * event channel is then quiet although a read would return data. So a
+ * drain that took an event while the other direction has an -EAGAIN
+ * outstanding raises @efd: the descriptor stays readable until that
+ * direction calls again, and that call re-checks its ring after arming.
+ * The handed-on wake-up is not checked against the other ring first: that
+ * ring's state belongs to the other direction's thread (ring/ring.h), and
+ * the cost is at most one spurious wake-up per event taken.
+ * A loopback event channel re-notified to ourselves would need no extra
+ * descriptor, but costs a second port per endpoint and a hypercall per
+ * hand-on on Xen; an eventfd is a plain Linux object on Xen and the
+ * simulator alike.
+ */
+int xv_flow_fds_init(struct xvchan *x)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	x->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (x->efd < 0)
+		return -errno;
+	x->pollfd = epoll_create1(EPOLL_CLOEXEC);
+	if (x->pollfd < 0)
+		return -errno;
+	if (epoll_ctl(x->pollfd, EPOLL_CTL_ADD, x->fd, &ev) < 0 ||
+	    epoll_ctl(x->pollfd, EPOLL_CTL_ADD, x->efd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Make @efd readable exactly while a wake-up is handed on. Called with
+ * @lock held. A failed clear leaves it readable: at worst a spurious
+ * wake-up, and the next sync tries again. */
+static int xv_flow_efd_sync_locked(struct xvchan *x)
+{
+	bool up = x->rx_raised || x->tx_raised;
+	eventfd_t v;
+
+	if (up == x->efd_up)
+		return 0;
+	if (up ? eventfd_write(x->efd, 1) : eventfd_read(x->efd, &v))
+		return -errno;
+	x->efd_up = up;
+	return 0;
 }
 
 uint64_t xv_flow_events(struct xvchan *x)
@@ -147,15 +206,63 @@ int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms)
 	return err;
 }
 
-int xv_flow_drain(struct xvchan *x)
+int xv_flow_drain(struct xvchan *x, bool reader)
 {
+	uint64_t before;
+	bool other_wants;
 	int err = 0;
 
 	pthread_mutex_lock(&x->lock);
+	/*
+	 * The want is recorded before our caller arms (N1): an event the
+	 * peer sends for that arm comes after it, so whichever drain takes
+	 * that event, by either thread, sees the want and hands it on.
+	 */
+	if (reader)
+		x->rx_want = true;
+	else
+		x->tx_want = true;
+	before = x->events;
+	/* A thread draining already takes the event; it hands it on. */
 	if (!x->polling)
 		err = xv_flow_poll_locked(x, 0);
+	other_wants = reader ? x->tx_want : x->rx_want;
+	/* Our caller re-checks its own ring after arming: what was handed
+	 * on to it is used up. */
+	if (reader)
+		x->rx_raised = false;
+	else
+		x->tx_raised = false;
+	if (x->events != before && other_wants) {
+		if (reader)
+			x->tx_raised = true;
+		else
+			x->rx_raised = true;
+	}
+	if (!err)
+		err = xv_flow_efd_sync_locked(x);
 	pthread_mutex_unlock(&x->lock);
 	return err;
+}
+
+void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc)
+{
+	bool *want = reader ? &x->rx_want : &x->tx_want;
+
+	/* No lock to read our own direction's want (see struct xvchan):
+	 * the fast path stays free of it. */
+	if (rc == -EAGAIN || !*want)
+		return;
+	pthread_mutex_lock(&x->lock);
+	*want = false;
+	if (reader)
+		x->rx_raised = false;
+	else
+		x->tx_raised = false;
+	/* Our call succeeded or failed for good; a clear that failed only
+	 * costs a spurious wake-up (see xv_flow_efd_sync_locked()). */
+	(void)xv_flow_efd_sync_locked(x);
+	pthread_mutex_unlock(&x->lock);
 }
 
 /*

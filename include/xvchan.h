@@ -296,22 +296,40 @@ int xvchan_shutdown(struct xvchan *x);
 int xvchan_close(struct xvchan *x);
 
 /**
- * The one pollable descriptor of this endpoint (its event channel), for
- * poll()/epoll with POLLIN. Valid until xvchan_close(); never close it.
+ * The one pollable descriptor of this endpoint, for poll()/select()/epoll
+ * with POLLIN/EPOLLIN, level-triggered (no EPOLLET). It is an epoll
+ * descriptor (watching the event channel and an internal eventfd), so
+ * only readability means anything. Valid until xvchan_close(); never
+ * close, read or write it.
  *
- * Contract (non-blocking mode): when xvchan_read() or xvchan_write()
- * returns -EAGAIN, it has consumed any pending event and armed a wake-up
- * request on the ring; the descriptor becomes readable when the peer made
- * progress possible (data, space, shutdown, close, or, for a non-blocking
- * server, the client's connect). Then call the operation again: it makes
- * progress or returns -EAGAIN and re-arms. Readable does not by itself mean
- * the call will succeed (one event covers both directions). The descriptor
- * stays readable until an operation consumes the event.
+ * Contract (non-blocking mode): a call that returns -EAGAIN (xvchan_read,
+ * or a write: xvchan_write, xvchan_writev, xvchan_write_reserve) has
+ * armed a wake-up request for its direction (read: data, the peer's
+ * shutdown or close; write: space, the peer's close; either, for a
+ * non-blocking server: the client's connect). From then until that
+ * direction's next call, the descriptor becomes (or stays) readable as
+ * soon as the peer made that call able to progress, even when calls of
+ * the other direction consumed events meanwhile. Any call of that
+ * direction on the endpoint that does not return -EAGAIN (data, 0, any
+ * error; xvchan_shutdown() for writes) withdraws its request.
  *
- * Two threads in non-blocking mode polling the same descriptor: one call's
- * -EAGAIN path may consume the event the other thread was waiting for, so
- * after the descriptor fires for either, both must retry (or use one poll
- * loop, or blocking mode, where this is handled internally).
+ * So a single poll loop works like this: call each direction it uses until
+ * it returns -EAGAIN (or is finished); then poll the descriptor; when it
+ * is readable, call again every direction whose last call returned -EAGAIN
+ * (each makes progress or returns -EAGAIN and re-arms). Readable does not
+ * by itself mean a call will succeed: one event covers both directions,
+ * so a wake-up may be for the other one. The descriptor stays readable
+ * until a call of a waiting direction has seen what made it so; a loop
+ * that stops calling the endpoint (both directions finished) should stop
+ * polling it.
+ *
+ * Two threads (one reading, one writing) may both poll the descriptor: an
+ * event one thread's call consumes while the other's -EAGAIN is
+ * outstanding is handed on, so neither loses its wake-up. But both wake
+ * for either direction, and the descriptor stays readable until the
+ * thread it is meant for calls again, so the other one may find it
+ * readable and get -EAGAIN again meanwhile. Blocking mode, where two
+ * threads share the event channel internally, avoids that.
  *
  * @return the descriptor (>= 0), or -EINVAL (@x NULL)
  */

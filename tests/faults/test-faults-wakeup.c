@@ -5,9 +5,10 @@
  * its read gets -EAGAIN (armed for data); the peer writes (and, seeing
  * the arm, sends the event); then the same thread's write finds the ring
  * full and returns -EAGAIN, and on that path drains the pending event,
- * the one that announced the data. The descriptor then stays quiet
- * although a read would return the byte: an epoll loop waits forever
- * (tests/load's loops stall exactly so).
+ * the one that announced the data. Unless that drain hands the event on
+ * to the read (flow/wait.c), the descriptor then stays quiet although a
+ * read would return the byte: an epoll loop waits forever (tests/load's
+ * loops stalled exactly so).
  */
 #include "flow-test.h"
 #include "fault-sim.h"

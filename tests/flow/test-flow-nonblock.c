@@ -137,6 +137,178 @@ START_TEST(test_nonblocking_write_returns_what_fits_then_eagain_until_fd_fires)
 }
 END_TEST
 
+/*
+ * A wake-up handed on from one direction to the other (xvchan_fd() in
+ * xvchan.h) lasts exactly until that direction calls again: a write's
+ * -EAGAIN, which consumed the data event the read had armed for, keeps the
+ * descriptor readable, so does a second write -EAGAIN, and once the read
+ * has taken the data nothing is left to fire (a level-triggered loop
+ * would spin on a stale one).
+ */
+START_TEST(test_a_handed_on_wake_up_lasts_until_its_direction_calls_again)
+{
+	pid_t srv, cli;
+	int up[2], down[2];
+
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+		static unsigned char buf[8192];
+		char c;
+
+		ft_config(&cfg, XVCHAN_NONBLOCK);
+		cfg.spin_us = 0;
+		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "nb-handon", 4096, 4096,
+				    &cfg), 0);
+		FT_EQ(ft_poll(x, FT_WAIT_MS), 1);
+		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
+		ft_signal(up[1]);
+		ft_await(down[0]);
+		/* 4096 bytes fit, the rest returns -EAGAIN and drains. */
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), 4096);
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EAGAIN);
+		FT_EQ(ft_poll(x, 0), 1);
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EAGAIN);
+		FT_EQ(ft_poll(x, 0), 1);
+		FT_EQ(xvchan_read(x, &c, 1), 1);
+		FT_EQ(c, 'd');
+		/* The read's progress withdrew it, even for a loop that now
+		 * only writes. */
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EAGAIN);
+		FT_EQ(ft_poll(x, 100), 0);
+		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
+		FT_EQ(ft_poll(x, 100), 0);
+		ft_signal(up[1]);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan *x;
+
+		x = ft_client("nb-handon", 0);
+		ft_await(up[0]);
+		FT_EQ(xvchan_write(x, "d", 1), 1);
+		ft_signal(down[1]);
+		/* Not reading: the server's ring stays full. */
+		ft_await(up[0]);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
+}
+END_TEST
+
+/* Bytes each way over 1 KiB rings: hundreds of wake-ups per direction. */
+#define FT_TWO_THREAD_BYTES (256u << 10)
+
+struct ft_nb_side {
+	struct xvchan *x;
+	uint64_t seed;
+};
+
+/* Each thread sleeps in poll() on the shared descriptor; a wake-up the
+ * other thread's -EAGAIN consumed would leave it there for FT_WAIT_MS. */
+static void *ft_nb_writer(void *arg)
+{
+	const struct ft_nb_side *s = arg;
+	static unsigned char buf[3000];
+	size_t off = 0;
+
+	while (off < FT_TWO_THREAD_BYTES) {
+		size_t len = FT_TWO_THREAD_BYTES - off;
+		ssize_t n;
+
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		xv_pattern_fill(s->seed, off, buf, len);
+		n = xvchan_write(s->x, buf, len);
+		if (n == -EAGAIN) {
+			FT_EQ(ft_poll(s->x, FT_WAIT_MS), 1);
+			continue;
+		}
+		FT_ASSERT(n > 0 && (size_t)n <= len);
+		off += (size_t)n;
+	}
+	FT_EQ(xvchan_shutdown(s->x), 0);
+	return NULL;
+}
+
+static void ft_nb_reader(struct xvchan *x, uint64_t seed)
+{
+	static unsigned char buf[3000];
+	size_t off = 0;
+
+	for (;;) {
+		ssize_t n = xvchan_read(x, buf, sizeof(buf));
+
+		if (n == -EAGAIN) {
+			FT_EQ(ft_poll(x, FT_WAIT_MS), 1);
+			continue;
+		}
+		FT_ASSERT(n >= 0);
+		if (n == 0)
+			break;
+		FT_EQ(xv_pattern_check(seed, off, buf, (size_t)n), n);
+		off += (size_t)n;
+	}
+	FT_EQ(off, FT_TWO_THREAD_BYTES);
+}
+
+/* One side: a writer thread and this reading thread, both non-blocking. */
+static void ft_nb_two_threads(struct xvchan *x, uint64_t tx_seed,
+			      uint64_t rx_seed)
+{
+	struct ft_nb_side w = { .x = x, .seed = tx_seed };
+	pthread_t t;
+
+	FT_EQ(pthread_create(&t, NULL, ft_nb_writer, &w), 0);
+	ft_nb_reader(x, rx_seed);
+	FT_EQ(pthread_join(t, NULL), 0);
+}
+
+START_TEST(test_nonblocking_reader_and_writer_threads_share_the_descriptor)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(FT_SERVER_DOM);
+	if (srv == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+
+		ft_config(&cfg, XVCHAN_NONBLOCK);
+		cfg.spin_us = 0;
+		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "nb-threads", 1024,
+				    1024, &cfg), 0);
+		ft_nb_two_threads(x, 20, 21);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(FT_CLIENT_DOM);
+	if (cli == 0) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+
+		ft_config(&cfg, XVCHAN_NONBLOCK);
+		cfg.spin_us = 0;
+		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "nb-threads", &cfg), 0);
+		ft_nb_two_threads(x, 21, 20);
+		FT_EQ(xvchan_close(x), 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(srv, 2 * FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, 2 * FT_WAIT_MS), 0);
+}
+END_TEST
+
 START_TEST(test_blocking_read_times_out_with_the_io_timeout)
 {
 	pid_t srv, cli;
@@ -239,6 +411,10 @@ Suite *xv_test_suite(void)
 		test_nonblocking_server_returns_before_the_client_connects);
 	tcase_add_test(tc,
 		test_nonblocking_write_returns_what_fits_then_eagain_until_fd_fires);
+	tcase_add_test(tc,
+		test_a_handed_on_wake_up_lasts_until_its_direction_calls_again);
+	tcase_add_test(tc,
+		test_nonblocking_reader_and_writer_threads_share_the_descriptor);
 	tcase_add_test(tc, test_blocking_read_times_out_with_the_io_timeout);
 	tcase_add_test(tc,
 		test_blocking_write_times_out_on_a_full_ring_with_the_io_timeout);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -175,6 +176,21 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * poll() timeout for @left seconds until the deadline, rounded up so the
+ * deadline check after it finds the time up. Never shorter: a periodic
+ * timeout would hide a wake-up the library lost (xvchan.h promises the fd
+ * fires), and the interop test is meant to hang on one instead.
+ */
+static int poll_ms(double left)
+{
+	if (left <= 0)
+		return 0;
+	if (left * 1000 >= INT_MAX)
+		return INT_MAX;
+	return (int)(left * 1000) + 1;
+}
+
 /* Tell a watching test the transfer is over, so it may now kill us. */
 static int mark_done(const char *path)
 {
@@ -283,7 +299,7 @@ static void run_poll_loop(struct transfer *t, unsigned char *txbuf,
 			     t->sent, t->received);
 			return;
 		}
-		if (poll(&pfd, 1, left > 1 ? 1000 : (int)(left * 1000) + 1) < 0 &&
+		if (poll(&pfd, 1, poll_ms(left)) < 0 &&
 		    errno != EINTR)
 			fail(t, "poll: %s", strerror(errno));
 	}
@@ -373,7 +389,7 @@ static void wait_peer_gone(struct transfer *t, double deadline)
 			fail(t, "peer never went away");
 			return;
 		}
-		poll(&pfd, 1, 1000);
+		poll(&pfd, 1, poll_ms(deadline - now_s()));
 	}
 }
 

@@ -248,13 +248,14 @@ static void lm_many(unsigned int n, size_t bytes)
 }
 
 /*
- * Red as of this writing (flow/io.c): each side's first pass reads
- * (-EAGAIN: arms "tell me about data"), then writes until the ring is full
- * (-EAGAIN: drains the pending event and arms "tell me about space"). The
- * event the peer sent for its data, armed by our read, is the one that
- * drain consumes; nothing else will come, so both sides wait with a full
- * ring each and unread data each: xvchan_fd() is not readable though a
- * read would make progress (the contract in xvchan.h says it would be).
+ * Each side's first pass reads (-EAGAIN: arms "tell me about data"), then
+ * writes until the ring is full (-EAGAIN: drains the pending event and
+ * arms "tell me about space"). The event the peer sent for its data,
+ * armed by our read, is the one that drain consumes, and nothing else
+ * will come: unless the drain hands it on to the read (flow/wait.c), both
+ * sides wait with a full ring each and unread data each, and xvchan_fd()
+ * is not readable though a read would make progress (the contract in
+ * xvchan.h says it is).
  */
 START_TEST(test_one_vchan_both_ways_in_one_nonblocking_loop_each_side)
 {
