@@ -40,7 +40,9 @@ int64_t xv_flow_deadline(int timeout_ms)
 {
 	if (timeout_ms < 0)
 		return -1;
-	return xv_flow_now_ms() + timeout_ms;
+	/* The clock is read in whole milliseconds, truncated: one more
+	 * keeps a timeout from ever expiring before @timeout_ms has passed. */
+	return xv_flow_now_ms() + timeout_ms + 1;
 }
 
 /* Milliseconds left until @deadline for poll(): -1 for none, 0 if past. */
