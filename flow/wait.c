@@ -40,6 +40,8 @@ int64_t xv_flow_deadline(int timeout_ms)
 {
 	if (timeout_ms < 0)
 		return -1;
+	if (timeout_ms == 0)
+		return xv_flow_now_ms();
 	/* The clock is read in whole milliseconds, truncated: one more
 	 * keeps a timeout from ever expiring before @timeout_ms has passed. */
 	return xv_flow_now_ms() + timeout_ms + 1;
