@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 /* Bumped on any incompatible change; HELLO with another version fails. */
-#define XV_SIM_PROTO_VERSION 2
+#define XV_SIM_PROTO_VERSION 3
 
 /* Refs (or domain ids) one message may carry; also the largest map. */
 #define XV_SIM_MAX_DATA 8192

@@ -94,10 +94,7 @@ static int make_evtab(struct xv_hv *hv)
 		goto fail;
 	hv->evtab_fd = fd;
 	hv->ev.tab = tab;
-	hv->ev.sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (hv->ev.sock < 0)
-		return -errno;
-	return 0;
+	return xv_sim_events_open(&hv->ev);
 fail:
 	close(fd);
 	return -errno;
@@ -113,7 +110,6 @@ int xv_hv_init(struct xv_hv *hv, const char *dir, const char **what)
 	memset(hv, 0, sizeof(*hv));
 	hv->ctl_fd = -1;
 	hv->evtab_fd = -1;
-	hv->ev.sock = -1;
 	hv->next_id = 1;
 	if (snprintf(hv->dir, sizeof(hv->dir), "%s", dir) >= (int)sizeof(hv->dir)) {
 		*what = "state directory path";
@@ -430,8 +426,7 @@ void xv_hv_exit(struct xv_hv *hv)
 	}
 	snprintf(path, sizeof(path), "%s/" XV_SIM_XS_DIR, hv->dir);
 	rmdir(path);
-	if (hv->ev.sock >= 0)
-		close(hv->ev.sock);
+	xv_sim_events_close(&hv->ev);
 	if (hv->evtab_fd >= 0)
 		close(hv->evtab_fd);
 	for (d = 0; hv->gtab && d <= XV_SIM_MAX_DOMID; d++)
