@@ -179,7 +179,7 @@ static int run_daemon(int ready)
 	struct xv_hv hv;
 	const char *what = "";
 	char msg[400], pid[32];
-	int held, lock, err;
+	int held, lock, err, i;
 	pid_t old;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -187,6 +187,15 @@ static int run_daemon(int ready)
 		goto fail;
 	}
 	lock = lock_open(&held, &old);
+	/* A lock held with no pid in it is `status` or `stop` probing it
+	 * (lock_open() takes it for a moment), or a daemon that has not yet
+	 * written its pid: both are over within a second. */
+	for (i = 0; lock >= 0 && !held && old <= 0 && i < 100; i++) {
+		close(lock);
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 },
+			  NULL);
+		lock = lock_open(&held, &old);
+	}
 	if (lock < 0) {
 		snprintf(msg, sizeof(msg), "cannot open the lock in %s: %s", dir,
 			 strerror(-lock));

@@ -236,6 +236,39 @@ START_TEST(test_sigterm_stops_the_daemon_cleanly)
 }
 END_TEST
 
+/* `status` and `stop` find out whether a daemon lives by taking its lock
+ * for a moment: a daemon starting then must not take that for another
+ * daemon ("already running (pid 0)"). */
+START_TEST(test_start_waits_out_a_status_probing_the_lock)
+{
+	char lock[256];
+	int p[2], fd;
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(SIM("stop"), 0);
+	snprintf(lock, sizeof(lock), "%s/lock", xv_test_sim_dir());
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(lock, O_RDWR);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+		    write(p[1], "h", 1) != 1)
+			_exit(1);
+		nanosleep(&(struct timespec){ .tv_nsec = 200000000 }, NULL);
+		_exit(0);
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	ck_assert_int_eq(SIM("start"), 0);
+	ck_assert_int_eq(xv_test_wait(pid, 5000), 0);
+	ck_assert_int_eq(SIM("status"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "running: pid"));
+}
+END_TEST
+
 START_TEST(test_help_describes_every_command)
 {
 	ck_assert_int_eq(SIM("--help"), 0);
@@ -269,6 +302,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_start_twice_is_refused);
 	tcase_add_test(tc, test_a_crashed_daemon_is_reported_and_recovered);
 	tcase_add_test(tc, test_sigterm_stops_the_daemon_cleanly);
+	tcase_add_test(tc, test_start_waits_out_a_status_probing_the_lock);
 	tcase_add_test(tc, test_help_describes_every_command);
 	tcase_add_test(tc, test_a_missing_preload_library_is_reported);
 	suite_add_tcase(s, tc);
