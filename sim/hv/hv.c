@@ -216,6 +216,39 @@ static int do_list(struct xv_hv *hv, struct xv_sim_msg *rep)
 	return 0;
 }
 
+/* What each domain holds, for `xvchan-sim stats` (and tests that check
+ * that nothing leaks). */
+static int do_stats(struct xv_hv *hv, struct xv_sim_msg *rep)
+{
+	uint32_t *ports = calloc(XV_SIM_MAX_DOMID + 1, sizeof(*ports));
+	uint32_t p, r, grants;
+	unsigned int d;
+	int err = 0;
+
+	if (!ports)
+		return -ENOMEM;
+	for (p = 1; p < XV_SIM_MAX_PORTS; p++)
+		if (hv->port[p].state != XV_HV_PORT_FREE &&
+		    hv->port[p].domid <= XV_SIM_MAX_DOMID)
+			ports[hv->port[p].domid]++;
+	for (d = 0; d <= XV_SIM_MAX_DOMID; d++) {
+		if (!hv->domain[d])
+			continue;
+		if (rep->count + 3 > XV_SIM_MAX_DATA) {
+			err = -E2BIG;
+			break;
+		}
+		grants = 0;
+		for (r = 1; r < hv->gtab[d].size; r++)
+			grants += hv->gtab[d].g[r].obj != NULL;
+		rep->data[rep->count++] = d;
+		rep->data[rep->count++] = ports[d];
+		rep->data[rep->count++] = grants;
+	}
+	free(ports);
+	return err;
+}
+
 static int dispatch(struct xv_hv *hv, struct xv_hv_conn *c,
 		    const struct xv_sim_msg *req, int memfd,
 		    struct xv_sim_msg *rep, int *fds, size_t *nfds)
@@ -238,6 +271,8 @@ static int dispatch(struct xv_hv *hv, struct xv_hv_conn *c,
 	}
 	case XV_SIM_DOMAIN_LIST:
 		return do_list(hv, rep);
+	case XV_SIM_DOMAIN_STATS:
+		return do_stats(hv, rep);
 	case XV_SIM_SHUTDOWN:
 		hv->stop = 1;
 		return 0;

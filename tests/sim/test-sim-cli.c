@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
 
 #include "test-common.h"
 #include "test-sim.h"
@@ -269,12 +271,41 @@ START_TEST(test_start_waits_out_a_status_probing_the_lock)
 }
 END_TEST
 
+START_TEST(test_stats_counts_the_ports_and_grants_of_each_domain)
+{
+	xenevtchn_handle *e;
+	xengntshr_handle *g;
+	uint32_t refs[3];
+	void *pages;
+
+	ck_assert_int_eq(SIM("stats"), 0);
+	ck_assert_str_eq(out, "domain ports grants\n0 0 0\n1 0 0\n2 0 0\n");
+	ck_assert_int_eq(setenv("XVCHAN_SIM_DOMID", "1", 1), 0);
+	e = xenevtchn_open(NULL, 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_gt(xenevtchn_bind_unbound_port(e, 2), 0);
+	ck_assert_int_gt(xenevtchn_bind_unbound_port(e, 0), 0);
+	g = xengntshr_open(NULL, 0);
+	ck_assert_ptr_nonnull(g);
+	pages = xengntshr_share_pages(g, 2, 3, refs, 1);
+	ck_assert_ptr_nonnull(pages);
+	ck_assert_int_eq(SIM("stats"), 0);
+	ck_assert_str_eq(out, "domain ports grants\n0 0 0\n1 2 3\n2 0 0\n");
+	ck_assert_int_eq(xengntshr_unshare(g, pages, 3), 0);
+	ck_assert_int_eq(xenevtchn_close(e), 0);
+	ck_assert_int_eq(SIM("stats"), 0);
+	ck_assert_str_eq(out, "domain ports grants\n0 0 0\n1 0 0\n2 0 0\n");
+	ck_assert_int_eq(xengntshr_close(g), 0);
+}
+END_TEST
+
 START_TEST(test_help_describes_every_command)
 {
 	ck_assert_int_eq(SIM("--help"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "Usage: xvchan-sim"));
 	ck_assert_ptr_nonnull(strstr(out, "XVCHAN_SIM_PRELOAD"));
 	ck_assert_ptr_nonnull(strstr(out, "exec --domid N"));
+	ck_assert_ptr_nonnull(strstr(out, "  stats "));
 	ck_assert_int_eq(SIM("frobnicate"), 2);
 }
 END_TEST
@@ -303,6 +334,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_a_crashed_daemon_is_reported_and_recovered);
 	tcase_add_test(tc, test_sigterm_stops_the_daemon_cleanly);
 	tcase_add_test(tc, test_start_waits_out_a_status_probing_the_lock);
+	tcase_add_test(tc, test_stats_counts_the_ports_and_grants_of_each_domain);
 	tcase_add_test(tc, test_help_describes_every_command);
 	tcase_add_test(tc, test_a_missing_preload_library_is_reported);
 	suite_add_tcase(s, tc);
