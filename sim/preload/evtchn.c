@@ -141,6 +141,22 @@ static int add_port(xenevtchn_handle *h, int port)
 	return port;
 }
 
+/* The doorbell stays in the socket while a port is queued, so the fd is
+ * readable exactly as long as an event is pending: read it once none is.
+ * Caller holds h->lock. */
+static void settle_locked(xenevtchn_handle *h)
+{
+	uint32_t bell;
+
+	if (xv_sim_event_queued(&xv_sim_ev, h->id, h->ports, h->nports))
+		return;
+	/* Another thread on this handle may have read it first: then it is
+	 * that thread's to re-arm. */
+	if (recv(h->fd, &bell, sizeof(bell), MSG_DONTWAIT) >= 0)
+		xv_sim_event_rearm(&xv_sim_ev, h->id, h->ports, h->nports);
+}
+
+/* A port unbound while queued is no event any more. */
 static void drop_port(xenevtchn_handle *h, evtchn_port_t port)
 {
 	size_t i;
@@ -152,6 +168,7 @@ static void drop_port(xenevtchn_handle *h, evtchn_port_t port)
 			break;
 		}
 	}
+	settle_locked(h);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -240,24 +257,15 @@ int xenevtchn_unmask(xenevtchn_handle *h, evtchn_port_t port)
 	return 0;
 }
 
-/* Returns a queued port, or 0 after reading the doorbell because none was
- * left.  The doorbell stays in the socket while another port is queued,
- * so the fd stays readable exactly as long as an event is pending. */
+/* Returns a queued port, or 0 if none was left. */
 static uint32_t take(xenevtchn_handle *h)
 {
-	uint32_t port, bell;
+	uint32_t port;
 
 	pthread_mutex_lock(&h->lock);
 	port = xv_sim_event_take(&xv_sim_ev, h->id, h->ports, h->nports,
 				 &h->cursor);
-	if (!port || !xv_sim_event_queued(&xv_sim_ev, h->id, h->ports,
-					  h->nports)) {
-		/* Another thread on this handle may have read it first: then
-		 * it is that thread's to re-arm. */
-		if (recv(h->fd, &bell, sizeof(bell), MSG_DONTWAIT) >= 0)
-			xv_sim_event_rearm(&xv_sim_ev, h->id, h->ports,
-					   h->nports);
-	}
+	settle_locked(h);
 	pthread_mutex_unlock(&h->lock);
 	return port;
 }

@@ -231,6 +231,28 @@ START_TEST(test_port_zero_is_never_handed_out)
 }
 END_TEST
 
+START_TEST(test_a_port_unbound_while_pending_leaves_the_fd_quiet)
+{
+	int p1, p2, q1, q2;
+
+	pair(&p1, &p2);
+	pair(&q1, &q2);
+	ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)p2), 0);
+	ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)q2), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h1), 5000));
+	ck_assert_int_eq(xenevtchn_unbind(h1, (evtchn_port_t)p1), 0);
+	/* The other port still pending keeps it readable. */
+	ck_assert(xv_readable(xenevtchn_fd(h1), 0));
+	ck_assert_int_eq(xenevtchn_pending(h1), q1);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 0));
+	ck_assert_int_eq(xenevtchn_unmask(h1, (evtchn_port_t)q1), 0);
+	ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)q2), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h1), 5000));
+	ck_assert_int_eq(xenevtchn_unbind(h1, (evtchn_port_t)q1), 0);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+}
+END_TEST
+
 /* More than net.unix.max_dgram_qlen (often 10) ports pending at once. */
 START_TEST(test_many_pending_ports_are_all_delivered)
 {
@@ -377,6 +399,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_bind_interdomain_follows_xen_checks);
 	tcase_add_test(tc, test_port_zero_is_never_handed_out);
 	tcase_add_test(tc, test_many_pending_ports_are_all_delivered);
+	tcase_add_test(tc, test_a_port_unbound_while_pending_leaves_the_fd_quiet);
 	tcase_add_test(tc, test_open_without_a_simulator_fails_cleanly);
 	tcase_add_test(tc, test_an_event_reaches_each_of_1000_handles_none_reading);
 	tcase_add_test(tc, test_pending_in_one_thread_while_another_binds_and_notifies);
