@@ -91,9 +91,29 @@ static void send_bell(struct xv_sim_events *ev, uint32_t handle)
 static void ring(struct xv_sim_events *ev, uint32_t handle)
 {
 	/* E3: QUEUED was set before; pairs with E4 in
-	 * xv_sim_event_rearm(). */
-	if (!atomic_exchange(&ev->tab->bell[handle], 1))
+	 * xv_sim_event_rearm().  The ringer's pid, not 1: if it dies before
+	 * its datagram is sent, the daemon knows whose bell to repair. */
+	if (!atomic_exchange(&ev->tab->bell[handle], (uint32_t)getpid()))
 		send_bell(ev, handle);
+}
+
+void xv_sim_event_repair(struct xv_sim_events *ev, uint32_t pid)
+{
+	struct xv_sim_evtab *tab = ev->tab;
+	uint32_t h, p, want;
+
+	for (h = 1; h < XV_SIM_MAX_HANDLES; h++) {
+		want = pid;
+		atomic_compare_exchange_strong(&tab->bell[h], &want, 0);
+	}
+	/* A port QUEUED with no bell rung is one whose notifier died
+	 * between the two (E3); ringing a rung bell does nothing. */
+	for (p = 1; p < XV_SIM_MAX_PORTS; p++) {
+		h = atomic_load(&tab->port[p].handle);
+		if (h && h < XV_SIM_MAX_HANDLES &&
+		    (atomic_load(&tab->port[p].state) & XV_SIM_PORT_QUEUED))
+			ring(ev, h);
+	}
 }
 
 void xv_sim_event_raise(struct xv_sim_events *ev, uint32_t port)

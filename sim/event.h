@@ -24,7 +24,7 @@
  * under 300) as well as to the receiver's queue (max_dgram_qlen, often
  * 10).  One process notifying a thousand idle handles filled its own send
  * buffer, and the events that found it full were lost.  Now:
- *  - the handle's `bell` word is 1 while its datagram is in flight or
+ *  - the handle's `bell` word is non-zero while its datagram is in flight or
  *    queued, so a handle never holds more than one datagram and its queue
  *    is never full;
  *  - a sender whose socket is full sends from another one of its pool of
@@ -41,13 +41,22 @@
  * A ring whose every socket fails (no socket left to open, or the handle
  * closed) clears `bell` again: that event is lost, the next one is not.
  *
+ * A notifier may die (SIGKILL) between queuing a port and sending the
+ * datagram, leaving a port queued with no bell, or a bell rung that no
+ * datagram follows, which would silence the handle for good.  So `bell`
+ * holds the ringer's pid, and the daemon, when a process's connection
+ * drops, clears the bells it holds and rings every handle with a queued
+ * port (xv_sim_event_repair()).  If the dead process had sent its
+ * datagram, the handle gets two: the receiver reads every datagram it
+ * finds when it has no port left, so the second costs one empty wake-up.
+ *
  * Ordering (all table accesses are sequentially consistent atomics):
  *  E1  daemon: resets `state` and `remote`, then stores `handle` (bind)
  *      /before/ replying; pairs with E2.  It resets `bell` when it hands
  *      out a handle id, before the handle's socket exists.
  *  E2  notifier: loads `remote`, then that port's `handle`, then CASes
  *      `state`; a handle seen non-zero has a reset state (E1).
- *  E3  sender: sets QUEUED /before/ exchanging `bell` with 1; pairs with
+ *  E3  sender: sets QUEUED /before/ exchanging `bell` with its pid; pairs with
  *      E4.
  *  E4  receiver: reads the datagram, stores `bell` = 0, /then/ looks for
  *      QUEUED ports; a sender that saw `bell` = 1 set its QUEUED bit
@@ -118,6 +127,10 @@ void xv_sim_event_unmask(struct xv_sim_events *ev, uint32_t port);
  * if none is queued. */
 uint32_t xv_sim_event_take(struct xv_sim_events *ev, uint32_t handle,
 			   const uint32_t *ports, size_t n, size_t *cursor);
+
+/* For the daemon, when process @pid is gone: clear the bells it rang and
+ * ring every handle that has a port queued. */
+void xv_sim_event_repair(struct xv_sim_events *ev, uint32_t pid);
 
 /* Whether any of @handle's @n @ports is QUEUED. */
 int xv_sim_event_queued(struct xv_sim_events *ev, uint32_t handle,

@@ -163,6 +163,9 @@ static void conn_free(struct xv_hv *hv, struct xv_hv_conn *c)
 	fired = xv_hv_gnt_conn_fire(hv, c);
 	ports = xv_hv_evt_conn_gone(hv, c);
 	refs = xv_hv_gnt_conn_gone(hv, c);
+	/* After the notifications: their events may wait on its bells. */
+	if (c->pid > 0)
+		xv_sim_event_repair(&hv->ev, (uint32_t)c->pid);
 	/* The trail of a death, for whoever debugs a peer that went away. */
 	if (fired || ports || refs)
 		fprintf(stderr, "xvchan-sim: dom%u pid %d gone: %u unmap notification(s) fired, %u port(s) closed, %u grant(s) released\n",

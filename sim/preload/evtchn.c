@@ -147,12 +147,17 @@ static int add_port(xenevtchn_handle *h, int port)
 static void settle_locked(xenevtchn_handle *h)
 {
 	uint32_t bell;
+	int got = 0;
 
 	if (xv_sim_event_queued(&xv_sim_ev, h->id, h->ports, h->nports))
 		return;
-	/* Another thread on this handle may have read it first: then it is
-	 * that thread's to re-arm. */
-	if (recv(h->fd, &bell, sizeof(bell), MSG_DONTWAIT) >= 0)
+
+	/* All of them: the daemon's repair of a dead notifier's bell can
+	 * leave two (event.h).  Another thread on this handle may have read
+	 * them first: then it is that thread's to re-arm. */
+	while (recv(h->fd, &bell, sizeof(bell), MSG_DONTWAIT) >= 0)
+		got = 1;
+	if (got)
 		xv_sim_event_rearm(&xv_sim_ev, h->id, h->ports, h->nports);
 }
 
