@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "event.h"
 
@@ -23,31 +24,96 @@ size_t xv_sim_handle_addr(uint64_t instance, uint32_t handle, void *sa)
 	return offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n;
 }
 
-static int send_port(struct xv_sim_events *ev, uint32_t handle, uint32_t port)
+/* The pool's socket @i, opened on first use; a negative errno if none. */
+static int send_sock(struct xv_sim_events *ev, unsigned int i)
+{
+	int have = atomic_load(&ev->send_fd[i]), fd;
+
+	if (have)
+		return have - 1;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Two threads may open the same slot: the loser uses the winner's. */
+	if (!atomic_compare_exchange_strong(&ev->send_fd[i], &have, fd + 1)) {
+		close(fd);
+		return have - 1;
+	}
+	return fd;
+}
+
+int xv_sim_events_open(struct xv_sim_events *ev)
+{
+	int fd = send_sock(ev, 0);
+
+	return fd < 0 ? fd : 0;
+}
+
+void xv_sim_events_close(struct xv_sim_events *ev)
+{
+	unsigned int i;
+	int have;
+
+	for (i = 0; i < XV_SIM_SEND_SOCKS; i++) {
+		have = atomic_exchange(&ev->send_fd[i], 0);
+		if (have)
+			close(have - 1);
+	}
+}
+
+/* Send the handle's one doorbell datagram (its `bell` is ours to ring). */
+static void send_bell(struct xv_sim_events *ev, uint32_t handle)
 {
 	struct sockaddr_un sa;
 	size_t len = xv_sim_handle_addr(ev->instance, handle, &sa);
+	unsigned int i;
+	int fd;
 
-	if (sendto(ev->sock, &port, sizeof(port), MSG_DONTWAIT | MSG_NOSIGNAL,
-		   (struct sockaddr *)&sa, (socklen_t)len) == sizeof(port))
-		return 0;
-	return -errno;
+	for (i = 0; i < XV_SIM_SEND_SOCKS; i++) {
+		fd = send_sock(ev, i);
+		if (fd < 0)
+			break;
+		if (sendto(fd, &handle, sizeof(handle),
+			   MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
+			   (socklen_t)len) == sizeof(handle))
+			return;
+		/* EAGAIN: this socket's send buffer is full of datagrams
+		 * other handles have not read yet (their queues hold one
+		 * each), so another socket has room. */
+		if (errno != EAGAIN)
+			break;
+	}
+	/* Nobody will read a datagram (the handle is gone, or no socket
+	 * could take it): let the next event ring again. */
+	atomic_store(&ev->tab->bell[handle], 0);
 }
 
-void xv_sim_event_queue(struct xv_sim_events *ev, uint32_t handle,
-			uint32_t port)
+static void ring(struct xv_sim_events *ev, uint32_t handle)
 {
-	struct xv_sim_port *p = &ev->tab->port[port];
+	/* E3: QUEUED was set before; pairs with E4 in
+	 * xv_sim_event_rearm().  The ringer's pid, not 1: if it dies before
+	 * its datagram is sent, the daemon knows whose bell to repair. */
+	if (!atomic_exchange(&ev->tab->bell[handle], (uint32_t)getpid()))
+		send_bell(ev, handle);
+}
 
-	if (send_port(ev, handle, port) != -EAGAIN)
-		return;
-	/* E3: mark /before/ the retry; pairs with E4 in
-	 * xv_sim_event_requeue(), so a receiver that drains the queue after
-	 * the first attempt either lets the retry in or sees the marks. */
-	atomic_fetch_or(&p->state, XV_SIM_PORT_LOST);
-	atomic_store(&ev->tab->overflow[handle], 1);
-	if (send_port(ev, handle, port) == 0)
-		atomic_fetch_and(&p->state, ~XV_SIM_PORT_LOST);
+void xv_sim_event_repair(struct xv_sim_events *ev, uint32_t pid)
+{
+	struct xv_sim_evtab *tab = ev->tab;
+	uint32_t h, p, want;
+
+	for (h = 1; h < XV_SIM_MAX_HANDLES; h++) {
+		want = pid;
+		atomic_compare_exchange_strong(&tab->bell[h], &want, 0);
+	}
+	/* A port QUEUED with no bell rung is one whose notifier died
+	 * between the two (E3); ringing a rung bell does nothing. */
+	for (p = 1; p < XV_SIM_MAX_PORTS; p++) {
+		h = atomic_load(&tab->port[p].handle);
+		if (h && h < XV_SIM_MAX_HANDLES &&
+		    (atomic_load(&tab->port[p].state) & XV_SIM_PORT_QUEUED))
+			ring(ev, h);
+	}
 }
 
 void xv_sim_event_raise(struct xv_sim_events *ev, uint32_t port)
@@ -70,10 +136,10 @@ void xv_sim_event_raise(struct xv_sim_events *ev, uint32_t port)
 		if (old & XV_SIM_PORT_MASKED)
 			new = old | XV_SIM_PORT_PENDING;
 		else
-			new = old | XV_SIM_PORT_MASKED;
+			new = old | XV_SIM_PORT_MASKED | XV_SIM_PORT_QUEUED;
 	} while (!atomic_compare_exchange_weak(&p->state, &old, new));
 	if (!(old & XV_SIM_PORT_MASKED))
-		xv_sim_event_queue(ev, handle, port);
+		ring(ev, handle);
 }
 
 void xv_sim_event_unmask(struct xv_sim_events *ev, uint32_t port)
@@ -90,36 +156,60 @@ void xv_sim_event_unmask(struct xv_sim_events *ev, uint32_t port)
 	old = atomic_load(&p->state);
 	do {
 		if (old & XV_SIM_PORT_PENDING)
-			new = old & ~XV_SIM_PORT_PENDING;
+			new = (old & ~XV_SIM_PORT_PENDING) | XV_SIM_PORT_QUEUED;
 		else
 			new = old & ~XV_SIM_PORT_MASKED;
 	} while (!atomic_compare_exchange_weak(&p->state, &old, new));
 	if (old & XV_SIM_PORT_PENDING)
-		xv_sim_event_queue(ev, handle, port);
+		ring(ev, handle);
 }
 
-void xv_sim_event_requeue(struct xv_sim_events *ev, uint32_t handle)
+static int mine(struct xv_sim_events *ev, uint32_t handle, uint32_t port)
 {
-	struct xv_sim_evtab *tab = ev->tab;
-	uint32_t p;
+	return port && port < XV_SIM_MAX_PORTS &&
+	       atomic_load(&ev->tab->port[port].handle) == handle;
+}
 
-	/* E4: after the datagram was taken; pairs with E3.  Load first: the
-	 * exchange would dirty a line every sender reads. */
-	if (handle == 0 || handle >= XV_SIM_MAX_HANDLES ||
-	    !atomic_load(&tab->overflow[handle]) ||
-	    !atomic_exchange(&tab->overflow[handle], 0))
-		return;
-	for (p = 1; p < XV_SIM_MAX_PORTS; p++) {
-		if (atomic_load(&tab->port[p].handle) != handle ||
-		    !(atomic_fetch_and(&tab->port[p].state, ~XV_SIM_PORT_LOST) &
-		      XV_SIM_PORT_LOST))
+uint32_t xv_sim_event_take(struct xv_sim_events *ev, uint32_t handle,
+			   const uint32_t *ports, size_t n, size_t *cursor)
+{
+	size_t i, k;
+	uint32_t port;
+
+	for (i = 0; i < n; i++) {
+		k = (*cursor + i) % n;
+		port = ports[k];
+		if (!mine(ev, handle, port) ||
+		    !(atomic_fetch_and(&ev->tab->port[port].state,
+				       ~XV_SIM_PORT_QUEUED) & XV_SIM_PORT_QUEUED))
 			continue;
-		if (send_port(ev, handle, p) == 0)
-			continue;
-		/* Still full: the rest wait for the next datagram taken, which
-		 * a full queue guarantees. */
-		atomic_fetch_or(&tab->port[p].state, XV_SIM_PORT_LOST);
-		atomic_store(&tab->overflow[handle], 1);
-		return;
+		*cursor = k + 1;
+		return port;
 	}
+	return 0;
+}
+
+int xv_sim_event_queued(struct xv_sim_events *ev, uint32_t handle,
+			const uint32_t *ports, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (mine(ev, handle, ports[i]) &&
+		    (atomic_load(&ev->tab->port[ports[i]].state) &
+		     XV_SIM_PORT_QUEUED))
+			return 1;
+	return 0;
+}
+
+void xv_sim_event_rearm(struct xv_sim_events *ev, uint32_t handle,
+			const uint32_t *ports, size_t n)
+{
+	if (handle == 0 || handle >= XV_SIM_MAX_HANDLES)
+		return;
+	/* E4: the datagram is read, then `bell` cleared, then the ports
+	 * looked at; pairs with E3 in ring(). */
+	atomic_store(&ev->tab->bell[handle], 0);
+	if (xv_sim_event_queued(ev, handle, ports, n))
+		ring(ev, handle);
 }

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 /* Bumped on any incompatible change; HELLO with another version fails. */
-#define XV_SIM_PROTO_VERSION 2
+#define XV_SIM_PROTO_VERSION 3
 
 /* Refs (or domain ids) one message may carry; also the largest map. */
 #define XV_SIM_MAX_DATA 8192
@@ -34,6 +34,8 @@ enum xv_sim_op {
 	XV_SIM_DOMAIN_CREATE,	/* arg0 domid; reply arg0 1 if created */
 	XV_SIM_DOMAIN_LIST,	/* reply data[] domids, arg0 daemon pid */
 	XV_SIM_SHUTDOWN,	/* the daemon exits after replying */
+	XV_SIM_DOMAIN_STATS,	/* reply data[] (domid, ports, grant refs)
+				 * triples, one per domain */
 	XV_SIM_EVT_OPEN,	/* reply arg0 handle id */
 	XV_SIM_EVT_CLOSE,	/* arg0 handle */
 	XV_SIM_EVT_BIND_UNBOUND, /* arg0 handle, arg1 remote domid; reply arg0 port */

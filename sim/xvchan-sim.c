@@ -29,7 +29,7 @@
 #define PRELOAD_NAME "libxvchan-sim-preload.so"
 
 static const char usage[] =
-"Usage: xvchan-sim start | stop | status\n"
+"Usage: xvchan-sim start | stop | status | stats\n"
 "       xvchan-sim exec --domid N [--] COMMAND [ARG...]\n"
 "       xvchan-sim daemon\n"
 "       xvchan-sim --help\n"
@@ -47,6 +47,9 @@ static const char usage[] =
 "  stop      Ask the daemon to exit and wait until it has.\n"
 "  status    Print the daemon's pid, state directory and domains.\n"
 "            Exit status 0 if it runs, 3 if it does not.\n"
+"  stats     Print what each domain holds: a header line, then one line\n"
+"            per domain: its id, its event-channel ports and the grant\n"
+"            refs it has granted.\n"
 "  exec      Run COMMAND as domain N (0 = dom0, privileged; the domain is\n"
 "            created if needed), with XVCHAN_SIM_DIR, XVCHAN_SIM_DOMID,\n"
 "            XENSTORED_PATH (that domain's xenstore socket) and LD_PRELOAD\n"
@@ -179,7 +182,7 @@ static int run_daemon(int ready)
 	struct xv_hv hv;
 	const char *what = "";
 	char msg[400], pid[32];
-	int held, lock, err;
+	int held, lock, err, i;
 	pid_t old;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -187,6 +190,15 @@ static int run_daemon(int ready)
 		goto fail;
 	}
 	lock = lock_open(&held, &old);
+	/* A lock held with no pid in it is `status` or `stop` probing it
+	 * (lock_open() takes it for a moment), or a daemon that has not yet
+	 * written its pid: both are over within a second. */
+	for (i = 0; lock >= 0 && !held && old <= 0 && i < 100; i++) {
+		close(lock);
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 },
+			  NULL);
+		lock = lock_open(&held, &old);
+	}
 	if (lock < 0) {
 		snprintf(msg, sizeof(msg), "cannot open the lock in %s: %s", dir,
 			 strerror(-lock));
@@ -342,6 +354,27 @@ static int cmd_status(void)
 	return 0;
 }
 
+static int cmd_stats(void)
+{
+	struct xv_sim_msg msg = { .op = XV_SIM_DOMAIN_STATS };
+	struct xv_sim_msg *rep = malloc(XV_SIM_MSG_MAX);
+	int fd = ctl_connect(), err;
+	uint32_t i;
+
+	if (!rep)
+		die("out of memory");
+	err = ctl_call(fd, &msg, rep);
+	if (err)
+		die("stats refused: %s", strerror(-err));
+	printf("domain ports grants\n");
+	for (i = 0; i + 2 < rep->count; i += 3)
+		printf("%u %u %u\n", rep->data[i], rep->data[i + 1],
+		       rep->data[i + 2]);
+	free(rep);
+	close(fd);
+	return 0;
+}
+
 static void find_preload(char *buf, size_t size)
 {
 	const char *env = getenv("XVCHAN_SIM_PRELOAD");
@@ -467,6 +500,8 @@ int main(int argc, char **argv)
 		return cmd_stop();
 	if (!strcmp(argv[1], "status") && argc == 2)
 		return cmd_status();
+	if (!strcmp(argv[1], "stats") && argc == 2)
+		return cmd_stats();
 	if (!strcmp(argv[1], "daemon") && argc == 2)
 		return run_daemon(-1);
 	if (!strcmp(argv[1], "exec"))

@@ -24,7 +24,9 @@ int xv_hv_evt_open(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t *id)
 		if (hv->handle[h].conn)
 			continue;
 		hv->handle[h].conn = c;
-		atomic_store(&hv->ev.tab->overflow[h], 0);
+		/* E1 (event.h): a bell left rung by the id's last holder
+		 * would keep this handle from ever being rung. */
+		atomic_store(&hv->ev.tab->bell[h], 0);
 		hv->handle_hint = h;
 		*id = h;
 		return 0;

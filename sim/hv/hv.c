@@ -94,10 +94,7 @@ static int make_evtab(struct xv_hv *hv)
 		goto fail;
 	hv->evtab_fd = fd;
 	hv->ev.tab = tab;
-	hv->ev.sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (hv->ev.sock < 0)
-		return -errno;
-	return 0;
+	return xv_sim_events_open(&hv->ev);
 fail:
 	close(fd);
 	return -errno;
@@ -113,7 +110,6 @@ int xv_hv_init(struct xv_hv *hv, const char *dir, const char **what)
 	memset(hv, 0, sizeof(*hv));
 	hv->ctl_fd = -1;
 	hv->evtab_fd = -1;
-	hv->ev.sock = -1;
 	hv->next_id = 1;
 	if (snprintf(hv->dir, sizeof(hv->dir), "%s", dir) >= (int)sizeof(hv->dir)) {
 		*what = "state directory path";
@@ -167,6 +163,9 @@ static void conn_free(struct xv_hv *hv, struct xv_hv_conn *c)
 	fired = xv_hv_gnt_conn_fire(hv, c);
 	ports = xv_hv_evt_conn_gone(hv, c);
 	refs = xv_hv_gnt_conn_gone(hv, c);
+	/* After the notifications: their events may wait on its bells. */
+	if (c->pid > 0)
+		xv_sim_event_repair(&hv->ev, (uint32_t)c->pid);
 	/* The trail of a death, for whoever debugs a peer that went away. */
 	if (fired || ports || refs)
 		fprintf(stderr, "xvchan-sim: dom%u pid %d gone: %u unmap notification(s) fired, %u port(s) closed, %u grant(s) released\n",
@@ -220,6 +219,39 @@ static int do_list(struct xv_hv *hv, struct xv_sim_msg *rep)
 	return 0;
 }
 
+/* What each domain holds, for `xvchan-sim stats` (and tests that check
+ * that nothing leaks). */
+static int do_stats(struct xv_hv *hv, struct xv_sim_msg *rep)
+{
+	uint32_t *ports = calloc(XV_SIM_MAX_DOMID + 1, sizeof(*ports));
+	uint32_t p, r, grants;
+	unsigned int d;
+	int err = 0;
+
+	if (!ports)
+		return -ENOMEM;
+	for (p = 1; p < XV_SIM_MAX_PORTS; p++)
+		if (hv->port[p].state != XV_HV_PORT_FREE &&
+		    hv->port[p].domid <= XV_SIM_MAX_DOMID)
+			ports[hv->port[p].domid]++;
+	for (d = 0; d <= XV_SIM_MAX_DOMID; d++) {
+		if (!hv->domain[d])
+			continue;
+		if (rep->count + 3 > XV_SIM_MAX_DATA) {
+			err = -E2BIG;
+			break;
+		}
+		grants = 0;
+		for (r = 1; r < hv->gtab[d].size; r++)
+			grants += hv->gtab[d].g[r].obj != NULL;
+		rep->data[rep->count++] = d;
+		rep->data[rep->count++] = ports[d];
+		rep->data[rep->count++] = grants;
+	}
+	free(ports);
+	return err;
+}
+
 static int dispatch(struct xv_hv *hv, struct xv_hv_conn *c,
 		    const struct xv_sim_msg *req, int memfd,
 		    struct xv_sim_msg *rep, int *fds, size_t *nfds)
@@ -242,6 +274,8 @@ static int dispatch(struct xv_hv *hv, struct xv_hv_conn *c,
 	}
 	case XV_SIM_DOMAIN_LIST:
 		return do_list(hv, rep);
+	case XV_SIM_DOMAIN_STATS:
+		return do_stats(hv, rep);
 	case XV_SIM_SHUTDOWN:
 		hv->stop = 1;
 		return 0;
@@ -430,8 +464,7 @@ void xv_hv_exit(struct xv_hv *hv)
 	}
 	snprintf(path, sizeof(path), "%s/" XV_SIM_XS_DIR, hv->dir);
 	rmdir(path);
-	if (hv->ev.sock >= 0)
-		close(hv->ev.sock);
+	xv_sim_events_close(&hv->ev);
 	if (hv->evtab_fd >= 0)
 		close(hv->evtab_fd);
 	for (d = 0; hv->gtab && d <= XV_SIM_MAX_DOMID; d++)

@@ -15,7 +15,7 @@
 #include "preload.h"
 
 pthread_mutex_t xv_sim_lock = PTHREAD_MUTEX_INITIALIZER;
-struct xv_sim_events xv_sim_ev = { .sock = -1 };
+struct xv_sim_events xv_sim_ev;
 struct xv_sim_msg *xv_sim_req, *xv_sim_rep;
 
 /* Set while this thread holds xv_sim_lock: glibc may munmap() inside
@@ -154,11 +154,9 @@ int xv_sim_connect_locked(void)
 		xv_sim_rep = malloc(XV_SIM_MSG_MAX);
 	if (!xv_sim_req || !xv_sim_rep)
 		return -ENOMEM;
-	if (xv_sim_ev.sock < 0) {
-		xv_sim_ev.sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (xv_sim_ev.sock < 0)
-			return -errno;
-	}
+	err = xv_sim_events_open(&xv_sim_ev);
+	if (err)
+		return err;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

@@ -1,5 +1,6 @@
 /* xenevtchn_* over the simulator: one datagram socket per handle is its
- * pollable fd and pending queue (event.h explains the delivery rule). */
+ * pollable fd, holding one doorbell datagram while any of its ports is
+ * queued (event.h explains the delivery rule). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +15,11 @@
 struct xenevtchn_handle {
 	uint32_t id;
 	int fd;
+	/* The ports bound here, for pending() to look at: guarded by lock,
+	 * since one thread may wait while another binds. */
+	pthread_mutex_t lock;
+	uint32_t *ports;
+	size_t nports, cap, cursor;
 };
 
 static void set_errno(int err)
@@ -33,6 +39,7 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger,
 		errno = ENOMEM;
 		return NULL;
 	}
+	pthread_mutex_init(&h->lock, NULL);
 	if (!(open_flags & XENEVTCHN_NO_CLOEXEC))
 		type |= SOCK_CLOEXEC;
 	xv_sim_lock_take();
@@ -61,6 +68,7 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger,
 	return h;
 fail:
 	xv_sim_lock_give();
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 	set_errno(err);
 	return NULL;
@@ -78,6 +86,8 @@ int xenevtchn_close(xenevtchn_handle *h)
 	xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
 	xv_sim_lock_give();
 	close(h->fd);
+	pthread_mutex_destroy(&h->lock);
+	free(h->ports);
 	free(h);
 	return 0;
 }
@@ -107,10 +117,79 @@ static int call(uint32_t op, uint32_t a0, uint32_t a1, uint32_t a2)
 	return err;
 }
 
+/* Record a port the daemon bound to @h; on failure the port is unbound
+ * again (a port pending() cannot see would never be delivered). */
+static int add_port(xenevtchn_handle *h, int port)
+{
+	uint32_t *p = NULL;
+	size_t cap;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->nports == h->cap) {
+		cap = h->cap ? 2 * h->cap : 4;
+		p = realloc(h->ports, cap * sizeof(*p));
+		if (p) {
+			h->ports = p;
+			h->cap = cap;
+		}
+	}
+	if (h->nports < h->cap)
+		h->ports[h->nports++] = (uint32_t)port;
+	else
+		port = -ENOMEM;
+	pthread_mutex_unlock(&h->lock);
+	return port;
+}
+
+/* The doorbell stays in the socket while a port is queued, so the fd is
+ * readable exactly as long as an event is pending: read it once none is.
+ * Caller holds h->lock. */
+static void settle_locked(xenevtchn_handle *h)
+{
+	uint32_t bell;
+	int got = 0;
+
+	if (xv_sim_event_queued(&xv_sim_ev, h->id, h->ports, h->nports))
+		return;
+
+	/* All of them: the daemon's repair of a dead notifier's bell can
+	 * leave two (event.h).  Another thread on this handle may have read
+	 * them first: then it is that thread's to re-arm. */
+	while (recv(h->fd, &bell, sizeof(bell), MSG_DONTWAIT) >= 0)
+		got = 1;
+	if (got)
+		xv_sim_event_rearm(&xv_sim_ev, h->id, h->ports, h->nports);
+}
+
+/* A port unbound while queued is no event any more. */
+static void drop_port(xenevtchn_handle *h, evtchn_port_t port)
+{
+	size_t i;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < h->nports; i++) {
+		if (h->ports[i] == port) {
+			h->ports[i] = h->ports[--h->nports];
+			break;
+		}
+	}
+	settle_locked(h);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static int bound(xenevtchn_handle *h, int r)
+{
+	if (r > 0 && add_port(h, r) < 0) {
+		call(XV_SIM_EVT_UNBIND, h->id, (uint32_t)r, 0);
+		r = -ENOMEM;
+	}
+	return r;
+}
+
 xenevtchn_port_or_error_t xenevtchn_bind_unbound_port(xenevtchn_handle *h,
 						       uint32_t domid)
 {
-	int r = call(XV_SIM_EVT_BIND_UNBOUND, h->id, domid, 0);
+	int r = bound(h, call(XV_SIM_EVT_BIND_UNBOUND, h->id, domid, 0));
 
 	if (r < 0) {
 		set_errno(r);
@@ -123,7 +202,8 @@ xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *h,
 						      uint32_t domid,
 						      evtchn_port_t remote_port)
 {
-	int r = call(XV_SIM_EVT_BIND_INTERDOMAIN, h->id, domid, remote_port);
+	int r = bound(h, call(XV_SIM_EVT_BIND_INTERDOMAIN, h->id, domid,
+			      remote_port));
 
 	if (r < 0) {
 		set_errno(r);
@@ -140,6 +220,7 @@ int xenevtchn_unbind(xenevtchn_handle *h, evtchn_port_t port)
 		set_errno(r);
 		return -1;
 	}
+	drop_port(h, port);
 	return 0;
 }
 
@@ -181,24 +262,32 @@ int xenevtchn_unmask(xenevtchn_handle *h, evtchn_port_t port)
 	return 0;
 }
 
-xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
+/* Returns a queued port, or 0 if none was left. */
+static uint32_t take(xenevtchn_handle *h)
 {
 	uint32_t port;
-	ssize_t n;
+
+	pthread_mutex_lock(&h->lock);
+	port = xv_sim_event_take(&xv_sim_ev, h->id, h->ports, h->nports,
+				 &h->cursor);
+	settle_locked(h);
+	pthread_mutex_unlock(&h->lock);
+	return port;
+}
+
+xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
+{
+	uint32_t bell, port;
 
 	for (;;) {
-		n = recv(h->fd, &port, sizeof(port), 0);
-		if (n < 0) {
+		/* Blocks (unless the fd is non-blocking) until rung. */
+		if (recv(h->fd, &bell, sizeof(bell), MSG_PEEK) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		if (n != sizeof(port) || !xv_sim_ev.tab)
-			continue;
-		xv_sim_event_requeue(&xv_sim_ev, h->id);
-		/* A port unbound since it was queued is no event any more. */
-		if (port && port < XV_SIM_MAX_PORTS &&
-		    atomic_load(&xv_sim_ev.tab->port[port].handle) == h->id)
+		port = take(h);
+		if (port)
 			return (xenevtchn_port_or_error_t)port;
 	}
 }

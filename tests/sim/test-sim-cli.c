@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
 
 #include "test-common.h"
 #include "test-sim.h"
@@ -236,12 +238,74 @@ START_TEST(test_sigterm_stops_the_daemon_cleanly)
 }
 END_TEST
 
+/* `status` and `stop` find out whether a daemon lives by taking its lock
+ * for a moment: a daemon starting then must not take that for another
+ * daemon ("already running (pid 0)"). */
+START_TEST(test_start_waits_out_a_status_probing_the_lock)
+{
+	char lock[256];
+	int p[2], fd;
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(SIM("stop"), 0);
+	snprintf(lock, sizeof(lock), "%s/lock", xv_test_sim_dir());
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(lock, O_RDWR);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+		    write(p[1], "h", 1) != 1)
+			_exit(1);
+		nanosleep(&(struct timespec){ .tv_nsec = 200000000 }, NULL);
+		_exit(0);
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	ck_assert_int_eq(SIM("start"), 0);
+	ck_assert_int_eq(xv_test_wait(pid, 5000), 0);
+	ck_assert_int_eq(SIM("status"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "running: pid"));
+}
+END_TEST
+
+START_TEST(test_stats_counts_the_ports_and_grants_of_each_domain)
+{
+	xenevtchn_handle *e;
+	xengntshr_handle *g;
+	uint32_t refs[3];
+	void *pages;
+
+	ck_assert_int_eq(SIM("stats"), 0);
+	ck_assert_str_eq(out, "domain ports grants\n0 0 0\n1 0 0\n2 0 0\n");
+	ck_assert_int_eq(setenv("XVCHAN_SIM_DOMID", "1", 1), 0);
+	e = xenevtchn_open(NULL, 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_gt(xenevtchn_bind_unbound_port(e, 2), 0);
+	ck_assert_int_gt(xenevtchn_bind_unbound_port(e, 0), 0);
+	g = xengntshr_open(NULL, 0);
+	ck_assert_ptr_nonnull(g);
+	pages = xengntshr_share_pages(g, 2, 3, refs, 1);
+	ck_assert_ptr_nonnull(pages);
+	ck_assert_int_eq(SIM("stats"), 0);
+	ck_assert_str_eq(out, "domain ports grants\n0 0 0\n1 2 3\n2 0 0\n");
+	ck_assert_int_eq(xengntshr_unshare(g, pages, 3), 0);
+	ck_assert_int_eq(xenevtchn_close(e), 0);
+	ck_assert_int_eq(SIM("stats"), 0);
+	ck_assert_str_eq(out, "domain ports grants\n0 0 0\n1 0 0\n2 0 0\n");
+	ck_assert_int_eq(xengntshr_close(g), 0);
+}
+END_TEST
+
 START_TEST(test_help_describes_every_command)
 {
 	ck_assert_int_eq(SIM("--help"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "Usage: xvchan-sim"));
 	ck_assert_ptr_nonnull(strstr(out, "XVCHAN_SIM_PRELOAD"));
 	ck_assert_ptr_nonnull(strstr(out, "exec --domid N"));
+	ck_assert_ptr_nonnull(strstr(out, "  stats "));
 	ck_assert_int_eq(SIM("frobnicate"), 2);
 }
 END_TEST
@@ -269,6 +333,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_start_twice_is_refused);
 	tcase_add_test(tc, test_a_crashed_daemon_is_reported_and_recovered);
 	tcase_add_test(tc, test_sigterm_stops_the_daemon_cleanly);
+	tcase_add_test(tc, test_start_waits_out_a_status_probing_the_lock);
+	tcase_add_test(tc, test_stats_counts_the_ports_and_grants_of_each_domain);
 	tcase_add_test(tc, test_help_describes_every_command);
 	tcase_add_test(tc, test_a_missing_preload_library_is_reported);
 	suite_add_tcase(s, tc);

@@ -14,6 +14,7 @@
 #include <xengnttab.h>
 
 #include "chan.h"
+#include "event.h"
 #include "test-common.h"
 #include "test-sim.h"
 
@@ -242,6 +243,58 @@ START_TEST(test_exit_without_closing_notifies_too)
 }
 END_TEST
 
+/* This process's view of the event table (mapped after HELLO). */
+static struct xv_sim_evtab *own_evtab(void)
+{
+	char line[512];
+	unsigned long start = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "/memfd:xvchan-sim-events") &&
+		    sscanf(line, "%lx-", &start) == 1)
+			break;
+	fclose(f);
+	return (struct xv_sim_evtab *)start;
+}
+
+/* A SIGKILL can land between the two halves of a notify: the port marked
+ * queued and the handle's bell rung with the notifier's pid, but no
+ * datagram sent.  The child does exactly that half and dies. */
+START_TEST(test_a_notifier_killed_mid_ring_does_not_silence_the_handle)
+{
+	int p1 = xenevtchn_bind_unbound_port(ev, 2);
+	pid_t pid;
+
+	ck_assert_int_gt(p1, 0);
+	pid = xv_test_fork_domain(2);
+	if (pid == 0) {
+		xenevtchn_handle *c = xenevtchn_open(NULL, 0);
+		struct xv_sim_evtab *tab;
+		uint32_t h1;
+
+		CHILD_ASSERT(c != NULL);
+		CHILD_ASSERT(xenevtchn_bind_interdomain(c, 1,
+					(evtchn_port_t)p1) > 0);
+		tab = own_evtab();
+		CHILD_ASSERT(tab != NULL);
+		h1 = atomic_load(&tab->port[p1].handle);
+		CHILD_ASSERT(h1 != 0 && h1 < XV_SIM_MAX_HANDLES);
+		atomic_fetch_or(&tab->port[p1].state,
+				XV_SIM_PORT_MASKED | XV_SIM_PORT_QUEUED);
+		atomic_store(&tab->bell[h1], (uint32_t)getpid());
+		raise(SIGKILL);
+		_exit(1);
+	}
+	ck_assert_int_eq(xv_test_wait(pid, 5000), 128 + SIGKILL);
+	ck_assert(xv_readable(xenevtchn_fd(ev), 5000));
+	ck_assert_int_eq(xenevtchn_pending(ev), p1);
+	ck_assert(!xv_readable(xenevtchn_fd(ev), 50));
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-death");
@@ -253,6 +306,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_a_forked_child_does_not_keep_a_dead_process_alive);
 	tcase_add_test(tc, test_killed_sharer_notifies_and_releases_its_grants);
 	tcase_add_test(tc, test_exit_without_closing_notifies_too);
+	tcase_add_test(tc, test_a_notifier_killed_mid_ring_does_not_silence_the_handle);
 	suite_add_tcase(s, tc);
 	return s;
 }

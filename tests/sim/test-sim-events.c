@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <xenevtchn.h>
@@ -230,6 +231,28 @@ START_TEST(test_port_zero_is_never_handed_out)
 }
 END_TEST
 
+START_TEST(test_a_port_unbound_while_pending_leaves_the_fd_quiet)
+{
+	int p1, p2, q1, q2;
+
+	pair(&p1, &p2);
+	pair(&q1, &q2);
+	ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)p2), 0);
+	ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)q2), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h1), 5000));
+	ck_assert_int_eq(xenevtchn_unbind(h1, (evtchn_port_t)p1), 0);
+	/* The other port still pending keeps it readable. */
+	ck_assert(xv_readable(xenevtchn_fd(h1), 0));
+	ck_assert_int_eq(xenevtchn_pending(h1), q1);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 0));
+	ck_assert_int_eq(xenevtchn_unmask(h1, (evtchn_port_t)q1), 0);
+	ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)q2), 0);
+	ck_assert(xv_readable(xenevtchn_fd(h1), 5000));
+	ck_assert_int_eq(xenevtchn_unbind(h1, (evtchn_port_t)q1), 0);
+	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+}
+END_TEST
+
 /* More than net.unix.max_dgram_qlen (often 10) ports pending at once. */
 START_TEST(test_many_pending_ports_are_all_delivered)
 {
@@ -250,6 +273,47 @@ START_TEST(test_many_pending_ports_are_all_delivered)
 		seen[j] = 1;
 	}
 	ck_assert(!xv_readable(xenevtchn_fd(h1), 50));
+}
+END_TEST
+
+/* Each event in flight to a handle is a datagram charged to the sending
+ * socket until it is read: 1000 handles each with an unread event exceed
+ * one socket's send buffer (net.core.wmem_default, about 500 of them), and
+ * an event that finds it full must still reach its handle. */
+START_TEST(test_an_event_reaches_each_of_1000_handles_none_reading)
+{
+	enum { N = 1000 };
+	static xenevtchn_handle *rx[N];
+	static int tx_port[N], rx_port[N];
+	struct rlimit rl;
+	int i;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 2 * N && rl.rlim_max >= 2 * N) {
+		rl.rlim_cur = 2 * N;
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	ck_assert_uint_ge(rl.rlim_cur, 2 * N);
+	for (i = 0; i < N; i++) {
+		rx[i] = xenevtchn_open(NULL, 0);
+		ck_assert_ptr_nonnull(rx[i]);
+		tx_port[i] = xenevtchn_bind_unbound_port(h2, 1);
+		ck_assert_int_gt(tx_port[i], 0);
+		rx_port[i] = xenevtchn_bind_interdomain(rx[i], 1,
+						(evtchn_port_t)tx_port[i]);
+		ck_assert_int_gt(rx_port[i], 0);
+	}
+	for (i = 0; i < N; i++)
+		ck_assert_int_eq(xenevtchn_notify(h2, (evtchn_port_t)tx_port[i]),
+				 0);
+	for (i = 0; i < N; i++) {
+		ck_assert_msg(xv_readable(xenevtchn_fd(rx[i]), 2000),
+			      "handle %d of %d never became readable", i, N);
+		ck_assert_int_eq(xenevtchn_pending(rx[i]), rx_port[i]);
+		ck_assert(!xv_readable(xenevtchn_fd(rx[i]), 0));
+	}
+	for (i = 0; i < N; i++)
+		ck_assert_int_eq(xenevtchn_close(rx[i]), 0);
 }
 END_TEST
 
@@ -335,7 +399,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_bind_interdomain_follows_xen_checks);
 	tcase_add_test(tc, test_port_zero_is_never_handed_out);
 	tcase_add_test(tc, test_many_pending_ports_are_all_delivered);
+	tcase_add_test(tc, test_a_port_unbound_while_pending_leaves_the_fd_quiet);
 	tcase_add_test(tc, test_open_without_a_simulator_fails_cleanly);
+	tcase_add_test(tc, test_an_event_reaches_each_of_1000_handles_none_reading);
 	tcase_add_test(tc, test_pending_in_one_thread_while_another_binds_and_notifies);
 	suite_add_tcase(s, tc);
 	return s;
