@@ -28,153 +28,11 @@
 #include <xvchan.h>
 
 #include "pattern.h"
+#include "peer-cli.h"
 
-enum after {
-	AFTER_CLOSE,	 /* xvchan_close(): flush, wait for the peer, free */
-	AFTER_EXIT,	 /* exit(0) without closing: the drivers must tidy up */
-	AFTER_HANG,	 /* wait to be killed */
-	AFTER_WAIT_PEER, /* read until end of stream, then close */
+static const struct xv_peer_program program = {
+	.name = "xvchan-peer", .library = "xvchan", .xvchan_options = 1,
 };
-
-struct options {
-	int server;
-	int domid;
-	const char *path;
-	size_t read_size, write_size;
-	uint64_t send, expect;
-	uint64_t tx_seed, rx_seed;
-	size_t chunk;
-	enum after after;
-	int timeout_s;
-	const char *done_file;
-	int threads;
-	int spin_us;
-};
-
-static const char usage[] =
-"Usage: xvchan-peer --server|--client --domid D --path XSPATH [OPTIONS]\n"
-"\n"
-"One end of a vchan made with xvchan, for interop tests; the command line\n"
-"is xenvchan-peer's.  Streams a verifiable byte pattern both ways at once,\n"
-"then leaves as --after says.\n"
-"\n"
-"  --server            create the vchan, for client domain D\n"
-"  --client            connect to the vchan of server domain D\n"
-"  --domid D           the peer's domain id\n"
-"  --path XSPATH       xenstore path of the vchan\n"
-"  --read-size N       server: size of the ring it reads (1024)\n"
-"  --write-size N      server: size of the ring it writes (1024)\n"
-"  --send N            bytes to send (0)\n"
-"  --expect N          bytes to receive and verify (0)\n"
-"  --tx-seed S         pattern stream to send (1)\n"
-"  --rx-seed S         pattern stream expected (2)\n"
-"  --chunk N           bytes per xvchan call (4000)\n"
-"  --after WHAT        close | exit | hang | wait-peer (close)\n"
-"  --timeout S         give up after S seconds (120)\n"
-"  --done-file F       create F once the transfer has succeeded\n"
-"  --threads           blocking mode, one reader and one writer thread\n"
-"                      (default: non-blocking, one poll loop)\n"
-"  --spin-us N         spin budget before sleeping (library default)\n"
-"\n"
-"Prints one line of results on stderr.  Exit status: 0 on success, 1 on a\n"
-"verification failure, a timeout or a vchan error, 2 on bad usage.\n";
-
-static uint64_t parse_u64(const char *arg, const char *name)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (errno || end == arg || *end || arg[0] == '-') {
-		fprintf(stderr, "xvchan-peer: bad %s '%s'\n", name, arg);
-		exit(2);
-	}
-	return v;
-}
-
-static void parse_options(int argc, char **argv, struct options *o)
-{
-	static const struct option longopts[] = {
-		{ "server", no_argument, NULL, 's' },
-		{ "client", no_argument, NULL, 'c' },
-		{ "domid", required_argument, NULL, 'd' },
-		{ "path", required_argument, NULL, 'p' },
-		{ "read-size", required_argument, NULL, 'r' },
-		{ "write-size", required_argument, NULL, 'w' },
-		{ "send", required_argument, NULL, 'S' },
-		{ "expect", required_argument, NULL, 'E' },
-		{ "tx-seed", required_argument, NULL, 'T' },
-		{ "rx-seed", required_argument, NULL, 'R' },
-		{ "chunk", required_argument, NULL, 'k' },
-		{ "after", required_argument, NULL, 'a' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "done-file", required_argument, NULL, 'D' },
-		{ "threads", no_argument, NULL, 'm' },
-		{ "spin-us", required_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, role = 0;
-
-	*o = (struct options){
-		.domid = -1, .read_size = 1024, .write_size = 1024,
-		.tx_seed = 1, .rx_seed = 2, .chunk = 4000,
-		.after = AFTER_CLOSE, .timeout_s = 120, .spin_us = -1,
-	};
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': o->server = 1; role++; break;
-		case 'c': o->server = 0; role++; break;
-		case 'd': o->domid = (int)parse_u64(optarg, "domid"); break;
-		case 'p': o->path = optarg; break;
-		case 'r': o->read_size = parse_u64(optarg, "read size"); break;
-		case 'w': o->write_size = parse_u64(optarg, "write size"); break;
-		case 'S': o->send = parse_u64(optarg, "byte count"); break;
-		case 'E': o->expect = parse_u64(optarg, "byte count"); break;
-		case 'T': o->tx_seed = parse_u64(optarg, "seed"); break;
-		case 'R': o->rx_seed = parse_u64(optarg, "seed"); break;
-		case 'k': o->chunk = parse_u64(optarg, "chunk"); break;
-		case 't': o->timeout_s = (int)parse_u64(optarg, "timeout"); break;
-		case 'D': o->done_file = optarg; break;
-		case 'm': o->threads = 1; break;
-		case 'u': o->spin_us = (int)parse_u64(optarg, "spin budget"); break;
-		case 'a':
-			if (!strcmp(optarg, "close"))
-				o->after = AFTER_CLOSE;
-			else if (!strcmp(optarg, "exit"))
-				o->after = AFTER_EXIT;
-			else if (!strcmp(optarg, "hang"))
-				o->after = AFTER_HANG;
-			else if (!strcmp(optarg, "wait-peer"))
-				o->after = AFTER_WAIT_PEER;
-			else {
-				fprintf(stderr, "xvchan-peer: bad --after '%s'\n", optarg);
-				exit(2);
-			}
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
-		default:
-			fputs(usage, stderr);
-			exit(2);
-		}
-	}
-	if (role != 1 || o->domid < 0 || !o->path || optind != argc ||
-	    o->chunk == 0 || o->chunk > (1u << 24)) {
-		fputs(usage, stderr);
-		exit(2);
-	}
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * poll() timeout for @left seconds until the deadline, rounded up so the
@@ -191,21 +49,9 @@ static int poll_ms(double left)
 	return (int)(left * 1000) + 1;
 }
 
-/* Tell a watching test the transfer is over, so it may now kill us. */
-static int mark_done(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f || fclose(f) != 0) {
-		fprintf(stderr, "xvchan-peer: cannot create %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 struct transfer {
 	struct xvchan *vc;
-	const struct options *o;
+	const struct xv_peer_options *o;
 	uint64_t sent, received;
 	pthread_mutex_t lock; /* guards status and why: both threads may fail */
 	int status;
@@ -251,7 +97,7 @@ static size_t next_chunk(uint64_t total, uint64_t done, size_t chunk)
 static void run_poll_loop(struct transfer *t, unsigned char *txbuf,
 			  unsigned char *rxbuf, double deadline)
 {
-	const struct options *o = t->o;
+	const struct xv_peer_options *o = t->o;
 	struct pollfd pfd = { .fd = xvchan_fd(t->vc), .events = POLLIN };
 	size_t tx_filled = 0; /* bytes of txbuf holding the next chunk */
 	size_t tx_off = 0;    /* bytes of those already written */
@@ -292,7 +138,7 @@ static void run_poll_loop(struct transfer *t, unsigned char *txbuf,
 		if (t->status || !blocked)
 			continue;
 		/* Both calls returned -EAGAIN and armed: sleep until an event. */
-		double left = deadline - now_s();
+		double left = deadline - xv_peer_now_s();
 
 		if (left <= 0) {
 			fail(t, "timed out: sent %" PRIu64 ", received %" PRIu64,
@@ -308,7 +154,7 @@ static void run_poll_loop(struct transfer *t, unsigned char *txbuf,
 static void *writer_thread(void *arg)
 {
 	struct transfer *t = arg;
-	const struct options *o = t->o;
+	const struct xv_peer_options *o = t->o;
 	unsigned char *buf = malloc(o->chunk);
 
 	if (!buf) {
@@ -340,7 +186,7 @@ static void *writer_thread(void *arg)
 /* Blocking mode: a writer thread beside this reading thread. */
 static void run_threads(struct transfer *t, unsigned char *rxbuf)
 {
-	const struct options *o = t->o;
+	const struct xv_peer_options *o = t->o;
 	pthread_t writer;
 	int err = pthread_create(&writer, NULL, writer_thread, t);
 
@@ -385,24 +231,24 @@ static void wait_peer_gone(struct transfer *t, double deadline)
 			fail(t, "waiting for the peer to leave: %s", xvchan_strerror((int)n));
 			return;
 		}
-		if (now_s() > deadline) {
+		if (xv_peer_now_s() > deadline) {
 			fail(t, "peer never went away");
 			return;
 		}
-		poll(&pfd, 1, poll_ms(deadline - now_s()));
+		poll(&pfd, 1, poll_ms(deadline - xv_peer_now_s()));
 	}
 }
 
 int main(int argc, char **argv)
 {
-	struct options o;
+	struct xv_peer_options o;
 	struct xvchan_config cfg;
 	struct transfer t = { .o = &o, .lock = PTHREAD_MUTEX_INITIALIZER };
 	unsigned char *txbuf, *rxbuf;
 	double start, deadline;
 	int err;
 
-	parse_options(argc, argv, &o);
+	xv_peer_parse(argc, argv, &program, &o);
 	signal(SIGPIPE, SIG_IGN);
 	txbuf = malloc(o.chunk);
 	rxbuf = malloc(o.chunk);
@@ -418,7 +264,7 @@ int main(int argc, char **argv)
 	if (!o.threads)
 		cfg.flags |= XVCHAN_NONBLOCK;
 
-	start = now_s();
+	start = xv_peer_now_s();
 	deadline = start + o.timeout_s;
 	if (o.server)
 		err = xvchan_server(&t.vc, (unsigned int)o.domid, NULL,
@@ -435,7 +281,7 @@ int main(int argc, char **argv)
 		run_threads(&t, rxbuf);
 	else
 		run_poll_loop(&t, txbuf, rxbuf, deadline);
-	if (!t.status && o.after == AFTER_WAIT_PEER) {
+	if (!t.status && o.after == XV_PEER_AFTER_WAIT_PEER) {
 		if (o.threads) {
 			/* Blocking: the io timeout bounds this read. */
 			ssize_t n = xvchan_read(t.vc, rxbuf, 1);
@@ -452,19 +298,19 @@ int main(int argc, char **argv)
 	fprintf(stderr, "xvchan-peer %s: sent %" PRIu64 " received %" PRIu64 "%s%s%s in %.3f s\n",
 		o.server ? "server" : "client", t.sent, t.received,
 		t.status ? ": FAILED: " : " verified", t.status ? t.why : "",
-		!t.status && o.after == AFTER_WAIT_PEER ? ", peer gone" : "",
-		now_s() - start);
-	if (t.status == 0 && o.done_file && mark_done(o.done_file) < 0)
+		!t.status && o.after == XV_PEER_AFTER_WAIT_PEER ? ", peer gone" : "",
+		xv_peer_now_s() - start);
+	if (t.status == 0 && o.done_file && xv_peer_mark_done(&program, o.done_file) < 0)
 		t.status = 1;
 
 	switch (o.after) {
-	case AFTER_EXIT:
+	case XV_PEER_AFTER_EXIT:
 		_exit(t.status);
-	case AFTER_HANG:
+	case XV_PEER_AFTER_HANG:
 		for (;;)
 			pause();
-	case AFTER_CLOSE:
-	case AFTER_WAIT_PEER:
+	case XV_PEER_AFTER_CLOSE:
+	case XV_PEER_AFTER_WAIT_PEER:
 		break;
 	}
 	err = xvchan_close(t.vc);
