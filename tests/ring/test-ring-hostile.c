@@ -110,6 +110,8 @@ START_TEST(test_cons_beyond_prod_breaks_the_writer)
 
 	ck_assert_int_eq(xv_ring_send(&srv, buf, 10, &kick), 10);
 	page->right.cons = 11;
+	/* The first call that loads cons sees the lie. */
+	ck_assert_int_eq(xv_ring_writable(&srv), -EPROTO);
 	ck_assert_int_eq(xv_ring_send(&srv, buf, 10, &kick), -EPROTO);
 	ck_assert_uint_eq(page->right.prod, 10);
 	assert_broken(&srv);
