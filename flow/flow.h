@@ -26,10 +26,10 @@ enum xv_flow_peer_kind {
 	XV_FLOW_PEER_OLD,	/* libxenvchan, ocaml-vchan */
 };
 
-/* One direction's spin history: see xv_flow_spin(). */
+/* One direction's adaptive spin: see xv_flow_spin(). */
 struct xv_flow_spin {
-	unsigned int skip;	/* slow paths left to sleep without spinning */
-	unsigned int fails;	/* spins in a row that found nothing */
+	int64_t budget_ns;	/* how long the next slow path spins */
+	int64_t since_ns;	/* start of the wait in progress, or 0 */
 };
 
 struct xvchan {
@@ -106,11 +106,14 @@ int xv_flow_drain(struct xvchan *x, bool reader);
 /* A call of direction @reader returned @rc: anything but -EAGAIN withdraws
  * that direction's want and wake-up. Called by that direction's thread. */
 void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc);
-/* Spin up to x->spin_us while @ready(x) returns 0. Returns its last value.
- * @st is the calling direction's own history: after spins that found
- * nothing, more and more of that direction's slow paths do not spin. */
+/* Spin for @st's budget (at most x->spin_us) while @ready(x) returns 0.
+ * Returns its last value. Starts timing the wait of that direction if it
+ * is not timed yet. */
 int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 		     int64_t (*ready)(struct xvchan *x));
+/* The direction of @st made progress: if a wait was being timed, adapt the
+ * budget to how long it lasted. Cheap when none was (the fast path). */
+void xv_flow_spin_done(struct xvchan *x, struct xv_flow_spin *st);
 /* Send one event to the peer. */
 void xv_flow_kick(struct xvchan *x);
 

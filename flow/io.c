@@ -59,6 +59,7 @@ static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
 		if (n > 0) {
 			if (kick)
 				xv_flow_kick(x);
+			xv_flow_spin_done(x, &x->rx_spin);
 			return n;
 		}
 		/* Empty. The end is only believed if the ring is still
@@ -124,6 +125,26 @@ static int xv_flow_write_check(struct xvchan *x)
 	if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
 		return -EPIPE;
 	return 0;
+}
+
+/*
+ * A write put @done bytes in the ring: they count if the peer is still
+ * there to read them, or read them all before it went. Loaded after our
+ * index store, the live byte's line is already ours.
+ */
+static ssize_t xv_flow_wrote(struct xvchan *x, size_t done)
+{
+	int64_t space;
+
+	if (xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_GONE)
+		return (ssize_t)done;
+	/* Its last cons was released before its live byte (C2, then the
+	 * release in its close): the acquire of the live byte above makes
+	 * it visible here. */
+	space = xv_ring_writable(&x->ep);
+	if (space < 0)
+		return space;
+	return space == x->ep.tx.size ? (ssize_t)done : -EPIPE;
 }
 
 /*
@@ -196,11 +217,14 @@ static ssize_t xv_flow_writev(struct xvchan *x, const struct iovec *iov,
 			return -EINVAL;
 		total += iov[i].iov_len;
 	}
-	err = xv_flow_write_check(x);
-	if (err)
-		return err;
 	if (!total)
-		return 0;
+		return xv_flow_write_check(x);
+	/* A gone peer is looked for once the bytes are in (xv_flow_wrote()),
+	 * not here: its live byte shares the cache line that both sides'
+	 * index stores keep moving, and loading it before our store costs a
+	 * second coherence round trip per call. */
+	if (x->shut_wr)
+		return -ESHUTDOWN;
 	err = xv_flow_write_start(x);
 	if (err)
 		return err;
@@ -226,6 +250,8 @@ static ssize_t xv_flow_writev(struct xvchan *x, const struct iovec *iov,
 			return n;
 		if (kick)
 			xv_flow_kick(x);
+		if (n > 0)
+			xv_flow_spin_done(x, &x->tx_spin);
 		done += (size_t)n;
 		skip += (size_t)n;
 		while (first < iovcnt && skip >= iov[first].iov_len) {
@@ -233,10 +259,10 @@ static ssize_t xv_flow_writev(struct xvchan *x, const struct iovec *iov,
 			first++;
 		}
 		if (done == total)
-			return (ssize_t)done;
+			return xv_flow_wrote(x, done);
 		if (n > 0) {
 			if (x->nonblock)
-				return (ssize_t)done;
+				return xv_flow_wrote(x, done);
 			deadline = xv_flow_deadline(x->io_timeout_ms);
 			continue;
 		}
@@ -285,6 +311,7 @@ static ssize_t xv_flow_write_reserve(struct xvchan *x,
 		if (n < 0)
 			return n;
 		if (n > 0) {
+			xv_flow_spin_done(x, &x->tx_spin);
 			segs->ptr[0] = s.ptr[0];
 			segs->len[0] = s.len[0];
 			segs->ptr[1] = s.len[1] ? s.ptr[1] : NULL;

@@ -21,7 +21,7 @@ void xvchan_config_init(struct xvchan_config *cfg)
 		.connect_timeout_ms = -1,
 		.close_timeout_ms = 5000,
 		.io_timeout_ms = -1,
-		.spin_us = 20,
+		.spin_us = 200,
 		.path = NULL,
 	};
 }
@@ -55,6 +55,8 @@ static int xv_flow_new(struct xvchan **out, bool server,
 	x->close_timeout_ms = cfg->close_timeout_ms;
 	x->io_timeout_ms = cfg->io_timeout_ms;
 	x->spin_us = cfg->spin_us;
+	x->rx_spin.budget_ns = (int64_t)cfg->spin_us * 1000;
+	x->tx_spin.budget_ns = x->rx_spin.budget_ns;
 	x->fd = -1;
 	*out = x;
 

@@ -270,39 +270,44 @@ void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc)
 }
 
 /*
- * Spinning pays when the peer runs on another CPU and answers within the
- * budget; when it does not (an oversubscribed host, a peer asleep that
- * needs a wake-up first), every spin burns the budget on a CPU the peer
- * may need. Measured on the simulator with a loaded 2-CPU host (load ~10),
- * before spins yielded (below), not one spin in several hundred found
- * anything. So each spin that found nothing doubles the number of slow
- * paths of that direction that sleep at once, from XV_FLOW_SPIN_BACKOFF
- * up to XV_FLOW_SPIN_BACKOFF << XV_FLOW_SPIN_BACKOFF_SHIFT_MAX; one that
- * found something makes the next slow path spin again. A peer that
- * answers fast is still found by the next try, which costs one budget.
+ * Spinning pays when the peer answers within the time a sleep would cost
+ * anyway: the wake-up (tens of microseconds on an idle host whose CPUs
+ * doze, a few on a busy one). It wastes a CPU when the peer is slow or
+ * idle. No fixed budget suits both, so each direction adapts its own,
+ * between 0 and spin_us, from how long its waits really last, timed from
+ * the first spin of a wait to the progress that ends it:
+ *
+ * - a wait that ended within spin_us would have been caught by a spin of
+ *   spin_us (it may have slept only because the budget was smaller): the
+ *   budget goes back up to spin_us;
+ * - a longer one (an idle or busy peer) halves the budget, down to 0 after
+ *   a few: an idle peer costs one budget per wait, then none.
+ *
+ * A budget that fell to 0 keeps timing waits, so a peer that becomes quick
+ * again restores spinning at its next wait. A fixed 20 us budget, before,
+ * was shorter than this host's idle wake-up: both sides of a ping-pong
+ * slept in turn, each waking the other too late, and never recovered
+ * (docs/performance.md has the figures).
  */
-#define XV_FLOW_SPIN_BACKOFF 16
-#define XV_FLOW_SPIN_BACKOFF_SHIFT_MAX 6	/* up to 16 << 6 = 1024 */
+#define XV_FLOW_SPIN_MIN_NS 1000	/* below this a budget is 0 */
 
 int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 		     int64_t (*ready)(struct xvchan *x))
 {
-	int64_t end, v;
-	unsigned int shift;
+	int64_t now, end, v;
 
 	if (!x->spin_us)
 		return 0;
-	if (st->skip) {
-		st->skip--;
+	now = xv_flow_now_ns();
+	if (!st->since_ns)
+		st->since_ns = now;
+	if (!st->budget_ns)
 		return 0;
-	}
-	end = xv_flow_now_ns() + (int64_t)x->spin_us * 1000;
+	end = now + st->budget_ns;
 	do {
 		v = ready(x);
-		if (v) {
-			st->fails = 0;
+		if (v)
 			return v;
-		}
 		/* Woken by our event, the peer is often queued on this very
 		 * CPU (the scheduler places a wakee near its waker): a spin
 		 * that keeps the CPU then only delays it. Yielding lets it
@@ -310,12 +315,23 @@ int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 		 * system call per pass. */
 		sched_yield();
 	} while (xv_flow_now_ns() < end);
-	shift = st->fails < XV_FLOW_SPIN_BACKOFF_SHIFT_MAX ?
-		st->fails : XV_FLOW_SPIN_BACKOFF_SHIFT_MAX;
-	st->skip = XV_FLOW_SPIN_BACKOFF << shift;
-	if (st->fails < XV_FLOW_SPIN_BACKOFF_SHIFT_MAX)
-		st->fails++;
 	return 0;
+}
+
+void xv_flow_spin_done(struct xvchan *x, struct xv_flow_spin *st)
+{
+	int64_t max = (int64_t)x->spin_us * 1000, waited;
+
+	if (!st->since_ns)
+		return;
+	waited = xv_flow_now_ns() - st->since_ns;
+	st->since_ns = 0;
+	if (waited <= max)
+		st->budget_ns = max;
+	else if (st->budget_ns >= 2 * XV_FLOW_SPIN_MIN_NS)
+		st->budget_ns /= 2;
+	else
+		st->budget_ns = 0;
 }
 
 void xv_flow_kick(struct xvchan *x)

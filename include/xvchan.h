@@ -112,13 +112,15 @@ struct xvchan_config {
 	 */
 	int io_timeout_ms;
 	/**
-	 * Before sleeping on the event channel, poll the ring for this many
-	 * microseconds (catches a peer that answers quickly without the cost
-	 * of an event). 0 disables spinning. Default 20.
-	 * The spin yields the CPU between looks (a peer just woken often
-	 * waits for this very CPU), and each spin that found nothing makes
-	 * more of the following waits (16, 32, ... up to 1024) sleep at
-	 * once; a spin that found data resets that.
+	 * Before sleeping on the event channel, poll the ring for up to this
+	 * many microseconds (catches a peer that answers quickly without the
+	 * cost of an event and its wake-up). 0 disables spinning. Default 200.
+	 * This is a ceiling: each direction adapts its own budget from how
+	 * long its waits last. A wait that ended within spin_us restores the
+	 * full budget; a longer one (an idle or busy peer) halves it, down to
+	 * no spinning at all, so an idle peer costs one budget, then nothing.
+	 * The spin yields the CPU between looks (a peer just woken often waits
+	 * for this very CPU).
 	 */
 	unsigned int spin_us;
 	/**

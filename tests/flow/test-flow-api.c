@@ -20,7 +20,7 @@ START_TEST(test_config_init_sets_documented_defaults)
 	ck_assert_int_eq(cfg.connect_timeout_ms, -1);
 	ck_assert_int_eq(cfg.close_timeout_ms, 5000);
 	ck_assert_int_eq(cfg.io_timeout_ms, -1);
-	ck_assert_uint_eq(cfg.spin_us, 20);
+	ck_assert_uint_eq(cfg.spin_us, 200);
 	ck_assert_ptr_null(cfg.path);
 }
 END_TEST
