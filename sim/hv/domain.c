@@ -245,6 +245,7 @@ int xv_hv_domain_destroy(struct xv_hv *hv, unsigned int domid)
 	hv->gtab[domid] = (struct xv_hv_gtab){ 0 };
 	fprintf(stderr, "xvchan-sim: dom%u destroyed: %u unmap notification(s) dropped unfired, %u port(s) closed, %u grant(s) released%s\n",
 		domid, dropped, ports, refs,
-		err ? "; a process outlived SIGKILL by 5 s" : "");
+		err == -ETIMEDOUT ? "; a process outlived SIGKILL by 5 s" :
+		err ? "; waiting for the deaths failed" : "");
 	return err;
 }
