@@ -167,8 +167,11 @@ static void conn_free(struct xv_hv *hv, struct xv_hv_conn *c)
 	fired = xv_hv_gnt_conn_fire(hv, c);
 	ports = xv_hv_evt_conn_gone(hv, c);
 	refs = xv_hv_gnt_conn_gone(hv, c);
-	/* After the notifications: their events may wait on its bells. */
-	if (c->pid > 0)
+	/* After the notifications: their events may wait on its bells.  Not
+	 * for a tool, which has no event table and rings nothing: its pid
+	 * may be a live domain process's (exec's, before execvp(); a test's
+	 * own), whose bell in flight the repair would clear. */
+	if (c->pid > 0 && c->domid != XV_HV_TOOL)
 		xv_sim_event_repair(&hv->ev, (uint32_t)c->pid);
 	/* The trail of a death, for whoever debugs a peer that went away. */
 	if (fired || ports || refs)
