@@ -31,11 +31,11 @@ void xv_test_sim_domain(unsigned int domid);
  * `xvchan-sim destroy --domid N`: its processes (those started with
  * xv_test_spawn() or xv_test_fork_domain(), and any holding a simulator
  * handle or a xenstore connection as @domid: the caller too, if it does)
- * are SIGKILLed and none of
- * their death actions run (no unmap notification, ports closed without an
- * event), then xenstore releases the domain (@releaseDomain).  Returns
- * once all of that has happened; ck_assert()s that the command exits 0.
- * The killed children are still the caller's to reap. */
+ * are SIGKILLed and none of their death actions run (no unmap
+ * notification, ports closed without an event), then xenstore releases
+ * the domain (@releaseDomain).  Returns once all of that has happened;
+ * ck_assert()s that the command exits 0.  The killed children are still
+ * the caller's to reap. */
 void xv_test_sim_destroy(unsigned int domid);
 
 /* Spawn argv as simulated domain domid (like xvchan-sim exec). Returns pid,
