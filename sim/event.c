@@ -90,10 +90,14 @@ static void send_bell(struct xv_sim_events *ev, uint32_t handle)
 
 static void ring(struct xv_sim_events *ev, uint32_t handle)
 {
+	uint32_t idle = 0;
+
 	/* E3: QUEUED was set before; pairs with E4 in
 	 * xv_sim_event_rearm().  The ringer's pid, not 1: if it dies before
-	 * its datagram is sent, the daemon knows whose bell to repair. */
-	if (!atomic_exchange(&ev->tab->bell[handle], (uint32_t)getpid()))
+	 * its datagram is sent, the daemon knows whose bell to repair.  A
+	 * bell already rung keeps its ringer's pid for that reason. */
+	if (atomic_compare_exchange_strong(&ev->tab->bell[handle], &idle,
+					   (uint32_t)getpid()))
 		send_bell(ev, handle);
 }
 

@@ -46,7 +46,9 @@
  * datagram follows, which would silence the handle for good.  So `bell`
  * holds the ringer's pid, and the daemon, when a process's connection
  * drops, clears the bells it holds and rings every handle with a queued
- * port (xv_sim_event_repair()).  If the dead process had sent its
+ * port (xv_sim_event_repair()).  Only the ringer that finds `bell` 0
+ * writes its pid: a later one leaves it, since overwriting the pid of a
+ * ringer that then dies unsent would hide that bell from the repair.  If the dead process had sent its
  * datagram, the handle gets two: the receiver reads every datagram it
  * finds when it has no port left, so the second costs one empty wake-up.
  *
@@ -56,8 +58,8 @@
  *      out a handle id, before the handle's socket exists.
  *  E2  notifier: loads `remote`, then that port's `handle`, then CASes
  *      `state`; a handle seen non-zero has a reset state (E1).
- *  E3  sender: sets QUEUED /before/ exchanging `bell` with its pid; pairs with
- *      E4.
+ *  E3  sender: sets QUEUED /before/ compare-exchanging `bell` from 0 to its
+ *      pid (a failed one still reads it); pairs with E4.
  *  E4  receiver: reads the datagram, stores `bell` = 0, /then/ looks for
  *      QUEUED ports; a sender that saw `bell` = 1 set its QUEUED bit
  *      before this store (E3), so the look finds it.

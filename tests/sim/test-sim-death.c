@@ -295,6 +295,64 @@ START_TEST(test_a_notifier_killed_mid_ring_does_not_silence_the_handle)
 }
 END_TEST
 
+/* A live notifier that rings a bell a dying one left rung must not make
+ * the bell its own: the dying one's repair would then not find it, and
+ * the handle would stay silent for as long as the live one lives. */
+START_TEST(test_a_live_notifier_does_not_hide_a_dead_ringers_bell)
+{
+	int p1 = xenevtchn_bind_unbound_port(ev, 2);
+	int p2 = xenevtchn_bind_unbound_port(ev, 2);
+	struct xv_chan up;
+	pid_t dying, live;
+
+	ck_assert_int_gt(p1, 0);
+	ck_assert_int_gt(p2, 0);
+	xv_chan_open(&up);
+	dying = xv_test_fork_domain(2);
+	if (dying == 0) {
+		xenevtchn_handle *c = xenevtchn_open(NULL, 0);
+		struct xv_sim_evtab *tab;
+		uint32_t h1;
+
+		CHILD_ASSERT(c != NULL);
+		CHILD_ASSERT(xenevtchn_bind_interdomain(c, 1,
+					(evtchn_port_t)p1) > 0);
+		tab = own_evtab();
+		CHILD_ASSERT(tab != NULL);
+		h1 = atomic_load(&tab->port[p1].handle);
+		CHILD_ASSERT(h1 != 0 && h1 < XV_SIM_MAX_HANDLES);
+		atomic_fetch_or(&tab->port[p1].state,
+				XV_SIM_PORT_MASKED | XV_SIM_PORT_QUEUED);
+		atomic_store(&tab->bell[h1], (uint32_t)getpid());
+		xv_chan_put(&up, 1);
+		for (;;)
+			pause();
+	}
+	ck_assert_uint_eq(xv_chan_get(&up), 1);
+	live = xv_test_fork_domain(2);
+	if (live == 0) {
+		xenevtchn_handle *c = xenevtchn_open(NULL, 0);
+		int lport;
+
+		CHILD_ASSERT(c != NULL);
+		lport = xenevtchn_bind_interdomain(c, 1, (evtchn_port_t)p2);
+		CHILD_ASSERT(lport > 0);
+		CHILD_ASSERT(xenevtchn_notify(c, (evtchn_port_t)lport) == 0);
+		xv_chan_put(&up, 2);
+		for (;;)
+			pause();
+	}
+	ck_assert_uint_eq(xv_chan_get(&up), 2);
+	/* The bell was rung: the live notifier sent nothing. */
+	ck_assert(!xv_readable(xenevtchn_fd(ev), 0));
+	ck_assert_int_eq(kill(dying, SIGKILL), 0);
+	ck_assert_int_eq(xv_test_wait(dying, 5000), 128 + SIGKILL);
+	ck_assert(xv_readable(xenevtchn_fd(ev), 5000));
+	ck_assert_int_eq(kill(live, SIGKILL), 0);
+	ck_assert_int_eq(xv_test_wait(live, 5000), 128 + SIGKILL);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-death");
@@ -307,6 +365,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_killed_sharer_notifies_and_releases_its_grants);
 	tcase_add_test(tc, test_exit_without_closing_notifies_too);
 	tcase_add_test(tc, test_a_notifier_killed_mid_ring_does_not_silence_the_handle);
+	tcase_add_test(tc, test_a_live_notifier_does_not_hide_a_dead_ringers_bell);
 	suite_add_tcase(s, tc);
 	return s;
 }
