@@ -27,6 +27,9 @@
 #define XV_SIM_MAX_FDS 200
 /* Xen's DOMID_FIRST_RESERVED: ids from here on are not domains. */
 #define XV_SIM_MAX_DOMID 0x7fefu
+/* HELLO's domid for a tool (xvchan-sim itself, a test fixture): a
+ * connection that is no domain and may hold nothing. */
+#define XV_SIM_DOMID_TOOL 0xffffffffu
 
 enum xv_sim_op {
 	XV_SIM_HELLO = 1,	/* arg0 version, arg1 domid, arg2 pid;
@@ -53,6 +56,11 @@ enum xv_sim_op {
 				 * pairs, count pairs; reply fds, arg0 notify
 				 * id, data[] (fd index, page) pairs */
 	XV_SIM_NOTIFY_DROP,	/* arg0 notify id: the caller did it itself */
+	XV_SIM_DOMAIN_JOIN,	/* arg0 domid, arg1 pid: count process pid as
+				 * domain domid's, so that a destroy kills it
+				 * (exec enrols itself; a no-op for dom0) */
+	XV_SIM_DOMAIN_DESTROY,	/* arg0 domid (not 0): as `xl destroy`; the
+				 * reply comes once it is all done */
 };
 
 /* Unmap-notify flags, the values of xen/gntalloc.h's UNMAP_NOTIFY_*. */

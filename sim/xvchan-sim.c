@@ -31,6 +31,7 @@
 static const char usage[] =
 "Usage: xvchan-sim start | stop | status | stats\n"
 "       xvchan-sim exec --domid N [--] COMMAND [ARG...]\n"
+"       xvchan-sim destroy --domid N\n"
 "       xvchan-sim daemon\n"
 "       xvchan-sim --help\n"
 "\n"
@@ -55,6 +56,26 @@ static const char usage[] =
 "            XENSTORED_PATH (that domain's xenstore socket) and LD_PRELOAD\n"
 "            (the preload library) set.  COMMAND must be dynamically linked.\n"
 "            The exit status is COMMAND's (127 if it cannot be run).\n"
+"            COMMAND's process counts as domain N's (see destroy).\n"
+"  destroy   Destroy domain N (1 to 32751) as `xl destroy` does on Xen,\n"
+"            and return once all of it is done:\n"
+"            - every process of the domain is killed with SIGKILL: those\n"
+"              exec runs as N (not their children, unless these hold a\n"
+"              simulator handle or a xenstore connection as N themselves),\n"
+"              and any process holding a simulator handle or a xenstore\n"
+"              connection as N;\n"
+"            - none of their death actions happen: no unmap notification\n"
+"              of a grant N shared or mapped fires (the byte is not\n"
+"              cleared, no event is sent); N's event channels close\n"
+"              without an event, and their remote ends stay bound but\n"
+"              unbound from N (notifying them succeeds, delivers nothing);\n"
+"            - N's grant refs end; pages other domains have mapped stay\n"
+"              mapped and readable until those unmap them;\n"
+"            - in xenstore, N's connections and watches go,\n"
+"              /local/domain/N (and every node N owns) is removed, and\n"
+"              @releaseDomain fires; N is no longer introduced.\n"
+"            Dom0 cannot be destroyed.  A later `exec --domid N` creates a\n"
+"            new domain N.  Exit status 1 if there is no domain N.\n"
 "  daemon    Run the daemon in the foreground (for debugging and tests).\n"
 "\n"
 "Options:\n"
@@ -75,10 +96,12 @@ static const char usage[] =
 "  lock                held by the daemon for its life; holds its pid\n"
 "  xenstore/N          domain N's xenstore socket (XENSTORED_PATH)\n"
 "  log                 the daemon's messages, one line per process that\n"
-"                      died holding grants or event channels\n"
+"                      died holding grants or event channels, one per\n"
+"                      destroyed domain\n"
 "\n"
 "Exit status: 0 on success, 1 on an error (daemon not running, bad\n"
-"domain id, ...), 2 on bad usage, 3 from status when not running.\n"
+"domain id, no such domain, ...), 2 on bad usage (an unknown option, a\n"
+"missing --domid), 3 from status when not running.\n"
 "\n"
 "Examples:\n"
 "  xvchan-sim start\n"
@@ -86,6 +109,7 @@ static const char usage[] =
 "  xvchan-sim exec --domid 0 -- xenstore-ls -p /local/domain/1\n"
 "  xvchan-sim exec --domid 1 -- xvchan-cat -l 2 myport &\n"
 "  xvchan-sim exec --domid 2 -- xvchan-cat 1 myport < file\n"
+"  xvchan-sim destroy --domid 1    # the dom2 side sees its peer vanish\n"
 "  xvchan-sim stop\n";
 
 static char dir[256];
@@ -418,6 +442,39 @@ static unsigned int parse_domid(const char *s)
 	return (unsigned int)v;
 }
 
+/* Parse exec's and destroy's options: --domid N (or --domid=N), then
+ * an optional "--".  Returns the index of the first operand, or -1 after
+ * printing a usage error. */
+static int parse_opts(const char *cmd, int argc, char **argv,
+		      unsigned int *domid)
+{
+	int i, have = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--domid") && i + 1 < argc) {
+			*domid = parse_domid(argv[++i]);
+			have = 1;
+		} else if (!strncmp(argv[i], "--domid=", 8)) {
+			*domid = parse_domid(argv[i] + 8);
+			have = 1;
+		} else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "xvchan-sim: %s: unknown option '%s'\n%s",
+				cmd, argv[i], usage);
+			return -1;
+		} else {
+			break;
+		}
+	}
+	if (!have) {
+		fprintf(stderr, "xvchan-sim: %s needs --domid N\n%s", cmd, usage);
+		return -1;
+	}
+	return i;
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	struct xv_sim_msg msg = { .op = XV_SIM_DOMAIN_CREATE };
@@ -425,27 +482,12 @@ static int cmd_exec(int argc, char **argv)
 	char preload[PATH_MAX], xs[PATH_MAX + 32], num[16], abs[PATH_MAX];
 	char *ld, *old;
 	unsigned int domid = 0;
-	int i, have = 0, fd, err;
+	int i, fd, err;
 
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--domid") && i + 1 < argc) {
-			domid = parse_domid(argv[++i]);
-			have = 1;
-		} else if (!strncmp(argv[i], "--domid=", 8)) {
-			domid = parse_domid(argv[i] + 8);
-			have = 1;
-		} else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "xvchan-sim: exec: unknown option '%s'\n%s",
-				argv[i], usage);
-			return 2;
-		} else {
-			break;
-		}
-	}
-	if (!have || i >= argc) {
+	i = parse_opts("exec", argc, argv, &domid);
+	if (i < 0)
+		return 2;
+	if (i >= argc) {
 		fprintf(stderr, "xvchan-sim: exec needs --domid N and a command\n%s", usage);
 		return 2;
 	}
@@ -458,6 +500,13 @@ static int cmd_exec(int argc, char **argv)
 	err = ctl_call(fd, &msg, rep);
 	if (err)
 		die("cannot create domain %u: %s", domid, strerror(-err));
+	/* The pid stays ours across execvp(): COMMAND is enrolled before it
+	 * runs, so a destroy that follows cannot miss it. */
+	msg = (struct xv_sim_msg){ .op = XV_SIM_DOMAIN_JOIN,
+				   .arg = { domid, (uint32_t)getpid() } };
+	err = ctl_call(fd, &msg, rep);
+	if (err)
+		die("cannot join domain %u: %s", domid, strerror(-err));
 	free(rep);
 	close(fd);
 	if (!realpath(dir, abs))
@@ -477,6 +526,42 @@ static int cmd_exec(int argc, char **argv)
 	execvp(argv[i], argv + i);
 	fprintf(stderr, "xvchan-sim: cannot run %s: %s\n", argv[i], strerror(errno));
 	return errno == ENOENT ? 127 : 126;
+}
+
+static int cmd_destroy(int argc, char **argv)
+{
+	struct xv_sim_msg msg = { .op = XV_SIM_DOMAIN_DESTROY };
+	struct xv_sim_msg *rep;
+	unsigned int domid = 0;
+	int i, fd, err;
+
+	i = parse_opts("destroy", argc, argv, &domid);
+	if (i < 0)
+		return 2;
+	if (i < argc) {
+		fprintf(stderr, "xvchan-sim: destroy takes no operand ('%s')\n%s",
+			argv[i], usage);
+		return 2;
+	}
+	/* Xen refuses it too: dom0 runs the toolstack. */
+	if (domid == 0)
+		die("cannot destroy domain 0: it is the control domain");
+	rep = malloc(XV_SIM_MSG_MAX);
+	if (!rep)
+		die("out of memory");
+	fd = ctl_connect();
+	msg.arg[0] = domid;
+	err = ctl_call(fd, &msg, rep);
+	if (err == -ESRCH)
+		die("cannot destroy domain %u: no such domain", domid);
+	if (err == -ETIMEDOUT)
+		die("domain %u destroyed, but a process of it outlived SIGKILL by 5 s (stuck in the kernel?)",
+		    domid);
+	if (err)
+		die("cannot destroy domain %u: %s", domid, strerror(-err));
+	free(rep);
+	close(fd);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -506,6 +591,8 @@ int main(int argc, char **argv)
 		return run_daemon(-1);
 	if (!strcmp(argv[1], "exec"))
 		return cmd_exec(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "destroy"))
+		return cmd_destroy(argc - 2, argv + 2);
 	fprintf(stderr, "xvchan-sim: bad usage\n%s", usage);
 	return 2;
 }

@@ -352,20 +352,34 @@ int xv_hv_gnt_map(struct xv_hv *hv, struct xv_hv_conn *c,
 	return 0;
 }
 
-unsigned int xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c)
+static unsigned int conn_notifies_end(struct xv_hv *hv, struct xv_hv_conn *c,
+				      int fire)
 {
 	struct xv_hv_notify *n, *next;
-	unsigned int fired = 0;
+	unsigned int count = 0;
 
 	for (n = hv->notifies; n; n = next) {
 		next = n->next;
 		if (n->conn != c)
 			continue;
-		notify_fire(hv, n);
+		if (fire)
+			notify_fire(hv, n);
 		notify_unlink(hv, n);
-		fired++;
+		count++;
 	}
-	return fired;
+	return count;
+}
+
+unsigned int xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c)
+{
+	return conn_notifies_end(hv, c, 1);
+}
+
+/* Xen destroys a domain without running its kernel, so the gntalloc and
+ * gntdev drivers that would clear the byte and send the event never act. */
+unsigned int xv_hv_gnt_conn_drop(struct xv_hv *hv, struct xv_hv_conn *c)
+{
+	return conn_notifies_end(hv, c, 0);
 }
 
 unsigned int xv_hv_gnt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -159,6 +160,9 @@ static void conn_free(struct xv_hv *hv, struct xv_hv_conn *c)
 
 	unsigned int fired, ports, refs;
 
+	/* A destroy released it already, and must not fire anything. */
+	if (c->gone)
+		goto unlink;
 	/* Xen's order: notifications may send on the dying ports. */
 	fired = xv_hv_gnt_conn_fire(hv, c);
 	ports = xv_hv_evt_conn_gone(hv, c);
@@ -170,13 +174,16 @@ static void conn_free(struct xv_hv *hv, struct xv_hv_conn *c)
 	if (fired || ports || refs)
 		fprintf(stderr, "xvchan-sim: dom%u pid %d gone: %u unmap notification(s) fired, %u port(s) closed, %u grant(s) released\n",
 			c->domid, (int)c->pid, fired, ports, refs);
+	close(c->fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+unlink:
 	for (pp = &hv->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
 	}
-	close(c->fd);
 	free(c);
 }
 
@@ -194,6 +201,17 @@ static int do_hello(struct xv_hv *hv, struct xv_hv_conn *c,
 	c->hello = 1;
 	c->domid = req->arg[1];
 	c->pid = (pid_t)req->arg[2];
+	if (c->domid != XV_HV_TOOL) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+
+		/* The kernel's word for who connected, not the HELLO's: a
+		 * destroy kills by this, and a pidfd never names a process
+		 * that took over a dead one's pid. */
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+		    cred.pid > 0 && cred.pid != getpid())
+			c->pidfd = pidfd_open(cred.pid, 0);
+	}
 	rep->arg[0] = (uint32_t)hv->instance;
 	rep->arg[1] = (uint32_t)(hv->instance >> 32);
 	rep->arg[2] = (uint32_t)getpid();
@@ -261,7 +279,12 @@ static int dispatch(struct xv_hv *hv, struct xv_hv_conn *c,
 	if (req->op != XV_SIM_HELLO && !c->hello)
 		return -EPROTO;
 	/* A tool connection is not a domain: it may not hold resources. */
-	if (c->domid == XV_HV_TOOL && req->op >= XV_SIM_EVT_OPEN)
+	if (c->domid == XV_HV_TOOL && req->op >= XV_SIM_EVT_OPEN &&
+	    req->op <= XV_SIM_NOTIFY_DROP)
+		return -EPERM;
+	/* Only the toolstack destroys domains: tools and dom0. */
+	if (req->op == XV_SIM_DOMAIN_DESTROY && c->domid != XV_HV_TOOL &&
+	    c->domid != 0)
 		return -EPERM;
 	switch (req->op) {
 	case XV_SIM_HELLO:
@@ -300,6 +323,10 @@ static int dispatch(struct xv_hv *hv, struct xv_hv_conn *c,
 		return xv_hv_gnt_map(hv, c, req, rep, fds, nfds);
 	case XV_SIM_NOTIFY_DROP:
 		return xv_hv_notify_drop(hv, c, req->arg[0]);
+	case XV_SIM_DOMAIN_JOIN:
+		return xv_hv_domain_join(hv, req->arg[0], req->arg[1]);
+	case XV_SIM_DOMAIN_DESTROY:
+		return xv_hv_domain_destroy(hv, req->arg[0]);
 	default:
 		return -ENOSYS;
 	}
@@ -355,6 +382,7 @@ static void accept_conns(struct xv_hv *hv)
 			return;
 		}
 		c->fd = fd;
+		c->pidfd = -1;
 		c->domid = XV_HV_TOOL;
 		c->next = hv->conns;
 		hv->conns = c;
@@ -426,6 +454,10 @@ int xv_hv_run(struct xv_hv *hv)
 			short re = pfd[i++].revents;
 
 			next = c->next;
+			if (c->gone) {
+				conn_free(hv, c);
+				continue;
+			}
 			if (!re)
 				continue;
 			if ((re & POLLIN) && serve(hv, c, req, rep) == 0)
@@ -449,6 +481,7 @@ void xv_hv_exit(struct xv_hv *hv)
 
 	while (hv->conns)
 		conn_free(hv, hv->conns);
+	xv_hv_members_free(hv);
 	if (hv->xsd)
 		xv_xsd_free(hv->xsd);
 	if (hv->ctl_fd >= 0) {

@@ -24,10 +24,21 @@ struct xv_hv_conn {
 	int hello;		/* HELLO accepted */
 	unsigned int domid;	/* XV_HV_TOOL for xvchan-sim's own requests */
 	pid_t pid;		/* for the log line when it dies */
+	int pidfd;		/* a domain's process (SO_PEERCRED), else -1 */
+	int gone;		/* torn down by a destroy, fd closed: only
+				 * the loop's next look at it frees it */
 	struct xv_hv_conn *next;
 };
 
-#define XV_HV_TOOL 0xffffffffu
+/* A process counted as a domain's whether or not it holds a connection
+ * (exec, xv_test_fork_domain), so that a destroy kills it. */
+struct xv_hv_member {
+	int pidfd;
+	unsigned int domid;
+	struct xv_hv_member *next;
+};
+
+#define XV_HV_TOOL XV_SIM_DOMID_TOOL
 
 /* Daemon-side state of a port; the shared part lives in the event table. */
 enum xv_hv_port_state { XV_HV_PORT_FREE, XV_HV_PORT_UNBOUND, XV_HV_PORT_CONNECTED };
@@ -94,6 +105,7 @@ struct xv_hv {
 	struct xv_xsd *xsd;
 	unsigned char *domain;		/* [XV_SIM_MAX_DOMID + 1]: exists */
 	struct xv_hv_conn *conns;
+	struct xv_hv_member *members;
 	int evtab_fd;
 	struct xv_sim_events ev;
 	struct xv_hv_port *port;	/* [XV_SIM_MAX_PORTS] */
@@ -115,6 +127,22 @@ int xv_hv_run(struct xv_hv *hv);
 void xv_hv_exit(struct xv_hv *hv);
 
 int xv_hv_domain_create(struct xv_hv *hv, unsigned int domid, int *created);
+
+/* Domain membership and destroy (domain.c). */
+/* Count process @pid as domain @domid's.  0, -ESRCH (no such domain or
+ * process), -EINVAL (the daemon itself) or -ENOMEM. */
+int xv_hv_domain_join(struct xv_hv *hv, unsigned int domid, uint32_t pid);
+/*
+ * Destroy domain @domid as Xen does on `xl destroy`: SIGKILL its processes
+ * and wait for their deaths, then release what they held without any of
+ * their death actions (no unmap notification, ports closed silently), and
+ * release the domain in xenstore (@releaseDomain).  Returns 0, -EPERM for
+ * dom0, -ESRCH if there is no such domain, or -ETIMEDOUT if a process
+ * outlived its SIGKILL by 5 s (the rest is done regardless).
+ */
+int xv_hv_domain_destroy(struct xv_hv *hv, unsigned int domid);
+/* Close every member's pidfd (daemon exit). */
+void xv_hv_members_free(struct xv_hv *hv);
 
 /* Event channels (evtchn.c). */
 int xv_hv_evt_open(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t *id);
@@ -141,6 +169,9 @@ int xv_hv_gnt_map(struct xv_hv *hv, struct xv_hv_conn *c,
 int xv_hv_notify_drop(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t id);
 /* Fire and drop @c's notifications; returns how many. */
 unsigned int xv_hv_gnt_conn_fire(struct xv_hv *hv, struct xv_hv_conn *c);
+/* Drop @c's notifications unfired (its domain is destroyed); returns how
+ * many. */
+unsigned int xv_hv_gnt_conn_drop(struct xv_hv *hv, struct xv_hv_conn *c);
 /* Release @c's shares; returns how many refs that ended. */
 unsigned int xv_hv_gnt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c);
 

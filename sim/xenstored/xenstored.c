@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -100,6 +101,8 @@ static void conn_free(struct xv_conn *c)
 		free(b);
 	}
 	close(c->fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
 	free(c);
 }
 
@@ -378,20 +381,38 @@ size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max)
 	return n;
 }
 
-static int conn_add(struct xv_xsd *xsd, unsigned int domid, int fd)
+static int conn_add(struct xv_xsd *xsd, unsigned int domid, int fd, int pidfd)
 {
 	struct xv_conn *c = calloc(1, sizeof(*c));
 
 	if (!c) {
 		close(fd);
+		if (pidfd >= 0)
+			close(pidfd);
 		return -ENOMEM;
 	}
 	c->fd = fd;
+	c->pidfd = pidfd;
 	c->domid = domid;
 	c->out_tail = &c->out_head;
 	c->next = xsd->conns;
 	xsd->conns = c;
 	return 0;
+}
+
+/* A pidfd, not the pid: by the time a domain destroy kills the domain's
+ * processes, this one may be gone and its pid reused.  Taken right at
+ * accept, it can only name another process if the connecting one died
+ * before the accept and the pid space wrapped meanwhile. */
+static int peer_pidfd(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    cred.pid <= 0 || cred.pid == getpid())
+		return -1;
+	return pidfd_open(cred.pid, 0);
 }
 
 static void accept_all(struct xv_xsd *xsd, struct xv_dom *d)
@@ -400,7 +421,7 @@ static void accept_all(struct xv_xsd *xsd, struct xv_dom *d)
 		int fd = accept4(d->listen_fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0 || conn_add(xsd, d->domid, fd))
+		if (fd < 0 || conn_add(xsd, d->domid, fd, peer_pidfd(fd)))
 			return;
 	}
 }
@@ -420,7 +441,22 @@ int xv_xsd_adopt_fd(struct xv_xsd *xsd, unsigned int domid, int fd)
 		close(fd);
 		return err;
 	}
-	return conn_add(xsd, domid, fd);
+	return conn_add(xsd, domid, fd, -1);
+}
+
+size_t xv_xsd_domain_pidfds(const struct xv_xsd *xsd, unsigned int domid,
+			    int *pidfds, size_t max)
+{
+	size_t n = 0;
+
+	for (const struct xv_conn *c = xsd->conns; c; c = c->next) {
+		if (c->domid != domid || c->dead || c->pidfd < 0)
+			continue;
+		if (n < max)
+			pidfds[n] = c->pidfd;
+		n++;
+	}
+	return n;
 }
 
 /* Receive into @buf; false when the connection is over or must wait. */

@@ -104,6 +104,17 @@ int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid);
  */
 int xv_xsd_adopt_fd(struct xv_xsd *xsd, unsigned int domid, int fd);
 
+/*
+ * Extension: the processes connected to domain @domid's socket, for a
+ * domain destroy that kills them.  Writes up to @max pidfds into @pidfds
+ * and returns how many there are (possibly more than @max).  They are the
+ * store's own, taken with SO_PEERCRED when each connection was accepted
+ * (connections made with xv_xsd_adopt_fd() have none), and stay valid
+ * until the next call that may close connections (dispatch, release).
+ */
+size_t xv_xsd_domain_pidfds(const struct xv_xsd *xsd, unsigned int domid,
+			    int *pidfds, size_t max);
+
 /* Write into @fds (at most @max entries) the descriptors to poll, with the
  * events wanted.  Returns how many entries were written. */
 size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max);

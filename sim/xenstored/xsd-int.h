@@ -101,6 +101,7 @@ struct xv_buf {
 struct xv_conn {
 	struct xv_conn *next;
 	int fd;
+	int pidfd; /* the connecting process (SO_PEERCRED), -1 if unknown */
 	unsigned int domid;
 	bool polled; /* present at the last xv_xsd_pollfds() */
 	bool dead;

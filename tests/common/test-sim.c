@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include "test-sim.h"
+/* The control protocol's message layout and ops: the fixture enrols the
+ * processes it starts, as `xvchan-sim exec` does. */
+#include "../../sim/proto.h"
 
 static char sim_dir[128];
 static pid_t daemon_pid;
@@ -54,6 +57,57 @@ static int run_sim(char *const args[])
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* One request on a fresh tool connection to the daemon; returns the
+ * reply's error (0 or a negative errno). */
+static int ctl_request(uint32_t op, uint32_t arg0, uint32_t arg1)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct xv_sim_msg msg = {
+		.op = XV_SIM_HELLO,
+		.arg = { XV_SIM_PROTO_VERSION, XV_SIM_DOMID_TOOL,
+			 (uint32_t)getpid() },
+	};
+	struct xv_sim_msg rep;
+	int fd, i;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.90s/" XV_SIM_CTL_NAME,
+		 sim_dir);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(send(fd, &msg, sizeof(msg), MSG_NOSIGNAL),
+				 (ssize_t)sizeof(msg));
+		/* Neither reply carries data: the header is all of it. */
+		ck_assert_int_eq(recv(fd, &rep, sizeof(rep), 0),
+				 (ssize_t)sizeof(rep));
+		ck_assert_uint_eq(rep.op, msg.op);
+		if (rep.err)
+			break;
+		msg = (struct xv_sim_msg){ .op = op, .arg = { arg0, arg1 } };
+	}
+	close(fd);
+	return rep.err;
+}
+
+/* Count @pid as domain @domid's (creating the domain if needed), so that
+ * xv_test_sim_destroy() kills it, as exec does for what it runs. */
+static void enrol(unsigned int domid, pid_t pid)
+{
+	ck_assert_int_eq(ctl_request(XV_SIM_DOMAIN_CREATE, domid, 0), 0);
+	ck_assert_int_eq(ctl_request(XV_SIM_DOMAIN_JOIN, domid, (uint32_t)pid),
+			 0);
+}
+
+void xv_test_sim_destroy(unsigned int domid)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%u", domid);
+	ck_assert_int_eq(run_sim((char *[]){ "destroy", "--domid", num, NULL }),
+			 0);
 }
 
 void xv_test_sim_domain(unsigned int domid)
@@ -192,6 +246,9 @@ pid_t xv_test_spawn(unsigned int domid, char *const argv[])
 		execv(args[0], args);
 		_exit(127);
 	}
+	/* exec enrols itself too, but only once it runs: a destroy right
+	 * after this returns must already find it. */
+	enrol(domid, pid);
 	return pid;
 }
 
@@ -201,12 +258,16 @@ pid_t xv_test_fork_domain(unsigned int domid)
 	pid_t pid;
 
 	ck_assert_msg(sim_dir[0], "xv_test_sim_start() first");
-	if (domid > 2)
-		xv_test_sim_domain(domid);
+	/* Before the fork: the child's first handle needs the domain. */
+	ck_assert_int_eq(ctl_request(XV_SIM_DOMAIN_CREATE, domid, 0), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
-	if (pid)
+	if (pid) {
+		/* Unreaped, the child keeps its pid: enrolling it after the
+		 * fork cannot name another process. */
+		enrol(domid, pid);
 		return pid;
+	}
 	/* The preload reads these on the child's first handle, libxenstore
 	 * on its first xs_open(). */
 	snprintf(num, sizeof(num), "%u", domid);

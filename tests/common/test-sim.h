@@ -27,14 +27,28 @@ const char *xv_test_sim_exe(void);
 /* Create domain @domid if it does not exist yet. */
 void xv_test_sim_domain(unsigned int domid);
 
-/* Spawn argv as simulated domain domid (like xvchan-sim exec). Returns pid.
+/* Destroy domain @domid (1 to 32751) as `xl destroy` does, with
+ * `xvchan-sim destroy --domid N`: its processes (those started with
+ * xv_test_spawn() or xv_test_fork_domain(), and any holding a simulator
+ * handle or a xenstore connection as @domid) are SIGKILLed and none of
+ * their death actions run (no unmap notification, ports closed without an
+ * event), then xenstore releases the domain (@releaseDomain).  Returns
+ * once all of that has happened; ck_assert()s that the command exits 0.
+ * The killed children are still the caller's to reap. */
+void xv_test_sim_destroy(unsigned int domid);
+
+/* Spawn argv as simulated domain domid (like xvchan-sim exec). Returns pid,
+ * already counted as the domain's (xv_test_sim_destroy() kills it).
  * The child inherits stdout, which is the TAP stream: spawn programs that
  * print nothing there (or send their output elsewhere). */
 pid_t xv_test_spawn(unsigned int domid, char *const argv[]);
 
 /* Fork a child that is simulated domain domid: returns 0 in the child (env
  * set up so the preload and libxenstore in THIS binary use the sim), the
- * pid in the parent.  The domain is created first if needed. */
+ * pid in the parent, already counted as the domain's
+ * (xv_test_sim_destroy() kills it; its own children are not, unless they
+ * hold a handle or xenstore connection).  The domain is created first if
+ * needed. */
 pid_t xv_test_fork_domain(unsigned int domid);
 
 /* Wait up to timeout_ms: exit status, 128+signal if killed, or -ETIMEDOUT

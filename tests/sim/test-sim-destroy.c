@@ -1,0 +1,550 @@
+/* A domain destroy (`xvchan-sim destroy`, Xen's `xl destroy`): the domain's
+ * processes die without any of their death actions, xenstore releases it.
+ * The opposite, a plain death running them all, is test-sim-death.c's
+ * test_killed_mapper_clears_the_byte_and_raises_the_event and
+ * test_killed_sharer_notifies_and_releases_its_grants. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+
+#include "chan.h"
+#include "proto.h"
+#include "test-common.h"
+#include "test-sim.h"
+
+#define PAGE 4096
+/* The domain destroyed; 1 and 2 exist from the fixture, 3 is made for it. */
+#define VICTIM 3
+
+#define CHILD_ASSERT(c) do { \
+		if (!(c)) { \
+			fprintf(stderr, "%s:%d: child: %s (errno %d)\n", \
+				__FILE__, __LINE__, #c, errno); \
+			_exit(1); \
+		} \
+	} while (0)
+
+/* This test process is dom0, the survivor: the toolstack's domain. */
+static xenevtchn_handle *ev;
+static xengntshr_handle *gs;
+static xengnttab_handle *gt;
+static struct xs_handle *xs;
+
+static void setup(void)
+{
+	char path[256];
+
+	xv_test_sim_start();
+	snprintf(path, sizeof(path), "%s/xenstore/0", xv_test_sim_dir());
+	ck_assert_int_eq(setenv("XVCHAN_SIM_DOMID", "0", 1), 0);
+	ck_assert_int_eq(setenv("XENSTORED_PATH", path, 1), 0);
+	ev = xenevtchn_open(NULL, 0);
+	gs = xengntshr_open(NULL, 0);
+	gt = xengnttab_open(NULL, 0);
+	xs = xs_open(0);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_ptr_nonnull(gs);
+	ck_assert_ptr_nonnull(gt);
+	ck_assert_ptr_nonnull(xs);
+}
+
+static void teardown(void)
+{
+	xs_close(xs);
+	xenevtchn_close(ev);
+	xengntshr_close(gs);
+	xengnttab_close(gt);
+	xv_test_sim_stop();
+}
+
+/*
+ * A vchan's two directions of death notice, both armed: the victim shares
+ * a page with dom0 with an unmap notification (clear byte 10, event on
+ * its port), like a vchan server, and maps dom0's page with one (byte
+ * 100), like a vchan client.  Both bytes are 1, the page reads 0x5a
+ * elsewhere.
+ */
+struct victim {
+	pid_t pid;
+	int port;		/* dom0's end of the channel */
+	uint32_t ref;		/* the victim's grant to dom0 */
+	unsigned char *theirs;	/* dom0's mapping of it */
+	unsigned char *ours;	/* dom0's page, mapped by the victim */
+	uint32_t our_ref;
+};
+
+static void victim_start(struct victim *v)
+{
+	struct xv_chan up;
+
+	xv_chan_open(&up);
+	v->ours = xengntshr_share_pages(gs, VICTIM, 1, &v->our_ref, 1);
+	ck_assert_ptr_nonnull(v->ours);
+	v->port = xenevtchn_bind_unbound_port(ev, VICTIM);
+	ck_assert_int_gt(v->port, 0);
+	v->pid = xv_test_fork_domain(VICTIM);
+	if (v->pid == 0) {
+		xenevtchn_handle *h = xenevtchn_open(NULL, 0);
+		xengntshr_handle *s = xengntshr_open(NULL, 0);
+		xengnttab_handle *t = xengnttab_open(NULL, 0);
+		unsigned char *q, *m;
+		uint32_t r;
+		int lport;
+
+		CHILD_ASSERT(h && s && t);
+		lport = xenevtchn_bind_interdomain(h, 0, (evtchn_port_t)v->port);
+		CHILD_ASSERT(lport > 0);
+		q = xengntshr_share_page_notify(s, 0, &r, 1, 10,
+						(evtchn_port_t)lport);
+		CHILD_ASSERT(q);
+		memset(q, 0x5a, PAGE);
+		q[10] = 1;
+		m = xengnttab_map_grant_ref_notify(t, 0, v->our_ref,
+						   PROT_READ | PROT_WRITE, 100,
+						   (evtchn_port_t)lport);
+		CHILD_ASSERT(m);
+		m[100] = 1;
+		xv_chan_put(&up, r);
+		for (;;)
+			pause();
+	}
+	v->ref = xv_chan_get(&up);
+	close(up.rd);
+	close(up.wr);
+	v->theirs = xengnttab_map_grant_ref(gt, VICTIM, v->ref,
+					    PROT_READ | PROT_WRITE);
+	ck_assert_ptr_nonnull(v->theirs);
+	ck_assert_uint_eq(v->theirs[10], 1);
+	ck_assert_uint_eq(v->ours[100], 1);
+	ck_assert(!xv_readable(xenevtchn_fd(ev), 0));
+}
+
+/* Whether the process behind @pidfd has exited, without waiting. */
+static int exited(int pidfd)
+{
+	return xv_readable(pidfd, 0);
+}
+
+START_TEST(test_destroy_kills_the_domains_process)
+{
+	struct victim v;
+
+	victim_start(&v);
+	xv_test_sim_destroy(VICTIM);
+	ck_assert_int_eq(xv_test_wait(v.pid, 5000), 128 + SIGKILL);
+}
+END_TEST
+
+START_TEST(test_destroy_fires_no_unmap_notification_of_the_domain)
+{
+	struct victim v;
+
+	victim_start(&v);
+	xv_test_sim_destroy(VICTIM);
+	ck_assert_int_eq(xv_test_wait(v.pid, 5000), 128 + SIGKILL);
+	/* Neither the grant it shared nor the one it mapped: no driver of
+	 * a destroyed domain runs. */
+	ck_assert_uint_eq(v.theirs[10], 1);
+	ck_assert_uint_eq(v.ours[100], 1);
+	ck_assert(!xv_readable(xenevtchn_fd(ev), 300));
+}
+END_TEST
+
+START_TEST(test_pages_the_domain_shared_stay_mapped_with_what_it_wrote)
+{
+	struct victim v;
+
+	victim_start(&v);
+	xv_test_sim_destroy(VICTIM);
+	ck_assert_uint_eq(v.theirs[0], 0x5a);
+	ck_assert_uint_eq(v.theirs[11], 0x5a);
+	ck_assert_uint_eq(v.theirs[PAGE - 1], 0x5a);
+	/* The page lives on in our mapping, and is still ours to write. */
+	v.theirs[0] = 0xa5;
+	ck_assert_uint_eq(v.theirs[0], 0xa5);
+	/* The grant itself ended with the domain. */
+	errno = 0;
+	ck_assert_ptr_null(xengnttab_map_grant_ref(gt, VICTIM, v.ref, PROT_READ));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(xengnttab_unmap(gt, v.theirs, 1), 0);
+	/* Its mapping of our page went with it: we may unshare. */
+	ck_assert_int_eq(xengntshr_unshare(gs, v.ours, 1), 0);
+	ck_assert_int_eq(xv_test_wait(v.pid, 5000), 128 + SIGKILL);
+}
+END_TEST
+
+START_TEST(test_our_end_of_its_channel_stays_bound_and_notifies_nothing)
+{
+	struct victim v;
+	pid_t pid;
+
+	victim_start(&v);
+	xv_test_sim_destroy(VICTIM);
+	ck_assert_int_eq(xv_test_wait(v.pid, 5000), 128 + SIGKILL);
+	/* Xen's evtchn_send() on an unbound port: success, no delivery. */
+	ck_assert_int_eq(xenevtchn_notify(ev, (evtchn_port_t)v.port), 0);
+	ck_assert(!xv_readable(xenevtchn_fd(ev), 50));
+	/* Unbound from the victim's id, as Xen's evtchn_close() leaves it: a
+	 * new domain of that id may bind it, and then it carries events. */
+	pid = xv_test_fork_domain(VICTIM);
+	if (pid == 0) {
+		xenevtchn_handle *h = xenevtchn_open(NULL, 0);
+		int lport;
+
+		CHILD_ASSERT(h);
+		lport = xenevtchn_bind_interdomain(h, 0, (evtchn_port_t)v.port);
+		CHILD_ASSERT(lport > 0);
+		CHILD_ASSERT(xenevtchn_notify(h, (evtchn_port_t)lport) == 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
+	ck_assert(xv_readable(xenevtchn_fd(ev), 5000));
+	ck_assert_int_eq(xenevtchn_pending(ev), v.port);
+}
+END_TEST
+
+/* Waits up to @ms for one event of @h's watches; returns its path, to
+ * free, or NULL if none came. */
+static char *watch_event(struct xs_handle *h, int ms)
+{
+	unsigned int n;
+	char **vec, *path;
+
+	if (!xv_readable(xs_fileno(h), ms))
+		return NULL;
+	vec = xs_read_watch(h, &n);
+	ck_assert_ptr_nonnull(vec);
+	path = strdup(vec[XS_WATCH_PATH]);
+	free(vec);
+	return path;
+}
+
+START_TEST(test_xenstore_releases_the_domain)
+{
+	struct victim v;
+	unsigned int len;
+	char *path;
+	pid_t pid;
+
+	victim_start(&v);
+	ck_assert(xs_watch(xs, "@releaseDomain", "rel"));
+	/* The event every watch gets once, on registration. */
+	path = watch_event(xs, 5000);
+	ck_assert_str_eq(path, "@releaseDomain");
+	free(path);
+	ck_assert_ptr_null(watch_event(xs, 0));
+	ck_assert(xs_is_domain_introduced(xs, VICTIM));
+	path = xs_read(xs, XBT_NULL, "/local/domain/3/domid", &len);
+	ck_assert_str_eq(path, "3");
+	free(path);
+
+	xv_test_sim_destroy(VICTIM);
+	path = watch_event(xs, 1000);
+	ck_assert_str_eq(path, "@releaseDomain");
+	free(path);
+	ck_assert(!xs_is_domain_introduced(xs, VICTIM));
+	errno = 0;
+	ck_assert_ptr_null(xs_read(xs, XBT_NULL, "/local/domain/3", &len));
+	ck_assert_int_eq(errno, ENOENT);
+	/* A guest may not ask, as with C xenstored 4.17. */
+	pid = xv_test_fork_domain(2);
+	if (pid == 0) {
+		struct xs_handle *g = xs_open(0);
+
+		CHILD_ASSERT(g);
+		errno = 0;
+		CHILD_ASSERT(!xs_is_domain_introduced(g, 1));
+		CHILD_ASSERT(errno == EACCES);
+		_exit(0);
+	}
+	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
+	ck_assert_int_eq(xv_test_wait(v.pid, 5000), 128 + SIGKILL);
+}
+END_TEST
+
+/* Grandchildren of a domain process are not enrolled as the domain's: the
+ * daemon knows them only by the connections they hold as the domain. */
+START_TEST(test_destroy_kills_processes_holding_a_handle_or_xenstore_connection)
+{
+	struct xv_chan up;
+	pid_t pid, with_handle, with_xs;
+	int fd_handle, fd_xs;
+
+	xv_chan_open(&up);
+	pid = xv_test_fork_domain(VICTIM);
+	if (pid == 0) {
+		pid_t a, b;
+
+		a = fork();
+		CHILD_ASSERT(a >= 0);
+		if (a == 0) {
+			CHILD_ASSERT(xenevtchn_open(NULL, 0) != NULL);
+			xv_chan_put(&up, 1);
+			for (;;)
+				pause();
+		}
+		b = fork();
+		CHILD_ASSERT(b >= 0);
+		if (b == 0) {
+			struct xs_handle *g = xs_open(0);
+			unsigned int len;
+
+			/* A round trip: the store has accepted us. */
+			CHILD_ASSERT(g && xs_read(g, XBT_NULL, "domid", &len));
+			xv_chan_put(&up, 2);
+			for (;;)
+				pause();
+		}
+		xv_chan_put(&up, (uint32_t)a);
+		xv_chan_put(&up, (uint32_t)b);
+		for (;;)
+			pause();
+	}
+	with_handle = (pid_t)xv_chan_get(&up);
+	with_xs = (pid_t)xv_chan_get(&up);
+	ck_assert_uint_eq(xv_chan_get(&up) + xv_chan_get(&up), 3);
+	fd_handle = pidfd_open(with_handle, 0);
+	fd_xs = pidfd_open(with_xs, 0);
+	ck_assert_int_ge(fd_handle, 0);
+	ck_assert_int_ge(fd_xs, 0);
+	ck_assert(!exited(fd_handle));
+	ck_assert(!exited(fd_xs));
+
+	xv_test_sim_destroy(VICTIM);
+	/* Dead by the time the command returns: it is synchronous. */
+	ck_assert(exited(fd_handle));
+	ck_assert(exited(fd_xs));
+	ck_assert_int_eq(xv_test_wait(pid, 5000), 128 + SIGKILL);
+	close(fd_handle);
+	close(fd_xs);
+}
+END_TEST
+
+START_TEST(test_destroy_kills_what_exec_runs_and_spares_other_domains)
+{
+	char *sleeper[] = { "sleep", "30", NULL };
+	pid_t victim, other;
+	int fd;
+
+	victim = xv_test_spawn(VICTIM, sleeper);
+	other = xv_test_spawn(2, sleeper);
+	fd = pidfd_open(other, 0);
+	ck_assert_int_ge(fd, 0);
+	xv_test_sim_destroy(VICTIM);
+	ck_assert_int_eq(xv_test_wait(victim, 5000), 128 + SIGKILL);
+	ck_assert(!exited(fd));
+	close(fd);
+	ck_assert_int_eq(kill(other, SIGTERM), 0);
+	ck_assert_int_eq(xv_test_wait(other, 5000), 128 + SIGTERM);
+}
+END_TEST
+
+static char out[8192];
+
+/* Run xvchan-sim with @args; its stdout and stderr land in `out`.
+ * Returns the exit status. */
+static int sim(const char *const args[])
+{
+	const char *argv[16];
+	int p[2], status, i;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	argv[0] = xv_test_sim_exe();
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+#define SIM(...) sim((const char *const[]){ __VA_ARGS__, NULL })
+
+START_TEST(test_destroy_command_errors_and_exit_codes)
+{
+	ck_assert_int_eq(SIM("destroy"), 2);
+	ck_assert_ptr_nonnull(strstr(out, "destroy needs --domid N"));
+	ck_assert_int_eq(SIM("destroy", "--domid"), 2);
+	ck_assert_int_eq(SIM("destroy", "--force", "--domid", "1"), 2);
+	ck_assert_ptr_nonnull(strstr(out, "unknown option '--force'"));
+	ck_assert_int_eq(SIM("destroy", "--domid", "1", "extra"), 2);
+	ck_assert_ptr_nonnull(strstr(out, "takes no operand"));
+	ck_assert_int_eq(SIM("destroy", "--domid", "0"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "cannot destroy domain 0"));
+	ck_assert_int_eq(SIM("destroy", "--domid", "32752"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "bad domid '32752'"));
+	ck_assert_int_eq(SIM("destroy", "--domid", "7"), 1);
+	ck_assert_str_eq(out, "xvchan-sim: cannot destroy domain 7: no such domain\n");
+	/* None of that touched a domain. */
+	ck_assert_int_eq(SIM("status"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2\n"));
+
+	ck_assert_int_eq(SIM("destroy", "--domid=2"), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(SIM("status"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1\n"));
+	ck_assert_int_eq(SIM("destroy", "--domid", "2"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "no such domain"));
+	ck_assert_int_eq(SIM("--help"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "destroy --domid N"));
+}
+END_TEST
+
+/* Send @req, return the reply's error (the reply must echo the op).  A
+ * domain's HELLO reply carries the event table: recv() drops it. */
+static int call(int fd, const struct xv_sim_msg *req)
+{
+	struct xv_sim_msg rep;
+
+	ck_assert_int_eq(send(fd, req, sizeof(*req), 0), sizeof(*req));
+	ck_assert_int_eq(recv(fd, &rep, sizeof(rep), 0), sizeof(rep));
+	ck_assert_uint_eq(rep.op, req->op);
+	return rep.err;
+}
+
+/* A control connection that said HELLO as @domid (XV_SIM_DOMID_TOOL for
+ * a tool). */
+static int ctl_as(uint32_t domid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct xv_sim_msg req = {
+		.op = XV_SIM_HELLO,
+		.arg = { XV_SIM_PROTO_VERSION, domid, (uint32_t)getpid() },
+	};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ctl", xv_test_sim_dir());
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(call(fd, &req), 0);
+	return fd;
+}
+
+START_TEST(test_the_daemon_lets_only_the_toolstack_destroy)
+{
+	struct xv_sim_msg req = { .op = XV_SIM_DOMAIN_DESTROY, .arg = { 1 } };
+	int guest = ctl_as(2), dom0 = ctl_as(0), tool = ctl_as(XV_SIM_DOMID_TOOL);
+
+	ck_assert_int_eq(call(guest, &req), -EPERM);
+	req.arg[0] = 0;
+	ck_assert_int_eq(call(tool, &req), -EPERM);
+	ck_assert_int_eq(call(dom0, &req), -EPERM);
+	req.arg[0] = 7;
+	ck_assert_int_eq(call(tool, &req), -ESRCH);
+	req.arg[0] = XV_SIM_MAX_DOMID + 1;
+	ck_assert_int_eq(call(dom0, &req), -ESRCH);
+	ck_assert_int_eq(SIM("status"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2\n"));
+	req.arg[0] = 1;
+	ck_assert_int_eq(call(dom0, &req), 0);
+	ck_assert_int_eq(SIM("status"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "domains: 0 2\n"));
+	close(guest);
+	close(dom0);
+	close(tool);
+}
+END_TEST
+
+START_TEST(test_join_checks_domain_and_pid)
+{
+	struct xv_sim_msg req = { .op = XV_SIM_DOMAIN_JOIN };
+	int tool = ctl_as(XV_SIM_DOMID_TOOL);
+	pid_t pid;
+
+	req.arg[0] = 7;
+	req.arg[1] = (uint32_t)getpid();
+	ck_assert_int_eq(call(tool, &req), -ESRCH);
+	req.arg[0] = 1;
+	req.arg[1] = 0;
+	ck_assert_int_eq(call(tool, &req), -EINVAL);
+	/* A pid that names no process: a reaped child's. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(xv_test_wait(pid, 5000), 0);
+	req.arg[1] = (uint32_t)pid;
+	ck_assert_int_eq(call(tool, &req), -ESRCH);
+	close(tool);
+}
+END_TEST
+
+START_TEST(test_a_destroyed_domain_can_be_created_again)
+{
+	ck_assert_int_eq(SIM("destroy", "--domid", "1"), 0);
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "xenstore-read",
+			     "domid"), 0);
+	ck_assert_str_eq(out, "1\n");
+	ck_assert_int_eq(SIM("status"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2\n"));
+}
+END_TEST
+
+START_TEST(test_destroy_without_a_daemon_says_so)
+{
+	xv_test_sim_stop();
+	ck_assert_int_eq(SIM("destroy", "--domid", "1"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "daemon not running"));
+	/* teardown stops it again: start one for it. */
+	xv_test_sim_start();
+}
+END_TEST
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("sim-destroy");
+	TCase *tc = tcase_create("destroy");
+	TCase *cli = tcase_create("command");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_destroy_kills_the_domains_process);
+	tcase_add_test(tc, test_destroy_fires_no_unmap_notification_of_the_domain);
+	tcase_add_test(tc, test_pages_the_domain_shared_stay_mapped_with_what_it_wrote);
+	tcase_add_test(tc, test_our_end_of_its_channel_stays_bound_and_notifies_nothing);
+	tcase_add_test(tc, test_xenstore_releases_the_domain);
+	tcase_add_test(tc, test_destroy_kills_processes_holding_a_handle_or_xenstore_connection);
+	tcase_add_test(tc, test_destroy_kills_what_exec_runs_and_spares_other_domains);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(cli, setup, teardown);
+	tcase_set_timeout(cli, 30);
+	tcase_add_test(cli, test_destroy_command_errors_and_exit_codes);
+	tcase_add_test(cli, test_the_daemon_lets_only_the_toolstack_destroy);
+	tcase_add_test(cli, test_join_checks_domain_and_pid);
+	tcase_add_test(cli, test_a_destroyed_domain_can_be_created_again);
+	tcase_add_test(cli, test_destroy_without_a_daemon_says_so);
+	suite_add_tcase(s, cli);
+	return s;
+}
