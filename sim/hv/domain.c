@@ -236,8 +236,9 @@ int xv_hv_domain_destroy(struct xv_hv *hv, unsigned int domid)
 			pp = &m->next;
 		}
 	}
-	/* Connections gone first: the domain's own watches must not hear
-	 * its release. */
+	/* Only after the wait: the pidfds of the domain's xenstore
+	 * connections were the store's, and the release closes them.  It
+	 * fails only if the store never knew the domain. */
 	(void)xv_xsd_domain_release(hv->xsd, domid);
 	hv->domain[domid] = 0;
 	free(hv->gtab[domid].g);

@@ -145,7 +145,8 @@ START_TEST(test_destroy_kills_the_domains_process)
 
 	victim_start(&v);
 	xv_test_sim_destroy(VICTIM);
-	ck_assert_int_eq(xv_test_wait(v.pid, 5000), 128 + SIGKILL);
+	/* Already dead, not dying: the command returns after the deaths. */
+	ck_assert_int_eq(xv_test_wait(v.pid, 0), 128 + SIGKILL);
 }
 END_TEST
 
@@ -181,8 +182,6 @@ START_TEST(test_pages_the_domain_shared_stay_mapped_with_what_it_wrote)
 	ck_assert_ptr_null(xengnttab_map_grant_ref(gt, VICTIM, v.ref, PROT_READ));
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(xengnttab_unmap(gt, v.theirs, 1), 0);
-	/* Its mapping of our page went with it: we may unshare. */
-	ck_assert_int_eq(xengntshr_unshare(gs, v.ours, 1), 0);
 	ck_assert_int_eq(xv_test_wait(v.pid, 5000), 128 + SIGKILL);
 }
 END_TEST
@@ -280,11 +279,12 @@ END_TEST
  * daemon knows them only by the connections they hold as the domain. */
 START_TEST(test_destroy_kills_processes_holding_a_handle_or_xenstore_connection)
 {
-	struct xv_chan up;
+	struct xv_chan pids, ready;
 	pid_t pid, with_handle, with_xs;
 	int fd_handle, fd_xs;
 
-	xv_chan_open(&up);
+	xv_chan_open(&pids);
+	xv_chan_open(&ready);
 	pid = xv_test_fork_domain(VICTIM);
 	if (pid == 0) {
 		pid_t a, b;
@@ -293,7 +293,7 @@ START_TEST(test_destroy_kills_processes_holding_a_handle_or_xenstore_connection)
 		CHILD_ASSERT(a >= 0);
 		if (a == 0) {
 			CHILD_ASSERT(xenevtchn_open(NULL, 0) != NULL);
-			xv_chan_put(&up, 1);
+			xv_chan_put(&ready, 1);
 			for (;;)
 				pause();
 		}
@@ -305,18 +305,19 @@ START_TEST(test_destroy_kills_processes_holding_a_handle_or_xenstore_connection)
 
 			/* A round trip: the store has accepted us. */
 			CHILD_ASSERT(g && xs_read(g, XBT_NULL, "domid", &len));
-			xv_chan_put(&up, 2);
+			xv_chan_put(&ready, 2);
 			for (;;)
 				pause();
 		}
-		xv_chan_put(&up, (uint32_t)a);
-		xv_chan_put(&up, (uint32_t)b);
+		xv_chan_put(&pids, (uint32_t)a);
+		xv_chan_put(&pids, (uint32_t)b);
 		for (;;)
 			pause();
 	}
-	with_handle = (pid_t)xv_chan_get(&up);
-	with_xs = (pid_t)xv_chan_get(&up);
-	ck_assert_uint_eq(xv_chan_get(&up) + xv_chan_get(&up), 3);
+	with_handle = (pid_t)xv_chan_get(&pids);
+	with_xs = (pid_t)xv_chan_get(&pids);
+	/* Both ready, in either order. */
+	ck_assert_uint_eq(xv_chan_get(&ready) + xv_chan_get(&ready), 3);
 	fd_handle = pidfd_open(with_handle, 0);
 	fd_xs = pidfd_open(with_xs, 0);
 	ck_assert_int_ge(fd_handle, 0);
