@@ -224,9 +224,13 @@ void xv_flow_dom_start_locked(struct xvchan *x)
 	x->dom = XV_FLOW_DOM_OFF;
 	if (x->peer_domid == x->own_domid || xv_xs_open(&xs))
 		return;
-	/* Watch first, then ask: a destroy after the question is announced
-	 * by the watch, one before it is answered by it. */
-	fd = xv_xs_domain_watch(xs);
+	/* A guest is refused the question (EACCES): asking first spares it
+	 * a watch that would never fire, held against its quota, and
+	 * libxenstore's reader thread, which the watch starts. */
+	there = xv_xs_domain_exists(xs, x->peer_domid);
+	/* Then watch, then ask again: a destroy after that question is
+	 * announced by the watch, one before it is answered by it. */
+	fd = there < 0 ? there : xv_xs_domain_watch(xs);
 	there = fd < 0 ? fd : xv_xs_domain_exists(xs, x->peer_domid);
 	if (there < 0 || epoll_ctl(x->pollfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		xv_xs_close(xs);
