@@ -29,7 +29,8 @@
  *   whose peer is another domain therefore watches xenstore for it, on a
  *   xenstore connection of its own (plus libxenstore's reader thread),
  *   set up the first time a blocking call sleeps after the connect or
- *   xvchan_fd() is first called, and kept until xvchan_close(). Once the
+ *   xvchan_fd() is first called, and kept until xvchan_close() (where
+ *   xenstore refuses, the connection is closed at once). Once the
  *   connected peer's domain is gone, reads return what is still in the
  *   ring and then 0, writes -EPIPE, and close stops waiting, within a
  *   second (as for a closed peer). This needs the privilege to ask
