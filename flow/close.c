@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "atomic.h"
 #include "flow.h"
 
 /* Our live byte goes to GONE: an old peer takes that as the end of the
@@ -41,9 +42,17 @@ void xv_flow_update_peer_locked(struct xvchan *x)
 		xv_flow_end_locked(x);
 }
 
+uint8_t xv_flow_peer_live(struct xvchan *x)
+{
+	/* Relaxed: see xv_flow_dom_gone_locked(). Once set it stays. */
+	if (xv_atomic_load_relaxed_int(&x->peer_dead))
+		return XV_WIRE_LIVE_GONE;
+	return xv_ring_peer_live(&x->ep);
+}
+
 int xv_flow_peer_done(struct xvchan *x)
 {
-	uint8_t live = xv_ring_peer_live(&x->ep);
+	uint8_t live = xv_flow_peer_live(x);
 	bool ended;
 	enum xv_flow_peer_kind kind;
 
@@ -153,7 +162,7 @@ int xvchan_close(struct xvchan *x)
 	if (x->page) {
 		xvchan_shutdown(x);
 		if (!x->nonblock &&
-		    xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_WAITING)
+		    xv_flow_peer_live(x) != XV_WIRE_LIVE_WAITING)
 			rc = xv_flow_close_wait(x);
 		pthread_mutex_lock(&x->lock);
 		xv_flow_end_locked(x);

@@ -26,6 +26,13 @@ enum xv_flow_peer_kind {
 	XV_FLOW_PEER_OLD,	/* libxenvchan, ocaml-vchan */
 };
 
+/* Watching the peer's domain for its destruction (wait.c). */
+enum xv_flow_dom {
+	XV_FLOW_DOM_UNSET,	/* not tried yet: set up lazily */
+	XV_FLOW_DOM_WATCHED,	/* @dom_xs watches @releaseDomain */
+	XV_FLOW_DOM_OFF,	/* unavailable or done with: never again */
+};
+
 /* One direction's adaptive spin: see xv_flow_spin(). */
 struct xv_flow_spin {
 	int64_t budget_ns;	/* how long the next slow path spins */
@@ -80,6 +87,16 @@ struct xvchan {
 	bool shut_wr;
 	bool ended;		/* our live byte is cleared (old peer) */
 	uint8_t own_live;	/* the value we last stored */
+	/* The peer's domain (see xv_flow_dom_start_locked()): the
+	 * xenstore connection holding the watch and its descriptor, kept
+	 * until teardown once opened (a poller may still hold @dom_fd). */
+	enum xv_flow_dom dom;
+	struct xv_xs *dom_xs;
+	int dom_fd;
+	/* Set once (0 -> 1) under @lock when xenstore says the peer's
+	 * domain is gone after it connected; read without the lock by
+	 * xv_flow_peer_live(). */
+	int peer_dead;
 };
 
 /* Milliseconds from CLOCK_MONOTONIC, for deadlines. */
@@ -116,8 +133,15 @@ int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 void xv_flow_spin_done(struct xvchan *x, struct xv_flow_spin *st);
 /* Send one event to the peer. */
 void xv_flow_kick(struct xvchan *x);
+/* Watch the peer's domain if that was never tried: only when the peer is
+ * another domain; a watch that cannot be set is not tried again. Called
+ * with @lock held (it talks to xenstore meanwhile, once per endpoint). */
+void xv_flow_dom_start_locked(struct xvchan *x);
 
 /* close.c */
+/* The peer's live byte as the endpoint must take it: XV_WIRE_LIVE_GONE
+ * once its domain was found destroyed, which cleared nothing. */
+uint8_t xv_flow_peer_live(struct xvchan *x);
 /* True when no more data will arrive beyond what is in rx now: the peer is
  * gone, shut down, or (old peer) we ended the connection. Load it BEFORE
  * the final ring check (acquire pairs with the peer's release after its

@@ -9,7 +9,17 @@
 
 int xvchan_fd(const struct xvchan *x)
 {
-	return x ? x->pollfd : -EINVAL;
+	/* Whoever polls the descriptor must also hear of the peer domain's
+	 * destruction: the watch behind it is internal state, set up on
+	 * this first need, not an observable change of the endpoint. */
+	struct xvchan *mx = (struct xvchan *)x;
+
+	if (!x)
+		return -EINVAL;
+	pthread_mutex_lock(&mx->lock);
+	xv_flow_dom_start_locked(mx);
+	pthread_mutex_unlock(&mx->lock);
+	return x->pollfd;
 }
 
 int xvchan_ring_sizes(const struct xvchan *x, size_t *read_size,
@@ -25,6 +35,21 @@ int xvchan_ring_sizes(const struct xvchan *x, size_t *read_size,
 		*write_size = (size_t)1 << (x->server ? x->layout.right_order :
 							x->layout.left_order);
 	return 0;
+}
+
+/* Whether the peer's domain is watched for its destruction (wait.c). */
+static const char *xv_flow_dom_name(enum xv_flow_dom d, bool dead)
+{
+	if (dead)
+		return "gone";
+	switch (d) {
+	case XV_FLOW_DOM_WATCHED:
+		return "watched";
+	case XV_FLOW_DOM_OFF:
+		return "unwatched";
+	default:
+		return "not-yet-watched";
+	}
 }
 
 static const char *xv_flow_kind_name(enum xv_flow_peer_kind k)
@@ -45,7 +70,8 @@ int xvchan_describe(const struct xvchan *x, char *buf, size_t len)
 	struct xvchan *mx = (struct xvchan *)x;
 	size_t rs, ws;
 	enum xv_flow_peer_kind kind;
-	bool shut_wr, ended;
+	bool shut_wr, ended, dead;
+	enum xv_flow_dom dom;
 	uint8_t own_live;
 	int n;
 
@@ -59,19 +85,22 @@ int xvchan_describe(const struct xvchan *x, char *buf, size_t len)
 	shut_wr = x->shut_wr;
 	ended = x->ended;
 	own_live = x->own_live;
+	dom = x->dom;
+	dead = x->peer_dead;
 	pthread_mutex_unlock(&mx->lock);
 	n = snprintf(buf, len,
 		"((role %s) (domid %u) (peer_domid %u) (path %s) "
 		"(ring_ref %" PRIu32 ") (port %d) "
 		"(read_size %zu) (write_size %zu) "
 		"(own_live %u) (peer_live %u) (peer_flags 0x%02x) "
-		"(peer %s) (shut_wr %s) (ended %s) (eof %s) "
+		"(peer %s) (peer_domain %s) (shut_wr %s) (ended %s) (eof %s) "
 		"(rx (cons %" PRIu32 ") (prod_seen %" PRIu32 ")) "
 		"(tx (prod %" PRIu32 ") (cons_seen %" PRIu32 ")))",
 		x->server ? "server" : "client", x->own_domid, x->peer_domid,
 		x->path ? x->path : "-", x->ring_ref, x->port, rs, ws,
 		own_live, xv_ring_peer_live(&x->ep),
 		xv_ring_peer_flags(&x->ep), xv_flow_kind_name(kind),
+		xv_flow_dom_name(dom, dead),
 		shut_wr ? "true" : "false", ended ? "true" : "false",
 		x->eof ? "true" : "false",
 		x->ep.rx.own_shadow, x->ep.rx.peer_seen,

@@ -27,7 +27,7 @@ static int64_t xv_flow_read_ready(struct xvchan *x)
 
 	if (n)
 		return n;
-	return xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE ? 1 : 0;
+	return xv_flow_peer_live(x) == XV_WIRE_LIVE_GONE ? 1 : 0;
 }
 
 static int64_t xv_flow_write_ready(struct xvchan *x)
@@ -36,7 +36,7 @@ static int64_t xv_flow_write_ready(struct xvchan *x)
 
 	if (n)
 		return n;
-	return xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE ? 1 : 0;
+	return xv_flow_peer_live(x) == XV_WIRE_LIVE_GONE ? 1 : 0;
 }
 
 static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
@@ -122,7 +122,7 @@ static int xv_flow_write_check(struct xvchan *x)
 {
 	if (x->shut_wr)
 		return -ESHUTDOWN;
-	if (xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
+	if (xv_flow_peer_live(x) == XV_WIRE_LIVE_GONE)
 		return -EPIPE;
 	return 0;
 }
@@ -136,7 +136,7 @@ static ssize_t xv_flow_wrote(struct xvchan *x, size_t done)
 {
 	int64_t space;
 
-	if (xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_GONE)
+	if (xv_flow_peer_live(x) != XV_WIRE_LIVE_GONE)
 		return (ssize_t)done;
 	/* Its last cons was released before its live byte (C2, then the
 	 * release in its close): the acquire of the live byte above makes
@@ -193,7 +193,7 @@ static int xv_flow_wait_space(struct xvchan *x, int64_t deadline)
 	n = xv_ring_arm_writable(&x->ep);
 	if (n < 0)
 		return (int)n;
-	if (n > 0 || xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_GONE)
+	if (n > 0 || xv_flow_peer_live(x) == XV_WIRE_LIVE_GONE)
 		return 0;
 	if (x->nonblock)
 		return -EAGAIN;

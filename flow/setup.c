@@ -101,6 +101,7 @@ void xv_flow_teardown(struct xvchan *x)
 			(void)xv_flow_xen_unmap(x->xen, x->page, 1);
 	}
 	xv_flow_xen_close(x->xen);
+	xv_xs_close(x->dom_xs);
 	xv_xs_close(x->xs);
 	free(x->path);
 	xv_flow_wait_exit(x);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "flow.h"
 
 static int64_t xv_flow_now_ns(void)
@@ -83,6 +84,7 @@ int xv_flow_wait_init(struct xvchan *x)
 	}
 	x->efd = -1;
 	x->pollfd = -1;
+	x->dom_fd = -1;
 	return 0;
 }
 
@@ -156,27 +158,141 @@ uint64_t xv_flow_events(struct xvchan *x)
 	return n;
 }
 
+/*
+ * The peer's domain may be destroyed (`xl destroy`) without running
+ * anything: no unmap notification clears its live byte, no event comes,
+ * and Xen closes its event channels silently. xenstore keeps the only
+ * trace (xs/xs.h), so an endpoint whose peer is another domain watches
+ * @releaseDomain on a xenstore connection of its own, and takes the peer
+ * as gone, like a cleared live byte, once its domain is no longer
+ * introduced. Lazily: the first time a blocking call would sleep (after
+ * the connect, whose time must not grow) or xvchan_fd() is asked for.
+ * Where xenstore refuses (an unprivileged domain, the watch quota) the
+ * endpoint simply goes without.
+ */
+
+/* The peer's domain is gone. Called with @lock held. */
+static void xv_flow_dom_gone_locked(struct xvchan *x)
+{
+	x->dom = XV_FLOW_DOM_OFF;
+	/* Relaxed: the flag orders nothing. The peer wrote its last bytes
+	 * before Xen tore it down; the reader's ring check after seeing the
+	 * flag acquires its prod as always. */
+	xv_atomic_store_relaxed_int(&x->peer_dead, 1);
+	/* Nothing more to learn: xvchan_fd() stops firing for the watch
+	 * (the handle stays open until teardown, see struct xvchan). */
+	(void)epoll_ctl(x->pollfd, EPOLL_CTL_DEL, x->dom_fd, NULL);
+	/* Like an event: every sleeper goes back to look, and a direction
+	 * whose -EAGAIN is outstanding gets xvchan_fd() readable. */
+	x->events++;
+	if (x->rx_want)
+		x->rx_raised = true;
+	if (x->tx_want)
+		x->tx_raised = true;
+	(void)xv_flow_efd_sync_locked(x);
+	pthread_cond_broadcast(&x->cond);
+}
+
+/* What xenstore said of the peer's domain: 1 there, 0 gone, -errno.
+ * Called with @lock held. */
+static void xv_flow_dom_apply_locked(struct xvchan *x, int there)
+{
+	if (x->dom != XV_FLOW_DOM_WATCHED)
+		return;
+	if (there < 0) {
+		/* The connection failed: no event will come again. */
+		x->dom = XV_FLOW_DOM_OFF;
+		(void)epoll_ctl(x->pollfd, EPOLL_CTL_DEL, x->dom_fd, NULL);
+		return;
+	}
+	/* A server may be set up for a domain that does not exist yet:
+	 * only a peer that has connected can be gone. Its live byte left
+	 * WAITING before it could be destroyed, so a destroy after that is
+	 * announced by an event this watch still gets. */
+	if (!there && xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_WAITING)
+		xv_flow_dom_gone_locked(x);
+}
+
+void xv_flow_dom_start_locked(struct xvchan *x)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct xv_xs *xs;
+	int fd, there;
+
+	if (x->dom != XV_FLOW_DOM_UNSET)
+		return;
+	x->dom = XV_FLOW_DOM_OFF;
+	if (x->peer_domid == x->own_domid || xv_xs_open(&xs))
+		return;
+	/* A guest is refused the question (EACCES): asking first spares it
+	 * a watch that would never fire, held against its quota, and
+	 * libxenstore's reader thread, which the watch starts. */
+	there = xv_xs_domain_exists(xs, x->peer_domid);
+	/* Then watch, then ask again: a destroy after that question is
+	 * announced by the watch, one before it is answered by it. */
+	fd = there < 0 ? there : xv_xs_domain_watch(xs);
+	there = fd < 0 ? fd : xv_xs_domain_exists(xs, x->peer_domid);
+	if (there < 0 || epoll_ctl(x->pollfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		xv_xs_close(xs);
+		return;
+	}
+	x->dom_xs = xs;
+	x->dom_fd = fd;
+	x->dom = XV_FLOW_DOM_WATCHED;
+	xv_flow_dom_apply_locked(x, there);
+}
+
+/* Take the watch's events and ask again; without @lock (the poller owns
+ * the watch's handle while it polls). 1 there, 0 gone, or -errno. */
+static int xv_flow_dom_check(struct xvchan *x, struct xv_xs *xs,
+			     short revents)
+{
+	int err;
+
+	if (revents & (POLLERR | POLLNVAL))
+		return -EIO;
+	err = xv_xs_watch_drain(xs);
+	if (err < 0)
+		return err;
+	return xv_xs_domain_exists(xs, x->peer_domid);
+}
+
 /* Called with @lock held; drops it around poll() and pending(). */
 static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = x->fd, .events = POLLIN };
-	int n, err = 0;
+	struct pollfd pfd[2] = {
+		{ .fd = x->fd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },	/* poll() skips it */
+	};
+	struct xv_xs *dom_xs = NULL;
+	int n, err = 0, there = 1;
+	bool took = false;
 
+	if (x->dom == XV_FLOW_DOM_WATCHED) {
+		dom_xs = x->dom_xs;
+		pfd[1].fd = x->dom_fd;
+	}
 	x->polling = true;
 	pthread_mutex_unlock(&x->lock);
-	n = poll(&pfd, 1, timeout_ms);
-	if (n < 0)
+	n = poll(pfd, 2, timeout_ms);
+	if (n < 0) {
 		err = errno == EINTR ? 0 : -errno;
-	else if (n > 0 && !(pfd.revents & POLLIN))
-		/* pending() would block on a descriptor that only reports an
-		 * error: the event channel device itself has failed. */
-		err = -EIO;
-	else if (n > 0)
+	} else if (pfd[0].revents & POLLIN) {
 		err = xv_flow_xen_take_event(x->xen);
+		took = !err;
+	} else if (pfd[0].revents) {
+		/* pending() would block on a descriptor that only reports
+		 * an error: the event channel device itself has failed. */
+		err = -EIO;
+	}
+	if (n > 0 && pfd[1].revents)
+		there = xv_flow_dom_check(x, dom_xs, pfd[1].revents);
 	pthread_mutex_lock(&x->lock);
 	x->polling = false;
-	if (n > 0 && !err)
+	if (took)
 		x->events++;
+	if (dom_xs)
+		xv_flow_dom_apply_locked(x, there);
 	/* Wake the other thread either way: it must see the new count, or
 	 * take over poll() if it is still waiting for its own event. */
 	pthread_cond_broadcast(&x->cond);
@@ -193,6 +309,12 @@ int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms)
 
 		if (left == 0) {
 			err = -ETIMEDOUT;
+		} else if (x->dom == XV_FLOW_DOM_UNSET &&
+			   x->peer_kind != XV_FLOW_PEER_UNKNOWN) {
+			/* A known peer kind: past the connect. The start
+			 * may find the domain gone, which counts as an
+			 * event: look at the loop's condition again. */
+			xv_flow_dom_start_locked(x);
 		} else if (!x->polling) {
 			err = xv_flow_poll_locked(x, left);
 		} else if (deadline_ms < 0) {

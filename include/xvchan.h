@@ -22,6 +22,23 @@
  *   the one event channel safely: whichever thread consumes an event wakes
  *   the other, so neither can steal the other's wake-up. In non-blocking
  *   mode see xvchan_fd() for the rule with two threads.
+ * - A peer that closes or dies ends the connection through its live byte
+ *   in shared memory. A peer *domain* destroyed (`xl destroy`) runs
+ *   nothing on its way out, so that byte never changes and no event
+ *   comes; xenstore is the only witness (@releaseDomain). An endpoint
+ *   whose peer is another domain therefore watches xenstore for it, on a
+ *   xenstore connection of its own (plus libxenstore's reader thread),
+ *   set up the first time a blocking call sleeps after the connect or
+ *   xvchan_fd() is first called, and kept until xvchan_close() (where
+ *   xenstore refuses, the connection is closed at once). Once the
+ *   connected peer's domain is gone, reads return what is still in the
+ *   ring and then 0, writes -EPIPE, and close stops waiting, within a
+ *   second (as for a closed peer). This needs the privilege to ask
+ *   xenstore about other domains: dom0 has it; a guest is refused (C
+ *   xenstored 4.17, XSA-115), as it is when over xenstored's watch quota
+ *   (128 per guest domain), and its endpoint then silently goes without:
+ *   an unprivileged guest cannot learn of its peer domain's destruction
+ *   this way (a guest's usual peer, dom0, is not destroyed).
  *
  * Error codes returned by this API (xvchan_strerror() gives the wording):
  *   -EINVAL       bad argument (port name, domid, ring size, NULL pointer,
@@ -192,7 +209,8 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
  * Read up to @len bytes.
  *
  * @return the number of bytes read (at least 1); 0 for end of stream, once
- *         the peer has shut down, closed or died AND every byte it wrote
+ *         the peer has shut down, closed or died (its process, or its
+ *         domain destroyed: see the conventions above) AND every byte it wrote
  *         before that has been read (data written just before a close is
  *         never lost); -EAGAIN (non-blocking, nothing to read yet);
  *         -ETIMEDOUT (blocking, io timeout); -EPROTO; -EINVAL (@len 0 or
@@ -208,7 +226,8 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len);
  * returns the number of bytes that fit (at least 1), or -EAGAIN.
  *
  * @return bytes written; 0 only when @len is 0; -EPIPE once the peer has
- *         closed, died or (old peer) ended the connection; -ESHUTDOWN after
+ *         closed, died (or its domain was destroyed) or (old peer) ended
+ *         the connection; -ESHUTDOWN after
  *         xvchan_shutdown() or when this side ended the connection;
  *         -EAGAIN; -ETIMEDOUT (blocking, io timeout: some bytes may have
  *         been written); -EPROTO; -EINVAL
@@ -285,9 +304,10 @@ int xvchan_shutdown(struct xvchan *x);
  *
  * Shuts down this side's writing, then keeps reading and discarding
  * incoming data (so a peer blocked on a full ring can finish its write)
- * until the peer has shut down, closed or died, or @cfg->close_timeout_ms
- * expires; then marks this side gone, unmaps and unshares, closes the event
- * channel and (server) removes the whole xenstore path. Non-blocking mode
+ * until the peer has shut down, closed or died (its domain destroyed too,
+ * see the conventions above), or @cfg->close_timeout_ms expires; then
+ * marks this side gone, unmaps and unshares, closes the event channel and
+ * (server) removes the whole xenstore path. Non-blocking mode
  * does not wait for the peer.
  *
  * @return 0; -ETIMEDOUT when the peer did not finish in time, -EPROTO when
@@ -302,13 +322,18 @@ int xvchan_close(struct xvchan *x);
  * with POLLIN/EPOLLIN, level-triggered (no EPOLLET). It is an epoll
  * descriptor (watching the event channel and an internal eventfd), so
  * only readability means anything. Valid until xvchan_close(); never
- * close, read or write it.
+ * close, read or write it. The first call also sets up the watch for the
+ * peer domain's destruction (see the conventions above; it talks to
+ * xenstore once), which then makes the descriptor readable too: a
+ * @releaseDomain for some other domain is one more spurious wake-up
+ * (the next call that returns -EAGAIN consumes it).
  *
  * Contract (non-blocking mode): a call that returns -EAGAIN (xvchan_read,
  * or a write: xvchan_write, xvchan_writev, xvchan_write_reserve) has
  * armed a wake-up request for its direction (read: data, the peer's
- * shutdown or close; write: space, the peer's close; either, for a
- * non-blocking server: the client's connect). From then until that
+ * shutdown or close; write: space, the peer's close; either: the peer's
+ * domain destroyed, where it can be watched; either, for a non-blocking
+ * server: the client's connect). From then until that
  * direction's next call, the descriptor becomes (or stays) readable as
  * soon as the peer made that call able to progress, even when calls of
  * the other direction consumed events meanwhile. Any call of that

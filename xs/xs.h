@@ -126,4 +126,49 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel);
 
+/*
+ * The end of a domain.  `xl destroy` kills a domain without letting it run
+ * anything: no unmap notification clears its live byte, no event arrives,
+ * and Xen closes its event channels silently.  What remains is xenstore:
+ * the toolstack removes /local/domain/<N> and xenstored fires the special
+ * watch @releaseDomain, after which XS_IS_DOMAIN_INTRODUCED(N) says "F".
+ *
+ * Use a handle of its own (xv_xs_open()) for this: its descriptor then
+ * wakes only for @releaseDomain, and the whole handle can be dropped when
+ * the feature turns out to be unavailable.  Order that misses nothing:
+ * xv_xs_domain_watch(), then xv_xs_domain_exists() once; afterwards, each
+ * time the descriptor is readable, xv_xs_watch_drain() and ask again.
+ * (xenstored also fires every new watch once at once; that event only
+ * costs one more question.)
+ *
+ * C xenstored 4.17 makes both privileged (XSA-115): a guest may set the
+ * watch, but never hears it fire (the special node is readable by dom0
+ * only), and XS_IS_DOMAIN_INTRODUCED is EACCES.  An unprivileged domain
+ * therefore cannot learn this way that its peer domain was destroyed;
+ * xv_xs_domain_exists() returning -EACCES is how a caller finds out.
+ * Guests are also bound by xenstored's watch quota (128 per domain in C
+ * xenstored; dom0 is exempt): xv_xs_domain_watch() then fails with E2BIG
+ * (or ENOSPC, depending on the daemon).
+ */
+
+/* Set the watch on @releaseDomain (once per handle).  Returns the
+ * descriptor that is readable while events are queued (owned by the
+ * handle, valid until xv_xs_close()), or a -errno from xenstore (-E2BIG
+ * for the watch quota, -ECONNRESET, ...). */
+int xv_xs_domain_watch(struct xv_xs *xs);
+
+/* Consume every queued watch event of @xs without blocking, so that its
+ * descriptor is quiet until the next one.  Returns how many were taken
+ * (>= 0, saturating), or a -errno (-ECONNRESET: the connection is gone and
+ * no event will ever come again). */
+int xv_xs_watch_drain(struct xv_xs *xs);
+
+/*
+ * Ask xenstored whether domain @domid is still introduced.  Returns 1 (it
+ * is), 0 (it is not: destroyed, or never existed), -EINVAL (@domid names
+ * no domain), -EACCES (this domain may not ask: see above), -ECONNRESET
+ * or another -errno.  A failure never reads as "gone".
+ */
+int xv_xs_domain_exists(struct xv_xs *xs, unsigned int domid);
+
 #endif

@@ -1,0 +1,589 @@
+/*
+ * The peer's domain destroyed (`xl destroy`, xvchan-sim destroy): it runs
+ * nothing on its way out, so no live byte is cleared and no event comes;
+ * only xenstore knows (@releaseDomain). A dom0 endpoint still sees the
+ * end within a second: reads return what is left, then 0; writes -EPIPE;
+ * a blocked call and a poll on xvchan_fd() wake; close does not wait for
+ * its timeout. A guest endpoint may not watch another domain (xenstored
+ * refuses, XSA-115) and goes on as before.
+ *
+ * Each test uses a guest domain of its own, so that one destroyed by an
+ * earlier test is never needed again.
+ */
+/* flow-test.h first: it defines _GNU_SOURCE. */
+#include "flow-test.h"
+
+#include <time.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DT_LSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define DT_LSAN 1
+#endif
+#ifdef DT_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
+/* The bound: the end seen within a second of the destroy. */
+#define DT_BOUND_MS 1000
+
+static int64_t dt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A survivor's last act, after its close: in an ASan build nothing of the
+ * endpoint (the watch's xenstore handle included) may be left behind.
+ * _exit() skips LeakSanitizer's own check at exit, so ask for it. */
+static void __attribute__((noreturn)) dt_exit(void)
+{
+#ifdef DT_LSAN
+	if (__lsan_do_recoverable_leak_check())
+		_exit(102);
+#endif
+	_exit(0);
+}
+
+static struct xvchan *dt_server(unsigned int client, const char *port,
+				unsigned int flags)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	ft_config(&cfg, flags);
+	FT_EQ(xvchan_server(&x, client, port, 4096, 4096, &cfg), 0);
+	FT_ASSERT(x != NULL);
+	return x;
+}
+
+static struct xvchan *dt_client(unsigned int server, const char *port,
+				unsigned int flags)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	ft_config(&cfg, flags);
+	FT_EQ(xvchan_client(&x, server, port, &cfg), 0);
+	FT_ASSERT(x != NULL);
+	return x;
+}
+
+static void dt_describes(struct xvchan *x, const char *what)
+{
+	char d[1024];
+
+	FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
+	if (!strstr(d, what)) {
+		fprintf(stderr, "no \"%s\" in %s\n", what, d);
+		FT_ASSERT(0);
+	}
+}
+
+/* ft_await() for the Check process itself: failures are Check failures. */
+static void dt_await_parent(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	ck_assert_int_eq(poll(&p, 1, FT_WAIT_MS), 1);
+	ck_assert_int_eq(read(fd, &c, 1), 1);
+}
+
+static void dt_pipe(int p[2])
+{
+	ck_assert_int_eq(pipe(p), 0);
+}
+
+static void dt_close_pipe(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Child: report when it saw the end. */
+static void dt_send_time(int fd)
+{
+	int64_t t = dt_now_ms();
+
+	FT_EQ(write(fd, &t, sizeof(t)), sizeof(t));
+}
+
+/* Destroy @domid; *@began and *@done bracket the command. */
+static void dt_destroy(unsigned int domid, int64_t *began, int64_t *done)
+{
+	*began = dt_now_ms();
+	xv_test_sim_destroy(domid);
+	*done = dt_now_ms();
+}
+
+/* The survivor's end came after the destroy began and within the bound
+ * of its completion (when @releaseDomain has fired). */
+static void dt_check_time(int fd, int64_t began, int64_t done,
+			  const char *what)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int64_t t = 0;
+
+	ck_assert_int_eq(poll(&p, 1, FT_WAIT_MS), 1);
+	ck_assert_int_eq(read(fd, &t, sizeof(t)), sizeof(t));
+	fprintf(stderr, "%s: %lld ms after the destroy began, %lld ms after "
+		"it returned\n", what, (long long)(t - began),
+		(long long)(t - done));
+	ck_assert_int_ge(t, began);
+	ck_assert_int_lt(t - done, DT_BOUND_MS);
+}
+
+START_TEST(test_dom0_watches_its_guest_peer_and_the_guest_does_without)
+{
+	pid_t srv, cli;
+
+	srv = xv_test_fork_domain(0);
+	if (srv == 0) {
+		struct xvchan *x = dt_server(3, "dt-watch", 0);
+		char c = 0;
+
+		dt_describes(x, "(peer_domain not-yet-watched)");
+		FT_ASSERT(xvchan_fd(x) >= 0);
+		dt_describes(x, "(peer_domain watched)");
+		FT_EQ(xvchan_write(x, "s", 1), 1);
+		FT_EQ(xvchan_read(x, &c, 1), 1);
+		FT_EQ(c, 'c');
+		FT_EQ(xvchan_close(x), 0);
+		dt_exit();
+	}
+	cli = xv_test_fork_domain(3);
+	if (cli == 0) {
+		struct xvchan *x = dt_client(0, "dt-watch", 0);
+		char c = 0;
+
+		FT_ASSERT(xvchan_fd(x) >= 0);
+		/* xenstored refuses a guest the question: no watch, and
+		 * no error either. */
+		dt_describes(x, "(peer_domain unwatched)");
+		FT_EQ(xvchan_read(x, &c, 1), 1);
+		FT_EQ(c, 's');
+		FT_EQ(xvchan_write(x, "c", 1), 1);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		dt_exit();
+	}
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+}
+END_TEST
+
+/*
+ * A server may be set up before its client domain exists: a domain that
+ * is not there yet is no peer that went away. Domain 9 does not exist
+ * when the watch is set and first asked.
+ */
+START_TEST(test_a_server_for_a_domain_not_yet_created_keeps_waiting)
+{
+	int up[2], down[2];
+	pid_t srv, cli;
+
+	dt_pipe(up);
+	dt_pipe(down);
+	srv = xv_test_fork_domain(0);
+	if (srv == 0) {
+		struct xvchan *x = dt_server(9, "dt-early", XVCHAN_NONBLOCK);
+		struct pollfd p = { .fd = xvchan_fd(x), .events = POLLIN };
+		char c = 0;
+		ssize_t n;
+
+		FT_ASSERT(p.fd >= 0);
+		dt_describes(x, "(peer_domain watched)");
+		/* The read takes the watch's first event and asks. */
+		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
+		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
+		dt_describes(x, "(peer_domain watched)");
+		ft_signal(up[1]);
+		ft_await(down[0]);
+		for (;;) {
+			FT_EQ(poll(&p, 1, FT_WAIT_MS), 1);
+			n = xvchan_read(x, &c, 1);
+			if (n != -EAGAIN)
+				break;
+		}
+		FT_EQ(n, 1);
+		FT_EQ(c, 'c');
+		dt_describes(x, "(peer_domain watched)");
+		FT_EQ(xvchan_close(x), 0);
+		dt_exit();
+	}
+	dt_await_parent(up[0]);
+	cli = xv_test_fork_domain(9);
+	if (cli == 0) {
+		struct xvchan *x = dt_client(0, "dt-early", 0);
+
+		FT_EQ(xvchan_write(x, "c", 1), 1);
+		FT_EQ(xvchan_close(x), 0);
+		dt_exit();
+	}
+	ck_assert_int_eq(write(down[1], "g", 1), 1);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	dt_close_pipe(up);
+	dt_close_pipe(down);
+}
+END_TEST
+
+START_TEST(test_a_blocked_dom0_reader_gets_eof_within_a_second)
+{
+	int up[2], res[2];
+	int64_t began, done;
+	pid_t srv, cli;
+
+	dt_pipe(up);
+	dt_pipe(res);
+	srv = xv_test_fork_domain(0);
+	if (srv == 0) {
+		struct xvchan *x = dt_server(4, "dt-reader", 0);
+		char c;
+
+		ft_read_pattern(x, 21, 3000);
+		ft_signal(up[1]);
+		/* Sleeps on the empty ring until the destroy. */
+		FT_EQ(xvchan_read(x, &c, 1), 0);
+		dt_send_time(res[1]);
+		ft_expect_eof(x);
+		dt_describes(x, "(peer_domain gone)");
+		/* The live byte was never cleared: only xenstore told. */
+		dt_describes(x, "(peer_live 1)");
+		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+		FT_EQ(xvchan_close(x), 0);
+		dt_exit();
+	}
+	cli = xv_test_fork_domain(4);
+	if (cli == 0) {
+		struct xvchan *x = dt_client(0, "dt-reader", 0);
+
+		ft_write_pattern(x, 21, 3000);
+		pause();
+		_exit(0);
+	}
+	dt_await_parent(up[0]);
+	/* Let the reader reach its sleep first. */
+	usleep(100 * 1000);
+	dt_destroy(4, &began, &done);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	dt_check_time(res[0], began, done, "blocked reader: EOF");
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	dt_close_pipe(up);
+	dt_close_pipe(res);
+}
+END_TEST
+
+/* Bytes the peer wrote before it was destroyed are all read first. */
+START_TEST(test_what_the_destroyed_peer_wrote_is_read_before_eof)
+{
+	int up[2], down[2];
+	int64_t began, done;
+	pid_t srv, cli;
+
+	dt_pipe(up);
+	dt_pipe(down);
+	srv = xv_test_fork_domain(0);
+	if (srv == 0) {
+		struct xvchan *x = dt_server(5, "dt-inflight", 0);
+
+		ft_await(down[0]);
+		ft_read_pattern(x, 22, 3000);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+		FT_EQ(xvchan_close(x), 0);
+		dt_exit();
+	}
+	cli = xv_test_fork_domain(5);
+	if (cli == 0) {
+		struct xvchan *x = dt_client(0, "dt-inflight", 0);
+
+		ft_write_pattern(x, 22, 3000);
+		ft_signal(up[1]);
+		pause();
+		_exit(0);
+	}
+	dt_await_parent(up[0]);
+	dt_destroy(5, &began, &done);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	/* The server only starts reading once the domain is gone. */
+	ck_assert_int_eq(write(down[1], "d", 1), 1);
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	dt_close_pipe(up);
+	dt_close_pipe(down);
+}
+END_TEST
+
+START_TEST(test_a_blocked_dom0_writer_gets_epipe_within_a_second)
+{
+	int up[2], res[2];
+	int64_t began, done;
+	pid_t srv, cli;
+
+	dt_pipe(up);
+	dt_pipe(res);
+	srv = xv_test_fork_domain(0);
+	if (srv == 0) {
+		struct xvchan *x = dt_server(6, "dt-writer", 0);
+		static unsigned char big[1 << 16];
+
+		ft_signal(up[1]);
+		/* Blocks on the full ring: the peer never reads. */
+		FT_EQ(xvchan_write(x, big, sizeof(big)), -EPIPE);
+		dt_send_time(res[1]);
+		FT_EQ(xvchan_write(x, big, 1), -EPIPE);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		dt_exit();
+	}
+	cli = xv_test_fork_domain(6);
+	if (cli == 0) {
+		(void)dt_client(0, "dt-writer", 0);
+		pause();
+		_exit(0);
+	}
+	dt_await_parent(up[0]);
+	usleep(100 * 1000);
+	dt_destroy(6, &began, &done);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	dt_check_time(res[0], began, done, "blocked writer: -EPIPE");
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	dt_close_pipe(up);
+	dt_close_pipe(res);
+}
+END_TEST
+
+/*
+ * Non-blocking: both directions wait (-EAGAIN: nothing to read, the send
+ * ring full), the descriptor polled; the destroy makes it readable, and
+ * the calls then return 0 and -EPIPE.
+ */
+START_TEST(test_a_nonblocking_dom0_poller_wakes_to_eof_and_epipe)
+{
+	int up[2], res[2];
+	int64_t began, done;
+	pid_t srv, cli;
+
+	dt_pipe(up);
+	dt_pipe(res);
+	srv = xv_test_fork_domain(0);
+	if (srv == 0) {
+		struct xvchan *x = dt_server(7, "dt-poll", XVCHAN_NONBLOCK);
+		struct pollfd p = { .fd = xvchan_fd(x), .events = POLLIN };
+		unsigned char buf[4096];
+		size_t got = 0;
+		ssize_t r, w;
+
+		FT_ASSERT(p.fd >= 0);
+		while (got < 100) {
+			r = xvchan_read(x, buf, sizeof(buf));
+			if (r == -EAGAIN) {
+				FT_EQ(poll(&p, 1, FT_WAIT_MS), 1);
+				continue;
+			}
+			FT_ASSERT(r > 0);
+			got += (size_t)r;
+		}
+		FT_EQ(got, 100);
+		do
+			w = xvchan_write(x, buf, sizeof(buf));
+		while (w > 0);
+		FT_EQ(w, -EAGAIN);
+		FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
+		ft_signal(up[1]);
+		/* A wake-up before the destroy (the watch's own first
+		 * event) leaves both at -EAGAIN; the destroy ends it. */
+		for (;;) {
+			FT_EQ(poll(&p, 1, FT_WAIT_MS), 1);
+			r = xvchan_read(x, buf, sizeof(buf));
+			if (r != -EAGAIN)
+				break;
+			w = xvchan_write(x, buf, sizeof(buf));
+			FT_ASSERT(w == -EAGAIN || w == -EPIPE);
+		}
+		FT_EQ(r, 0);
+		dt_send_time(res[1]);
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EPIPE);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+		dt_exit();
+	}
+	cli = xv_test_fork_domain(7);
+	if (cli == 0) {
+		struct xvchan *x = dt_client(0, "dt-poll", 0);
+		unsigned char buf[100] = { 0 };
+
+		FT_EQ(xvchan_write(x, buf, sizeof(buf)), 100);
+		pause();
+		_exit(0);
+	}
+	dt_await_parent(up[0]);
+	usleep(100 * 1000);
+	dt_destroy(7, &began, &done);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	dt_check_time(res[0], began, done, "non-blocking poller: EOF");
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	dt_close_pipe(up);
+	dt_close_pipe(res);
+}
+END_TEST
+
+/* dom0 as the client: the destroyed guest served the pages it maps. */
+START_TEST(test_a_dom0_client_of_a_destroyed_guest_server_sees_the_end)
+{
+	int up[2], res[2];
+	int64_t began, done;
+	pid_t srv, cli;
+
+	dt_pipe(up);
+	dt_pipe(res);
+	srv = xv_test_fork_domain(8);
+	if (srv == 0) {
+		struct xvchan *x = dt_server(0, "dt-guestsrv", 0);
+
+		ft_write_pattern(x, 23, 3000);
+		pause();
+		_exit(0);
+	}
+	cli = xv_test_fork_domain(0);
+	if (cli == 0) {
+		struct xvchan *x = dt_client(8, "dt-guestsrv", 0);
+		char c;
+
+		ft_read_pattern(x, 23, 3000);
+		ft_signal(up[1]);
+		FT_EQ(xvchan_read(x, &c, 1), 0);
+		dt_send_time(res[1]);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+		FT_EQ(xvchan_close(x), 0);
+		dt_exit();
+	}
+	dt_await_parent(up[0]);
+	usleep(100 * 1000);
+	dt_destroy(8, &began, &done);
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 128 + SIGKILL);
+	dt_check_time(res[0], began, done, "dom0 client: EOF");
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	dt_close_pipe(up);
+	dt_close_pipe(res);
+}
+END_TEST
+
+/*
+ * Close waits for the peer to close too (close_timeout_ms, 20 s here): a
+ * destroyed one never will, and close must not wait for the timeout,
+ * whether the domain was gone before the close or goes during it.
+ */
+START_TEST(test_close_after_the_destroy_returns_at_once)
+{
+	int up[2], down[2];
+	int64_t began, done;
+	pid_t srv, cli;
+
+	dt_pipe(up);
+	dt_pipe(down);
+	srv = xv_test_fork_domain(0);
+	if (srv == 0) {
+		struct xvchan *x = dt_server(10, "dt-closeafter", 0);
+		int64_t t;
+
+		ft_await(down[0]);
+		t = dt_now_ms();
+		FT_EQ(xvchan_close(x), 0);
+		FT_ASSERT(dt_now_ms() - t < DT_BOUND_MS);
+		dt_exit();
+	}
+	cli = xv_test_fork_domain(10);
+	if (cli == 0) {
+		(void)dt_client(0, "dt-closeafter", 0);
+		ft_signal(up[1]);
+		pause();
+		_exit(0);
+	}
+	dt_await_parent(up[0]);
+	dt_destroy(10, &began, &done);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	ck_assert_int_eq(write(down[1], "d", 1), 1);
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	dt_close_pipe(up);
+	dt_close_pipe(down);
+}
+END_TEST
+
+START_TEST(test_a_close_waiting_for_the_peer_ends_at_its_destroy)
+{
+	int up[2], res[2];
+	int64_t began, done;
+	pid_t srv, cli;
+
+	dt_pipe(up);
+	dt_pipe(res);
+	srv = xv_test_fork_domain(0);
+	if (srv == 0) {
+		struct xvchan *x = dt_server(11, "dt-closing", 0);
+
+		ft_signal(up[1]);
+		FT_EQ(xvchan_close(x), 0);
+		dt_send_time(res[1]);
+		dt_exit();
+	}
+	cli = xv_test_fork_domain(11);
+	if (cli == 0) {
+		(void)dt_client(0, "dt-closing", 0);
+		pause();
+		_exit(0);
+	}
+	dt_await_parent(up[0]);
+	usleep(100 * 1000);
+	dt_destroy(11, &began, &done);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	dt_check_time(res[0], began, done, "waiting close: returned");
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	dt_close_pipe(up);
+	dt_close_pipe(res);
+}
+END_TEST
+
+static void ft_setup(void)
+{
+	xv_test_sim_start();
+}
+
+static void ft_teardown(void)
+{
+	xv_test_sim_stop();
+}
+
+Suite *xv_test_suite(void)
+{
+	Suite *s = suite_create("flow-destroy");
+	TCase *tc = tcase_create("destroy");
+
+	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc,
+		test_dom0_watches_its_guest_peer_and_the_guest_does_without);
+	tcase_add_test(tc,
+		test_a_server_for_a_domain_not_yet_created_keeps_waiting);
+	tcase_add_test(tc, test_a_blocked_dom0_reader_gets_eof_within_a_second);
+	tcase_add_test(tc,
+		test_what_the_destroyed_peer_wrote_is_read_before_eof);
+	tcase_add_test(tc,
+		test_a_blocked_dom0_writer_gets_epipe_within_a_second);
+	tcase_add_test(tc,
+		test_a_nonblocking_dom0_poller_wakes_to_eof_and_epipe);
+	tcase_add_test(tc,
+		test_a_dom0_client_of_a_destroyed_guest_server_sees_the_end);
+	tcase_add_test(tc, test_close_after_the_destroy_returns_at_once);
+	tcase_add_test(tc,
+		test_a_close_waiting_for_the_peer_ends_at_its_destroy);
+	suite_add_tcase(s, tc);
+	return s;
+}
