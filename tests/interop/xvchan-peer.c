@@ -56,6 +56,10 @@ struct transfer {
 	pthread_mutex_t lock; /* guards status and why: both threads may fail */
 	int status;
 	char why[160];
+	/* CLOCK_BOOTTIME of the first failure, /proc/uptime's clock: a test
+	 * times when the end was seen, not when the process got to exit
+	 * (close and exit may wait on a busy xenstored). */
+	double failed_at;
 };
 
 static void fail(struct transfer *t, const char *fmt, ...)
@@ -67,6 +71,10 @@ static void fail(struct transfer *t, const char *fmt, ...)
 
 	pthread_mutex_lock(&t->lock);
 	if (!t->status) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		t->failed_at = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 		t->status = 1;
 		va_start(ap, fmt);
 		vsnprintf(t->why, sizeof(t->why), fmt, ap);
@@ -300,6 +308,9 @@ int main(int argc, char **argv)
 		t.status ? ": FAILED: " : " verified", t.status ? t.why : "",
 		!t.status && o.after == XV_PEER_AFTER_WAIT_PEER ? ", peer gone" : "",
 		xv_peer_now_s() - start);
+	if (t.status)
+		fprintf(stderr, "xvchan-peer %s: failed at uptime %.3f s\n",
+			o.server ? "server" : "client", t.failed_at);
 	if (t.status == 0 && o.done_file && xv_peer_mark_done(&program, o.done_file) < 0)
 		t.status = 1;
 
