@@ -139,6 +139,28 @@ static void dt_check_time(int fd, int64_t began, int64_t done,
 	ck_assert_int_lt(t - done, DT_BOUND_MS);
 }
 
+/*
+ * The parent's half of a timed case: once the survivor says it is up (and
+ * after @settle_ms, to let it reach its sleep), destroy @domid, whose
+ * @victim must die of it; the @survivor reports the end on @res within
+ * the bound and exits 0. Closes both pipes.
+ */
+static void dt_destroy_and_judge(unsigned int domid, pid_t victim,
+				 pid_t survivor, int up[2], int res[2],
+				 int settle_ms, const char *what)
+{
+	int64_t began, done;
+
+	dt_await_parent(up[0]);
+	usleep((useconds_t)settle_ms * 1000);
+	dt_destroy(domid, &began, &done);
+	ck_assert_int_eq(xv_test_wait(victim, FT_WAIT_MS), 128 + SIGKILL);
+	dt_check_time(res[0], began, done, what);
+	ck_assert_int_eq(xv_test_wait(survivor, FT_WAIT_MS), 0);
+	dt_close_pipe(up);
+	dt_close_pipe(res);
+}
+
 START_TEST(test_dom0_watches_its_guest_peer_and_the_guest_does_without)
 {
 	pid_t srv, cli;
@@ -237,7 +259,6 @@ END_TEST
 START_TEST(test_a_blocked_dom0_reader_gets_eof_within_a_second)
 {
 	int up[2], res[2];
-	int64_t began, done;
 	pid_t srv, cli;
 
 	dt_pipe(up);
@@ -268,15 +289,8 @@ START_TEST(test_a_blocked_dom0_reader_gets_eof_within_a_second)
 		pause();
 		_exit(0);
 	}
-	dt_await_parent(up[0]);
-	/* Let the reader reach its sleep first. */
-	usleep(100 * 1000);
-	dt_destroy(4, &began, &done);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
-	dt_check_time(res[0], began, done, "blocked reader: EOF");
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(res);
+	dt_destroy_and_judge(4, cli, srv, up, res, 100,
+			     "blocked reader: EOF");
 }
 END_TEST
 
@@ -323,7 +337,6 @@ END_TEST
 START_TEST(test_a_blocked_dom0_writer_gets_epipe_within_a_second)
 {
 	int up[2], res[2];
-	int64_t began, done;
 	pid_t srv, cli;
 
 	dt_pipe(up);
@@ -348,14 +361,8 @@ START_TEST(test_a_blocked_dom0_writer_gets_epipe_within_a_second)
 		pause();
 		_exit(0);
 	}
-	dt_await_parent(up[0]);
-	usleep(100 * 1000);
-	dt_destroy(6, &began, &done);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
-	dt_check_time(res[0], began, done, "blocked writer: -EPIPE");
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(res);
+	dt_destroy_and_judge(6, cli, srv, up, res, 100,
+			     "blocked writer: -EPIPE");
 }
 END_TEST
 
@@ -367,7 +374,6 @@ END_TEST
 START_TEST(test_a_nonblocking_dom0_poller_wakes_to_eof_and_epipe)
 {
 	int up[2], res[2];
-	int64_t began, done;
 	pid_t srv, cli;
 
 	dt_pipe(up);
@@ -423,14 +429,8 @@ START_TEST(test_a_nonblocking_dom0_poller_wakes_to_eof_and_epipe)
 		pause();
 		_exit(0);
 	}
-	dt_await_parent(up[0]);
-	usleep(100 * 1000);
-	dt_destroy(7, &began, &done);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
-	dt_check_time(res[0], began, done, "non-blocking poller: EOF");
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(res);
+	dt_destroy_and_judge(7, cli, srv, up, res, 100,
+			     "non-blocking poller: EOF");
 }
 END_TEST
 
@@ -438,7 +438,6 @@ END_TEST
 START_TEST(test_a_dom0_client_of_a_destroyed_guest_server_sees_the_end)
 {
 	int up[2], res[2];
-	int64_t began, done;
 	pid_t srv, cli;
 
 	dt_pipe(up);
@@ -465,14 +464,8 @@ START_TEST(test_a_dom0_client_of_a_destroyed_guest_server_sees_the_end)
 		FT_EQ(xvchan_close(x), 0);
 		dt_exit();
 	}
-	dt_await_parent(up[0]);
-	usleep(100 * 1000);
-	dt_destroy(8, &began, &done);
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 128 + SIGKILL);
-	dt_check_time(res[0], began, done, "dom0 client: EOF");
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(res);
+	dt_destroy_and_judge(8, srv, cli, up, res, 100,
+			     "dom0 client: EOF");
 }
 END_TEST
 
@@ -520,7 +513,6 @@ END_TEST
 START_TEST(test_a_close_waiting_for_the_peer_ends_at_its_destroy)
 {
 	int up[2], res[2];
-	int64_t began, done;
 	pid_t srv, cli;
 
 	dt_pipe(up);
@@ -540,14 +532,8 @@ START_TEST(test_a_close_waiting_for_the_peer_ends_at_its_destroy)
 		pause();
 		_exit(0);
 	}
-	dt_await_parent(up[0]);
-	usleep(100 * 1000);
-	dt_destroy(11, &began, &done);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
-	dt_check_time(res[0], began, done, "waiting close: returned");
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(res);
+	dt_destroy_and_judge(11, cli, srv, up, res, 100,
+			     "waiting close: returned");
 }
 END_TEST
 
