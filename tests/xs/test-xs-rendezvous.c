@@ -209,17 +209,14 @@ START_TEST(test_published_values_are_plain_decimal)
 }
 END_TEST
 
-/* Owner the server with no access for others, read for the client: on the
- * directory and on both keys, as libxenvchan and ocaml-vchan set them. */
-START_TEST(test_perms_are_owner_server_and_client_read)
+/* Exactly [owner: @owner, others: none; @client: read] on @path and on
+ * both keys, as libxenvchan and ocaml-vchan set them on the keys. */
+static void assert_rendezvous_perms(struct xs_handle *h0, const char *path,
+				    unsigned int owner, unsigned int client)
 {
 	static const char *const nodes[] = { "", "/ring-ref", "/event-channel" };
-	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
-	char *path = mirage_path("p1");
 	size_t i;
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
 	for (i = 0; i < 3; i++) {
 		struct xs_permissions *perms;
 		unsigned int n;
@@ -228,15 +225,78 @@ START_TEST(test_perms_are_owner_server_and_client_read)
 		snprintf(node, sizeof(node), "%s%s", path, nodes[i]);
 		perms = xs_get_permissions(h0, XBT_NULL, node, &n);
 		ck_assert_msg(perms != NULL, "no perms on %s", node);
-		ck_assert_uint_eq(n, 2);
-		ck_assert_uint_eq(perms[0].id, 1);
+		ck_assert_msg(n == 2, "%u perms on %s", n, node);
+		ck_assert_uint_eq(perms[0].id, owner);
 		ck_assert_int_eq(perms[0].perms, XS_PERM_NONE);
-		ck_assert_uint_eq(perms[1].id, 2);
+		ck_assert_uint_eq(perms[1].id, client);
 		ck_assert_int_eq(perms[1].perms, XS_PERM_READ);
 		free(perms);
 	}
+}
+
+START_TEST(test_perms_are_owner_server_and_client_read)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0);
+	char *path = mirage_path("p1");
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	assert_rendezvous_perms(h0, path, 1, 2);
 	free(path);
 	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
+/* Dom0 creating a node does not become its owner in xenstored (the parent's
+ * owner stays): the keys are still dom0's because the directory is. */
+START_TEST(test_perms_of_a_dom0_server_name_dom0_as_owner)
+{
+	struct xv_xs *srv = open_as(0);
+	struct xs_handle *h0 = raw_as(0);
+	struct xs_permissions dom1s[1] = { { .id = 1, .perms = XS_PERM_NONE } };
+	char *path = NULL;
+
+	ck_assert_int_eq(xv_xs_path_build(&path, 0, 2, "p0"), 0);
+	/* A parent owned by another domain, which a key inheriting its
+	 * owner verbatim would show. */
+	ck_assert(xs_mkdir(h0, XBT_NULL, "/local/domain/0/data/vchan/2"));
+	ck_assert(xs_set_permissions(h0, XBT_NULL,
+				     "/local/domain/0/data/vchan/2", dom1s, 1));
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	assert_rendezvous_perms(h0, path, 0, 2);
+	free(path);
+	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
+/* A parent readable by everyone and writable by a third domain passes
+ * nothing of that on to the rendezvous. */
+START_TEST(test_perms_ignore_a_permissive_parent)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0), *h1 = raw_as(1), *h3 = raw_as(3);
+	struct xs_permissions open_dir[2] = {
+		{ .id = 1, .perms = XS_PERM_READ },
+		{ .id = 3, .perms = XS_PERM_WRITE },
+	};
+	char *path = mirage_path("p1"), key[256];
+	unsigned int len;
+
+	ck_assert(xs_mkdir(h1, XBT_NULL, "data/vchan/2"));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/vchan/2", open_dir,
+				     2));
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	assert_rendezvous_perms(h0, path, 1, 2);
+	snprintf(key, sizeof(key), "%s/ring-ref", path);
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h3, XBT_NULL, key, &len));
+	ck_assert_int_eq(errno, EACCES);
+	free(path);
+	xs_close(h0);
+	xs_close(h1);
+	xs_close(h3);
 	xv_xs_close(srv);
 }
 END_TEST
@@ -774,6 +834,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_client_reads_what_server_published);
 	tcase_add_test(tc, test_published_values_are_plain_decimal);
 	tcase_add_test(tc, test_perms_are_owner_server_and_client_read);
+	tcase_add_test(tc, test_perms_of_a_dom0_server_name_dom0_as_owner);
+	tcase_add_test(tc, test_perms_ignore_a_permissive_parent);
 	tcase_add_test(tc, test_client_domain_can_read_and_others_cannot);
 	tcase_add_test(tc, test_publish_refuses_existing_path);
 	tcase_add_test(tc, test_publish_refuses_bad_path_and_foreign_home);
