@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -129,8 +130,17 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 	return errno == EAGAIN ? 0 : xv_xs_fail(xs);
 }
 
-int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
-		 uint32_t *ring_ref, uint32_t *event_channel)
+/*
+ * Keys first: a client started after its server then costs two reads, no
+ * watch (whose XS_WATCH and XS_UNWATCH are two more round trips, and whose
+ * first use makes libxenstore start a reader thread that every later reply
+ * passes through and that xs_close() must cancel).  Only when they are not
+ * there yet does it watch, and @unwatch says whether to remove the watch
+ * afterwards: a caller that closes the handle next lets xenstored drop it
+ * with the connection.
+ */
+static int lookup(struct xv_xs *xs, const char *path, int timeout_ms,
+		  uint32_t *ring_ref, uint32_t *event_channel, bool unwatch)
 {
 	char token[64];
 	int64_t deadline = -1;
@@ -140,14 +150,20 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		return -EINVAL;
 	if (timeout_ms >= 0)
 		deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+	rc = read_keys(xs, path, ring_ref, event_channel);
+	if (rc != NOT_YET)
+		return rc;
+	if (timeout_ms == 0)
+		return -ETIMEDOUT;
 	/* Unique per lookup, so a late event of an earlier lookup on this
 	 * handle is never taken for this one's. */
 	snprintf(token, sizeof(token), "xvchan-lookup-%u", xs->watch_seq++);
 	errno = 0;
 	if (!xs_watch(xs->h, path, token))
 		return xv_xs_fail(xs);
-	/* Read after the watch is in place: a publication between the two
-	 * is then either seen by the read or announced by an event. */
+	/* Read again once the watch is in place: a publication after the
+	 * first read is then either seen by this one or announced by an
+	 * event. */
 	for (;;) {
 		rc = read_keys(xs, path, ring_ref, event_channel);
 		if (rc != NOT_YET)
@@ -156,6 +172,22 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		if (rc < 0)
 			break;
 	}
-	xs_unwatch(xs->h, path, token);
+	if (unwatch)
+		xs_unwatch(xs->h, path, token);
+	return rc;
+}
+
+int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
+		 uint32_t *ring_ref, uint32_t *event_channel)
+{
+	return lookup(xs, path, timeout_ms, ring_ref, event_channel, true);
+}
+
+int xv_xs_lookup_close(struct xv_xs *xs, const char *path, int timeout_ms,
+		       uint32_t *ring_ref, uint32_t *event_channel)
+{
+	int rc = lookup(xs, path, timeout_ms, ring_ref, event_channel, false);
+
+	xv_xs_close(xs);
 	return rc;
 }

@@ -25,6 +25,8 @@
 #define MAX_POLL 256
 
 static struct xv_xsd *xsd;
+/* Quotas for the next xsd_start(); NULL: xenstored's defaults. */
+static const struct xv_xsd_quota *next_quota;
 static pthread_t xsd_thread;
 static int stop_pipe[2];
 static char dir[] = "/tmp/xv-test-xs-XXXXXX";
@@ -56,7 +58,7 @@ static void xsd_start(void)
 	unsigned int d;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(xv_xsd_new(&xsd, NULL), 0);
+	ck_assert_int_eq(xv_xsd_new(&xsd, next_quota), 0);
 	for (d = 0; d <= 3; d++) {
 		char name[16];
 
@@ -467,6 +469,106 @@ START_TEST(test_lookup_waits_while_a_key_is_missing)
 }
 END_TEST
 
+/* Restart the store with no watch allowed to guests. */
+static void restart_without_watches(void)
+{
+	static struct xv_xsd_quota q;
+
+	xv_xsd_quota_default(&q);
+	q.watches = 0;
+	xsd_stop();
+	strcpy(dir, "/tmp/xv-test-xs-XXXXXX");
+	next_quota = &q;
+	xsd_start();
+	next_quota = NULL;
+}
+
+/* Keys already there are read without a watch (two round trips fewer, and
+ * no libxenstore reader thread); missing ones still need the watch, so a
+ * domain that may set none cannot wait. */
+START_TEST(test_lookup_of_published_keys_sets_no_watch)
+{
+	struct xv_xs *srv, *cli;
+	char *path = mirage_path("nowatch"), *none = mirage_path("none");
+	uint32_t ref = 0, port = 0;
+
+	restart_without_watches();
+	srv = open_as(1);
+	cli = open_as(2);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 61, 62), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 1000, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 61);
+	ck_assert_uint_eq(port, 62);
+	ref = port = 0;
+	ck_assert_int_eq(xv_xs_lookup(cli, path, -1, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 61);
+	/* Looking once needs no watch either. */
+	ck_assert_int_eq(xv_xs_lookup(cli, none, 0, &ref, &port), -ETIMEDOUT);
+	ck_assert_int_eq(xv_xs_lookup(cli, none, 100, &ref, &port), -E2BIG);
+	ck_assert_uint_eq(ref, 61);
+	free(path);
+	free(none);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
+/* The last lookup of a handle closes it, whatever the result. */
+START_TEST(test_lookup_close_reads_published_keys)
+{
+	struct xv_xs *srv = open_as(1);
+	char *path = mirage_path("last");
+	uint32_t ref = 0, port = 0;
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 71, 72), 0);
+	ck_assert_int_eq(xv_xs_lookup_close(open_as(2), path, 0, &ref, &port),
+			 0);
+	ck_assert_uint_eq(ref, 71);
+	ck_assert_uint_eq(port, 72);
+	ck_assert_int_eq(xv_xs_lookup_close(open_as(2), "a//b", 0, &ref,
+					    &port), -EINVAL);
+	free(path);
+	xv_xs_close(srv);
+}
+END_TEST
+
+START_TEST(test_lookup_close_waits_for_a_later_server)
+{
+	char *path = mirage_path("late-last");
+	uint32_t ref = 0, port = 0;
+	struct timespec t0;
+	int status;
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xv_xs *srv;
+
+		usleep(200 * 1000);
+		as_domain(1);
+		if (xv_xs_open(&srv) < 0)
+			_exit(10);
+		_exit(xv_xs_publish(srv, path, 2, 4343, 19) == 0 ? 0 : 11);
+	}
+	ck_assert_int_eq(xv_xs_lookup_close(open_as(2), path, 5000, &ref,
+					    &port), 0);
+	ck_assert_int_ge(elapsed_ms(&t0), 190);
+	ck_assert_int_lt(elapsed_ms(&t0), 900);
+	ck_assert_uint_eq(ref, 4343);
+	ck_assert_uint_eq(port, 19);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* A missing path times out, and the handle goes all the same. */
+	ck_assert_int_eq(xv_xs_lookup_close(open_as(2), "data/nothing", 100,
+					    &ref, &port), -ETIMEDOUT);
+	ck_assert_uint_eq(ref, 4343);
+	free(path);
+}
+END_TEST
+
 static const char *const bad_values[] = {
 	"", "abc", "-1", "+5", " 12", "12 ", "12\n", "0x10", "012", "0",
 	"4294967296", "99999999999",
@@ -843,6 +945,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_lookup_waits_for_a_later_server);
 	tcase_add_test(tc, test_lookup_times_out_without_server);
 	tcase_add_test(tc, test_lookup_waits_while_a_key_is_missing);
+	tcase_add_test(tc, test_lookup_of_published_keys_sets_no_watch);
+	tcase_add_test(tc, test_lookup_close_reads_published_keys);
+	tcase_add_test(tc, test_lookup_close_waits_for_a_later_server);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_ring_ref, 0, nbad);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_event_channel, 0,
 			    nbad);
