@@ -272,12 +272,12 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 	if (err)
 		goto fail;
 	timeout = cfg->connect_timeout_ms < 0 ? -1 : cfg->connect_timeout_ms;
-	/* The client never uses xenstore again: the handle goes now. */
-	err = xv_xs_lookup_close(x->xs, x->path, timeout, &x->ring_ref,
-				 &evport);
-	x->xs = NULL;
+	err = xv_xs_lookup(x->xs, x->path, timeout, &x->ring_ref, &evport);
 	if (err)
 		goto fail;
+	/* The client never uses xenstore again. */
+	xv_xs_close(x->xs);
+	x->xs = NULL;
 	err = xv_flow_xen_open(&x->xen, false);
 	if (err)
 		goto fail;

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -131,18 +130,19 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 }
 
 /*
- * Keys first: a client started after its server then costs two reads, no
- * watch (whose XS_WATCH and XS_UNWATCH are two more round trips, and whose
- * first use makes libxenstore start a reader thread that every later reply
- * passes through and that xs_close() must cancel).  Only when they are not
- * there yet does it watch, and @unwatch says whether to remove the watch
- * afterwards: a caller that closes the handle next lets xenstored drop it
- * with the connection.
+ * Keys first: a client started after its server then makes two reads and
+ * no watch.  Only keys not there yet make it watch, and on a connection of
+ * its own: libxenstore starts a reader thread on a handle's first watch,
+ * and every later reply on that handle then goes through it, two thread
+ * switches each.  So the keys are read on @xs, which never watches, and
+ * the watcher is closed at the end, which removes its watch with it (no
+ * XS_UNWATCH).  One xenstored serves both connections in order: a read
+ * sent after an event arrived sees what the event announced.
  */
-static int lookup(struct xv_xs *xs, const char *path, int timeout_ms,
-		  uint32_t *ring_ref, uint32_t *event_channel, bool unwatch)
+int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
+		 uint32_t *ring_ref, uint32_t *event_channel)
 {
-	char token[64];
+	struct xv_xs *watcher;
 	int64_t deadline = -1;
 	int rc;
 
@@ -155,12 +155,14 @@ static int lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		return rc;
 	if (timeout_ms == 0)
 		return -ETIMEDOUT;
-	/* Unique per lookup, so a late event of an earlier lookup on this
-	 * handle is never taken for this one's. */
-	snprintf(token, sizeof(token), "xvchan-lookup-%u", xs->watch_seq++);
+	rc = xv_xs_open(&watcher);
+	if (rc < 0)
+		return rc;
 	errno = 0;
-	if (!xs_watch(xs->h, path, token))
-		return xv_xs_fail(xs);
+	if (!xs_watch(watcher->h, path, "xvchan-lookup")) {
+		rc = xv_xs_fail(watcher);
+		goto out;
+	}
 	/* Read again once the watch is in place: a publication after the
 	 * first read is then either seen by this one or announced by an
 	 * event. */
@@ -168,26 +170,11 @@ static int lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		rc = read_keys(xs, path, ring_ref, event_channel);
 		if (rc != NOT_YET)
 			break;
-		rc = wait_event(xs, deadline);
+		rc = wait_event(watcher, deadline);
 		if (rc < 0)
 			break;
 	}
-	if (unwatch)
-		xs_unwatch(xs->h, path, token);
-	return rc;
-}
-
-int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
-		 uint32_t *ring_ref, uint32_t *event_channel)
-{
-	return lookup(xs, path, timeout_ms, ring_ref, event_channel, true);
-}
-
-int xv_xs_lookup_close(struct xv_xs *xs, const char *path, int timeout_ms,
-		       uint32_t *ring_ref, uint32_t *event_channel)
-{
-	int rc = lookup(xs, path, timeout_ms, ring_ref, event_channel, false);
-
-	xv_xs_close(xs);
+out:
+	xv_xs_close(watcher);
 	return rc;
 }

@@ -120,19 +120,12 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
  * as int).  Returns 0 with *ring_ref and *event_channel set,
  * -EINVAL (bad path or timeout < -1), -ETIMEDOUT, -EPROTO (malformed
  * value), -ECONNRESET (xenstored gone), or a -errno from xenstore.
- * It reads the keys first and sets the watch only if they are not there
- * yet; the watch wakes it when the server publishes; it also looks again
- * once a second, only so that a lost xenstored connection is noticed.
+ * It reads the keys first and only if they are not there yet sets the
+ * watch, on a second connection that it closes before returning; the
+ * watch wakes it when the server publishes; it also looks again once a
+ * second, only so that a lost xenstored connection is noticed.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel);
-
-/*
- * Client, the handle's last use: xv_xs_lookup(), then xv_xs_close(@xs),
- * whatever the result.  A watch it needed goes with the connection, one
- * round trip (XS_UNWATCH) sooner.  Same returns as xv_xs_lookup().
- */
-int xv_xs_lookup_close(struct xv_xs *xs, const char *path, int timeout_ms,
-		       uint32_t *ring_ref, uint32_t *event_channel);
 
 #endif

@@ -513,62 +513,6 @@ START_TEST(test_lookup_of_published_keys_sets_no_watch)
 }
 END_TEST
 
-/* The last lookup of a handle closes it, whatever the result. */
-START_TEST(test_lookup_close_reads_published_keys)
-{
-	struct xv_xs *srv = open_as(1);
-	char *path = mirage_path("last");
-	uint32_t ref = 0, port = 0;
-
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 71, 72), 0);
-	ck_assert_int_eq(xv_xs_lookup_close(open_as(2), path, 0, &ref, &port),
-			 0);
-	ck_assert_uint_eq(ref, 71);
-	ck_assert_uint_eq(port, 72);
-	ck_assert_int_eq(xv_xs_lookup_close(open_as(2), "a//b", 0, &ref,
-					    &port), -EINVAL);
-	free(path);
-	xv_xs_close(srv);
-}
-END_TEST
-
-START_TEST(test_lookup_close_waits_for_a_later_server)
-{
-	char *path = mirage_path("late-last");
-	uint32_t ref = 0, port = 0;
-	struct timespec t0;
-	int status;
-	pid_t pid;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct xv_xs *srv;
-
-		usleep(200 * 1000);
-		as_domain(1);
-		if (xv_xs_open(&srv) < 0)
-			_exit(10);
-		_exit(xv_xs_publish(srv, path, 2, 4343, 19) == 0 ? 0 : 11);
-	}
-	ck_assert_int_eq(xv_xs_lookup_close(open_as(2), path, 5000, &ref,
-					    &port), 0);
-	ck_assert_int_ge(elapsed_ms(&t0), 190);
-	ck_assert_int_lt(elapsed_ms(&t0), 900);
-	ck_assert_uint_eq(ref, 4343);
-	ck_assert_uint_eq(port, 19);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
-	/* A missing path times out, and the handle goes all the same. */
-	ck_assert_int_eq(xv_xs_lookup_close(open_as(2), "data/nothing", 100,
-					    &ref, &port), -ETIMEDOUT);
-	ck_assert_uint_eq(ref, 4343);
-	free(path);
-}
-END_TEST
-
 static const char *const bad_values[] = {
 	"", "abc", "-1", "+5", " 12", "12 ", "12\n", "0x10", "012", "0",
 	"4294967296", "99999999999",
@@ -946,8 +890,6 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_lookup_times_out_without_server);
 	tcase_add_test(tc, test_lookup_waits_while_a_key_is_missing);
 	tcase_add_test(tc, test_lookup_of_published_keys_sets_no_watch);
-	tcase_add_test(tc, test_lookup_close_reads_published_keys);
-	tcase_add_test(tc, test_lookup_close_waits_for_a_later_server);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_ring_ref, 0, nbad);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_event_channel, 0,
 			    nbad);
