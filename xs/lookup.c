@@ -163,15 +163,19 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		rc = xv_xs_fail(watcher);
 		goto out;
 	}
-	/* Read again once the watch is in place: a publication after the
-	 * first read is then either seen by this one or announced by an
-	 * event. */
+	/*
+	 * Read again only after an event: xenstored fires a new watch once
+	 * straight away (Xen's docs/misc/xenstore.txt), so a publication
+	 * after the first read is either seen by the read that event causes
+	 * or announced by a later one.  A xenstored that did not would only
+	 * delay that read to the liveness look.
+	 */
 	for (;;) {
-		rc = read_keys(xs, path, ring_ref, event_channel);
-		if (rc != NOT_YET)
-			break;
 		rc = wait_event(watcher, deadline);
 		if (rc < 0)
+			break;
+		rc = read_keys(xs, path, ring_ref, event_channel);
+		if (rc != NOT_YET)
 			break;
 	}
 out:
