@@ -674,6 +674,64 @@ START_TEST(test_unpublish_leaves_a_foreign_client_dir)
 }
 END_TEST
 
+/* Listed but not the server's to remove: the path goes, the directory
+ * stays, although empty. */
+START_TEST(test_unpublish_leaves_a_listable_foreign_client_dir)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0);
+	struct xs_permissions mine[1] = { { .id = 1, .perms = XS_PERM_NONE } };
+	struct xs_permissions dom0s[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = 1, .perms = XS_PERM_READ },
+	};
+	char *path = mirage_path("listable");
+	unsigned int len, n = 99;
+	char *v, **names;
+
+	ck_assert(xs_mkdir(h0, XBT_NULL, path));
+	ck_assert(xs_set_permissions(h0, XBT_NULL, path, mine, 1));
+	ck_assert(xs_set_permissions(h0, XBT_NULL,
+				     "/local/domain/1/data/vchan/2", dom0s, 2));
+	ck_assert_int_eq(xv_xs_unpublish(srv, path), 0);
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h0, XBT_NULL, path, &len));
+	ck_assert_int_eq(errno, ENOENT);
+	v = xs_read(h0, XBT_NULL, "/local/domain/1/data/vchan/2", &len);
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	names = xs_directory(h0, XBT_NULL, "/local/domain/1/data/vchan/2", &n);
+	ck_assert_ptr_nonnull(names);
+	ck_assert_uint_eq(n, 0);
+	free(names);
+	free(path);
+	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
+/* A port never published is -ENOENT, and its neighbours stay. */
+START_TEST(test_unpublish_of_an_absent_port_changes_nothing)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	char *a = mirage_path("a"), *b = mirage_path("b");
+	uint32_t ref = 0, port = 0;
+
+	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
+	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2), 0);
+	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
+	ck_assert_int_eq(xv_xs_lookup(cli, a, 0, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 1);
+	ck_assert_uint_eq(port, 2);
+	ck_assert_int_eq(xv_xs_unpublish(srv, "/local/domain/1/data/none"),
+			 -ENOENT);
+	free(a);
+	free(b);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
 /* An explicit path's parent may be the domain's "data" node, which a guest
  * could never recreate: it stays even when left empty. */
 START_TEST(test_unpublish_explicit_path_keeps_its_parent)
@@ -902,6 +960,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_unpublish_keeps_client_dir_with_other_ports);
 	tcase_add_test(tc, test_unpublish_explicit_path_keeps_its_parent);
 	tcase_add_test(tc, test_unpublish_leaves_a_foreign_client_dir);
+	tcase_add_test(tc, test_unpublish_leaves_a_listable_foreign_client_dir);
+	tcase_add_test(tc, test_unpublish_of_an_absent_port_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
