@@ -135,8 +135,7 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
  * its own: libxenstore starts a reader thread on a handle's first watch,
  * and every later reply on that handle then goes through it, two thread
  * switches each.  So the keys are read on @xs, which never watches, and
- * the watcher is closed at the end, which removes its watch with it (no
- * XS_UNWATCH).  One xenstored serves both connections in order: a read
+ * the watcher's close removes its watch with it (no XS_UNWATCH).  One xenstored serves both connections in order: a read
  * sent after an event arrived sees what the event announced.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
@@ -155,6 +154,8 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		return rc;
 	if (timeout_ms == 0)
 		return -ETIMEDOUT;
+	xv_xs_close(xs->watcher);
+	xs->watcher = NULL;
 	rc = xv_xs_open(&watcher);
 	if (rc < 0)
 		return rc;
@@ -179,6 +180,12 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 			break;
 	}
 out:
-	xv_xs_close(watcher);
+	/* Closing it joins libxenstore's reader thread, which takes a
+	 * while: a client that found its server has better things to do
+	 * first (see xs.h). */
+	if (rc == 0)
+		xs->watcher = watcher;
+	else
+		xv_xs_close(watcher);
 	return rc;
 }

@@ -14,6 +14,7 @@ struct xv_xs {
 	struct xs_handle *h;
 	bool own_known;
 	unsigned int own_domid;	/* cached by xv_xs_own_domid() */
+	struct xv_xs *watcher;	/* left open by a lookup, see xs.h */
 };
 
 /* Bounded retries of a transaction that xenstored ended with EAGAIN:

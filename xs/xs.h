@@ -121,9 +121,12 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
  * -EINVAL (bad path or timeout < -1), -ETIMEDOUT, -EPROTO (malformed
  * value), -ECONNRESET (xenstored gone), or a -errno from xenstore.
  * It reads the keys first and only if they are not there yet sets the
- * watch, on a second connection that it closes before returning; the
- * watch wakes it when the server publishes; it also looks again once a
- * second, only so that a lost xenstored connection is noticed.
+ * watch, on a second connection; the watch wakes it when the server
+ * publishes; it also looks again once a second, only so that a lost
+ * xenstored connection is noticed.  After a success that needed the watch,
+ * that connection stays open until xv_xs_close(@xs) or the next lookup:
+ * closing it joins libxenstore's reader thread (about 0.1 ms on the
+ * simulator), which a client can better do once it has connected.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel);

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -513,6 +514,91 @@ START_TEST(test_lookup_of_published_keys_sets_no_watch)
 }
 END_TEST
 
+static int thread_count(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Fork a domain 1 that publishes @path after @ms. */
+static pid_t publish_later(const char *path, int ms, uint32_t ref)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xv_xs *srv;
+
+		usleep((useconds_t)ms * 1000);
+		as_domain(1);
+		if (xv_xs_open(&srv) < 0)
+			_exit(10);
+		_exit(xv_xs_publish(srv, path, 2, ref, 1) == 0 ? 0 : 11);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+
+/*
+ * The watching connection of a lookup that waited (libxenstore's reader
+ * thread with it) stays until the handle is closed, so that a client pays
+ * for that close after it connected; a new lookup replaces it, a failed
+ * one does not keep it.
+ */
+START_TEST(test_a_waiting_lookup_leaves_its_watcher_to_the_close)
+{
+	char *a = mirage_path("wa"), *b = mirage_path("wb");
+	char *c = mirage_path("wc");
+	uint32_t ref = 0, port = 0;
+	struct xv_xs *cli = open_as(2);
+	int base = thread_count();
+	pid_t pid;
+
+	pid = publish_later(a, 100, 81);
+	ck_assert_int_eq(xv_xs_lookup(cli, a, 5000, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 81);
+	reap(pid);
+	ck_assert_int_eq(thread_count(), base + 1);
+	pid = publish_later(b, 100, 82);
+	ck_assert_int_eq(xv_xs_lookup(cli, b, 5000, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 82);
+	reap(pid);
+	ck_assert_int_eq(thread_count(), base + 1);
+	ck_assert_int_eq(xv_xs_lookup(cli, "data/none", 100, &ref, &port),
+			 -ETIMEDOUT);
+	ck_assert_int_eq(thread_count(), base);
+	/* Found at once: no watch, no thread. */
+	ck_assert_int_eq(xv_xs_lookup(cli, a, 100, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 81);
+	ck_assert_int_eq(thread_count(), base);
+	pid = publish_later(c, 100, 83);
+	ck_assert_int_eq(xv_xs_lookup(cli, c, 5000, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 83);
+	reap(pid);
+	ck_assert_int_eq(thread_count(), base + 1);
+	xv_xs_close(cli);
+	ck_assert_int_eq(thread_count(), base);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
 static const char *const bad_values[] = {
 	"", "abc", "-1", "+5", " 12", "12 ", "12\n", "0x10", "012", "0",
 	"4294967296", "99999999999",
@@ -948,6 +1034,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_lookup_times_out_without_server);
 	tcase_add_test(tc, test_lookup_waits_while_a_key_is_missing);
 	tcase_add_test(tc, test_lookup_of_published_keys_sets_no_watch);
+	tcase_add_test(tc, test_a_waiting_lookup_leaves_its_watcher_to_the_close);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_ring_ref, 0, nbad);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_event_channel, 0,
 			    nbad);
