@@ -141,6 +141,7 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel)
 {
+	char key[XV_XS_KEY_BUF];
 	struct xv_xs *watcher;
 	int64_t deadline = -1;
 	int rc;
@@ -159,8 +160,18 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 	rc = xv_xs_open(&watcher);
 	if (rc < 0)
 		return rc;
+	/*
+	 * Only the key written last: a watch on @path would also fire for
+	 * the directory's creation, its permissions and ring-ref, each one
+	 * an event that xenstored sends and libxenstore's thread reads for
+	 * nothing.  Every known server (libxenvchan, ocaml-vchan, ours)
+	 * writes event-channel after ring-ref, in one transaction; one that
+	 * wrote them the other way round without one would only have its
+	 * ring-ref found by the liveness look.
+	 */
+	snprintf(key, sizeof(key), "%s/event-channel", path);
 	errno = 0;
-	if (!xs_watch(watcher->h, path, "xvchan-lookup")) {
+	if (!xs_watch(watcher->h, key, "xvchan-lookup")) {
 		rc = xv_xs_fail(watcher);
 		goto out;
 	}

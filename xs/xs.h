@@ -112,8 +112,9 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
 
 /*
  * Client: wait until both keys under @path can be read, using a xenstore
- * watch on @path (no polling), for at most @timeout_ms milliseconds (-1:
- * forever; 0: look once).  A key that does not exist or cannot be read yet
+ * watch on @path/event-channel, the key servers write last (no polling),
+ * for at most @timeout_ms milliseconds (-1: forever; 0: look once).  A key
+ * that does not exist or cannot be read yet
  * (ENOENT, EACCES) means "not published yet".  Values must be strict
  * decimal: digits only, no sign, no spaces, no leading zero, ring-ref in
  * 1..UINT32_MAX, event-channel in 1..INT32_MAX (libxenevtchn returns ports

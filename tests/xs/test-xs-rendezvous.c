@@ -599,6 +599,52 @@ START_TEST(test_a_waiting_lookup_leaves_its_watcher_to_the_close)
 }
 END_TEST
 
+/*
+ * The watch is on event-channel, which every known server writes last.  A
+ * server writing it first, outside a transaction, has its ring-ref found
+ * by the once-a-second look: late, but found.
+ */
+START_TEST(test_lookup_finds_keys_written_in_the_other_order)
+{
+	struct xv_xs *cli = open_as(2);
+	struct xs_permissions perms[2] = {
+		{ .id = 1, .perms = XS_PERM_NONE },
+		{ .id = 2, .perms = XS_PERM_READ },
+	};
+	uint32_t ref = 0, port = 0;
+	struct timespec t0;
+	int status;
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xs_handle *h;
+
+		usleep(100 * 1000);
+		as_domain(1);
+		h = xs_open(0);
+		if (!h || !xs_mkdir(h, XBT_NULL, "data/rev") ||
+		    !xs_set_permissions(h, XBT_NULL, "data/rev", perms, 2) ||
+		    !xs_write(h, XBT_NULL, "data/rev/event-channel", "7", 1))
+			_exit(10);
+		usleep(100 * 1000);
+		_exit(xs_write(h, XBT_NULL, "data/rev/ring-ref", "8", 1) ? 0 : 11);
+	}
+	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/rev", 5000,
+				      &ref, &port), 0);
+	ck_assert_int_ge(elapsed_ms(&t0), 190);
+	ck_assert_int_lt(elapsed_ms(&t0), 2500);
+	ck_assert_uint_eq(ref, 8);
+	ck_assert_uint_eq(port, 7);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	xv_xs_close(cli);
+}
+END_TEST
+
 static const char *const bad_values[] = {
 	"", "abc", "-1", "+5", " 12", "12 ", "12\n", "0x10", "012", "0",
 	"4294967296", "99999999999",
@@ -1035,6 +1081,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_lookup_waits_while_a_key_is_missing);
 	tcase_add_test(tc, test_lookup_of_published_keys_sets_no_watch);
 	tcase_add_test(tc, test_a_waiting_lookup_leaves_its_watcher_to_the_close);
+	tcase_add_test(tc, test_lookup_finds_keys_written_in_the_other_order);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_ring_ref, 0, nbad);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_event_channel, 0,
 			    nbad);
