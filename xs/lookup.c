@@ -133,10 +133,10 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
  * Keys first: a client started after its server then makes two reads and
  * no watch.  Only keys not there yet make it watch, and on a connection of
  * its own: libxenstore starts a reader thread on a handle's first watch,
- * and every later reply on that handle then goes through it, two thread
- * switches each.  So the keys are read on @xs, which never watches, and
- * the watcher's close removes its watch with it (no XS_UNWATCH).  One xenstored serves both connections in order: a read
- * sent after an event arrived sees what the event announced.
+ * through which every later reply on that handle then passes.  So @xs
+ * never gets that thread, and closing the watcher removes its watch with
+ * it (no XS_UNWATCH).  One xenstored serves both connections in order: a
+ * read sent after an event arrived sees what the event announced.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel)

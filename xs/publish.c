@@ -105,11 +105,11 @@ static int write_key(struct xv_xs *xs, xs_transaction_t t, const char *path,
 /*
  * Five requests besides the transaction's two.  A node that xenstored
  * creates takes its parent's permission list, with the creator as owner
- * when the creator is a guest (construct_node() in C xenstored 4.17, the
- * same in oxenstored and the simulator).  So the directory gets its final
- * permissions before anything is written under it, and the keys inherit
- * exactly those: for a guest server the owner is itself either way, for
- * dom0 it is the directory's owner, dom0 again.  No per-key SET_PERMS.
+ * when the creator is a guest (construct_node() in C xenstored 4.17; the
+ * simulator does the same).  So the directory gets its final permissions
+ * before anything is written under it, and the keys inherit exactly
+ * those: for a guest server the owner is itself either way, for dom0 it
+ * is the directory's owner, dom0 again.  No per-key SET_PERMS.
  */
 static int publish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 {
