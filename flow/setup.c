@@ -278,9 +278,6 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 	err = xv_xs_lookup(x->xs, x->path, timeout, &x->ring_ref, &evport);
 	if (err)
 		goto fail;
-	/* The client never writes xenstore again. */
-	xv_xs_close(x->xs);
-	x->xs = NULL;
 	err = xv_flow_xen_open(&x->xen, false);
 	if (err)
 		goto fail;
@@ -329,6 +326,11 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 	xv_ring_client_connect(&x->ep, 0);
 	x->own_live = XV_WIRE_LIVE_CONNECTED;
 	xv_flow_kick(x);
+	/* The client never uses xenstore again.  Closed only now, the
+	 * server waiting for the kick above does not wait for the close
+	 * (see xv_xs_lookup()). */
+	xv_xs_close(x->xs);
+	x->xs = NULL;
 	*out = x;
 	return 0;
 fail_refused:

@@ -26,6 +26,7 @@ void xv_xs_close(struct xv_xs *xs)
 {
 	if (!xs)
 		return;
+	xv_xs_close(xs->watcher);
 	xs_close(xs->h);
 	free(xs);
 }

@@ -129,10 +129,20 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 	return errno == EAGAIN ? 0 : xv_xs_fail(xs);
 }
 
+/*
+ * Keys first: a client started after its server then makes two reads and
+ * no watch.  Only keys not there yet make it watch, and on a connection of
+ * its own: libxenstore starts a reader thread on a handle's first watch,
+ * through which every later reply on that handle then passes.  So @xs
+ * never gets that thread, and closing the watcher removes its watch with
+ * it (no XS_UNWATCH).  One xenstored serves both connections in order: a
+ * read sent after an event arrived sees what the event announced.
+ */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel)
 {
-	char token[64];
+	char key[XV_XS_KEY_BUF];
+	struct xv_xs *watcher;
 	int64_t deadline = -1;
 	int rc;
 
@@ -140,22 +150,53 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		return -EINVAL;
 	if (timeout_ms >= 0)
 		deadline = now_ns() + (int64_t)timeout_ms * 1000000;
-	/* Unique per lookup, so a late event of an earlier lookup on this
-	 * handle is never taken for this one's. */
-	snprintf(token, sizeof(token), "xvchan-lookup-%u", xs->watch_seq++);
+	rc = read_keys(xs, path, ring_ref, event_channel);
+	if (rc != NOT_YET)
+		return rc;
+	if (timeout_ms == 0)
+		return -ETIMEDOUT;
+	xv_xs_close(xs->watcher);
+	xs->watcher = NULL;
+	rc = xv_xs_open(&watcher);
+	if (rc < 0)
+		return rc;
+	/*
+	 * Only the key written last: a watch on @path would also fire for
+	 * the directory's creation, its permissions and ring-ref, each one
+	 * an event that xenstored sends and libxenstore's thread reads for
+	 * nothing.  Every known server (libxenvchan, ocaml-vchan, ours)
+	 * writes event-channel after ring-ref, in one transaction; one that
+	 * wrote them the other way round without one would only have its
+	 * ring-ref found by the liveness look.
+	 */
+	snprintf(key, sizeof(key), "%s/event-channel", path);
 	errno = 0;
-	if (!xs_watch(xs->h, path, token))
-		return xv_xs_fail(xs);
-	/* Read after the watch is in place: a publication between the two
-	 * is then either seen by the read or announced by an event. */
+	if (!xs_watch(watcher->h, key, "xvchan-lookup")) {
+		rc = xv_xs_fail(watcher);
+		goto out;
+	}
+	/*
+	 * Read again only after an event: xenstored fires a new watch once
+	 * straight away (Xen's docs/misc/xenstore.txt), so a publication
+	 * after the first read is either seen by the read that event causes
+	 * or announced by a later one.  A xenstored that did not would only
+	 * delay that read to the liveness look.
+	 */
 	for (;;) {
+		rc = wait_event(watcher, deadline);
+		if (rc < 0)
+			break;
 		rc = read_keys(xs, path, ring_ref, event_channel);
 		if (rc != NOT_YET)
 			break;
-		rc = wait_event(xs, deadline);
-		if (rc < 0)
-			break;
 	}
-	xs_unwatch(xs->h, path, token);
+out:
+	/* Closing it joins libxenstore's reader thread, which takes a
+	 * while: a client that found its server has better things to do
+	 * first (see xs.h). */
+	if (rc == 0)
+		xs->watcher = watcher;
+	else
+		xv_xs_close(watcher);
 	return rc;
 }

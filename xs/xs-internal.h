@@ -14,7 +14,7 @@ struct xv_xs {
 	struct xs_handle *h;
 	bool own_known;
 	unsigned int own_domid;	/* cached by xv_xs_own_domid() */
-	unsigned int watch_seq;	/* makes each lookup's watch token unique */
+	struct xv_xs *watcher;	/* left open by a lookup, see xs.h */
 };
 
 /* Bounded retries of a transaction that xenstored ended with EAGAIN:
@@ -33,12 +33,14 @@ struct xv_xs {
 
 /*
  * libxenstore reports failures through errno; it sometimes leaves it 0.
- * Once the connection to xenstored is lost it closes its socket, and every
- * later request fails with EBADF: say what happened instead.
+ * Once the connection to xenstored is lost, a handle with a reader thread
+ * (one that watched) closes its socket and every later request fails with
+ * EBADF; one without keeps the socket, and its requests fail with EPIPE
+ * (libxenstore ignores SIGPIPE while it writes).  Say what happened.
  */
 static inline int xv_xs_errno(void)
 {
-	if (errno == EBADF)
+	if (errno == EBADF || errno == EPIPE)
 		return -ECONNRESET;
 	return errno > 0 ? -errno : -EIO;
 }

@@ -112,16 +112,21 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
 
 /*
  * Client: wait until both keys under @path can be read, using a xenstore
- * watch on @path (no polling), for at most @timeout_ms milliseconds (-1:
- * forever; 0: look once).  A key that does not exist or cannot be read yet
- * (ENOENT, EACCES) means "not published yet".  Values must be strict
- * decimal: digits only, no sign, no spaces, no leading zero, ring-ref in
- * 1..UINT32_MAX, event-channel in 1..INT32_MAX (libxenevtchn returns ports
- * as int).  Returns 0 with *ring_ref and *event_channel set,
- * -EINVAL (bad path or timeout < -1), -ETIMEDOUT, -EPROTO (malformed
- * value), -ECONNRESET (xenstored gone), or a -errno from xenstore.
- * The watch wakes it when the server publishes; it also looks again once
- * a second, only so that a lost xenstored connection is noticed.
+ * watch on @path/event-channel, the key servers write last (no polling),
+ * for at most @timeout_ms milliseconds (-1: forever; 0: look once).  A key
+ * that does not exist or cannot be read yet (ENOENT, EACCES) means "not
+ * published yet".  Values must be strict decimal: digits only, no sign, no
+ * spaces, no leading zero, ring-ref in 1..UINT32_MAX, event-channel in
+ * 1..INT32_MAX (libxenevtchn returns ports as int).  Returns 0 with
+ * *ring_ref and *event_channel set, -EINVAL (bad path or timeout < -1),
+ * -ETIMEDOUT, -EPROTO (malformed value), -ECONNRESET (xenstored gone), or
+ * a -errno from xenstore.  It reads the keys first and only if they are not there yet sets the
+ * watch, on a second connection; the watch wakes it when the server
+ * publishes; it also looks again once a second, only so that a lost
+ * xenstored connection is noticed.  After a success that needed the watch,
+ * that connection stays open until xv_xs_close(@xs) or the next lookup:
+ * closing it joins libxenstore's reader thread (about 0.1 ms on the
+ * simulator), which a client can better do once it has connected.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel);

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -25,6 +26,8 @@
 #define MAX_POLL 256
 
 static struct xv_xsd *xsd;
+/* Quotas for the next xsd_start(); NULL: xenstored's defaults. */
+static const struct xv_xsd_quota *next_quota;
 static pthread_t xsd_thread;
 static int stop_pipe[2];
 static char dir[] = "/tmp/xv-test-xs-XXXXXX";
@@ -56,7 +59,7 @@ static void xsd_start(void)
 	unsigned int d;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(xv_xsd_new(&xsd, NULL), 0);
+	ck_assert_int_eq(xv_xsd_new(&xsd, next_quota), 0);
 	for (d = 0; d <= 3; d++) {
 		char name[16];
 
@@ -209,17 +212,14 @@ START_TEST(test_published_values_are_plain_decimal)
 }
 END_TEST
 
-/* Owner the server with no access for others, read for the client: on the
- * directory and on both keys, as libxenvchan and ocaml-vchan set them. */
-START_TEST(test_perms_are_owner_server_and_client_read)
+/* Exactly [owner: @owner, others: none; @client: read] on @path and on
+ * both keys, as libxenvchan and ocaml-vchan set them on the keys. */
+static void assert_rendezvous_perms(struct xs_handle *h0, const char *path,
+				    unsigned int owner, unsigned int client)
 {
 	static const char *const nodes[] = { "", "/ring-ref", "/event-channel" };
-	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
-	char *path = mirage_path("p1");
 	size_t i;
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
 	for (i = 0; i < 3; i++) {
 		struct xs_permissions *perms;
 		unsigned int n;
@@ -228,15 +228,78 @@ START_TEST(test_perms_are_owner_server_and_client_read)
 		snprintf(node, sizeof(node), "%s%s", path, nodes[i]);
 		perms = xs_get_permissions(h0, XBT_NULL, node, &n);
 		ck_assert_msg(perms != NULL, "no perms on %s", node);
-		ck_assert_uint_eq(n, 2);
-		ck_assert_uint_eq(perms[0].id, 1);
+		ck_assert_msg(n == 2, "%u perms on %s", n, node);
+		ck_assert_uint_eq(perms[0].id, owner);
 		ck_assert_int_eq(perms[0].perms, XS_PERM_NONE);
-		ck_assert_uint_eq(perms[1].id, 2);
+		ck_assert_uint_eq(perms[1].id, client);
 		ck_assert_int_eq(perms[1].perms, XS_PERM_READ);
 		free(perms);
 	}
+}
+
+START_TEST(test_perms_are_owner_server_and_client_read)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0);
+	char *path = mirage_path("p1");
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	assert_rendezvous_perms(h0, path, 1, 2);
 	free(path);
 	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
+/* Dom0 creating a node does not become its owner in xenstored (the parent's
+ * owner stays): the keys are still dom0's because the directory is. */
+START_TEST(test_perms_of_a_dom0_server_name_dom0_as_owner)
+{
+	struct xv_xs *srv = open_as(0);
+	struct xs_handle *h0 = raw_as(0);
+	struct xs_permissions dom1s[1] = { { .id = 1, .perms = XS_PERM_NONE } };
+	char *path = NULL;
+
+	ck_assert_int_eq(xv_xs_path_build(&path, 0, 2, "p0"), 0);
+	/* A parent owned by another domain, which a key inheriting its
+	 * owner verbatim would show. */
+	ck_assert(xs_mkdir(h0, XBT_NULL, "/local/domain/0/data/vchan/2"));
+	ck_assert(xs_set_permissions(h0, XBT_NULL,
+				     "/local/domain/0/data/vchan/2", dom1s, 1));
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	assert_rendezvous_perms(h0, path, 0, 2);
+	free(path);
+	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
+/* A parent readable by everyone and writable by a third domain passes
+ * nothing of that on to the rendezvous. */
+START_TEST(test_perms_ignore_a_permissive_parent)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0), *h1 = raw_as(1), *h3 = raw_as(3);
+	struct xs_permissions open_dir[2] = {
+		{ .id = 1, .perms = XS_PERM_READ },
+		{ .id = 3, .perms = XS_PERM_WRITE },
+	};
+	char *path = mirage_path("p1"), key[256];
+	unsigned int len;
+
+	ck_assert(xs_mkdir(h1, XBT_NULL, "data/vchan/2"));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/vchan/2", open_dir,
+				     2));
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	assert_rendezvous_perms(h0, path, 1, 2);
+	snprintf(key, sizeof(key), "%s/ring-ref", path);
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h3, XBT_NULL, key, &len));
+	ck_assert_int_eq(errno, EACCES);
+	free(path);
+	xs_close(h0);
+	xs_close(h1);
+	xs_close(h3);
 	xv_xs_close(srv);
 }
 END_TEST
@@ -407,6 +470,181 @@ START_TEST(test_lookup_waits_while_a_key_is_missing)
 }
 END_TEST
 
+/* Restart the store with no watch allowed to guests. */
+static void restart_without_watches(void)
+{
+	static struct xv_xsd_quota q;
+
+	xv_xsd_quota_default(&q);
+	q.watches = 0;
+	xsd_stop();
+	strcpy(dir, "/tmp/xv-test-xs-XXXXXX");
+	next_quota = &q;
+	xsd_start();
+	next_quota = NULL;
+}
+
+/* Keys already there are read without a watch (two round trips fewer, and
+ * no libxenstore reader thread); missing ones still need the watch, so a
+ * domain that may set none cannot wait. */
+START_TEST(test_lookup_of_published_keys_sets_no_watch)
+{
+	struct xv_xs *srv, *cli;
+	char *path = mirage_path("nowatch"), *none = mirage_path("none");
+	uint32_t ref = 0, port = 0;
+
+	restart_without_watches();
+	srv = open_as(1);
+	cli = open_as(2);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 61, 62), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 1000, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 61);
+	ck_assert_uint_eq(port, 62);
+	ref = port = 0;
+	ck_assert_int_eq(xv_xs_lookup(cli, path, -1, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 61);
+	/* Looking once needs no watch either. */
+	ck_assert_int_eq(xv_xs_lookup(cli, none, 0, &ref, &port), -ETIMEDOUT);
+	ck_assert_int_eq(xv_xs_lookup(cli, none, 100, &ref, &port), -E2BIG);
+	ck_assert_uint_eq(ref, 61);
+	free(path);
+	free(none);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
+static int thread_count(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Fork a domain 1 that publishes @path after @ms. */
+static pid_t publish_later(const char *path, int ms, uint32_t ref)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xv_xs *srv;
+
+		usleep((useconds_t)ms * 1000);
+		as_domain(1);
+		if (xv_xs_open(&srv) < 0)
+			_exit(10);
+		_exit(xv_xs_publish(srv, path, 2, ref, 1) == 0 ? 0 : 11);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+
+/*
+ * The watching connection of a lookup that waited (libxenstore's reader
+ * thread with it) stays until the handle is closed, so that a client pays
+ * for that close after it connected; a new lookup replaces it, a failed
+ * one does not keep it.
+ */
+START_TEST(test_a_waiting_lookup_leaves_its_watcher_to_the_close)
+{
+	char *a = mirage_path("wa"), *b = mirage_path("wb");
+	char *c = mirage_path("wc");
+	uint32_t ref = 0, port = 0;
+	struct xv_xs *cli = open_as(2);
+	int base = thread_count();
+	pid_t pid;
+
+	pid = publish_later(a, 100, 81);
+	ck_assert_int_eq(xv_xs_lookup(cli, a, 5000, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 81);
+	reap(pid);
+	ck_assert_int_eq(thread_count(), base + 1);
+	pid = publish_later(b, 100, 82);
+	ck_assert_int_eq(xv_xs_lookup(cli, b, 5000, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 82);
+	reap(pid);
+	ck_assert_int_eq(thread_count(), base + 1);
+	ck_assert_int_eq(xv_xs_lookup(cli, "data/none", 100, &ref, &port),
+			 -ETIMEDOUT);
+	ck_assert_int_eq(thread_count(), base);
+	/* Found at once: no watch, no thread. */
+	ck_assert_int_eq(xv_xs_lookup(cli, a, 100, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 81);
+	ck_assert_int_eq(thread_count(), base);
+	pid = publish_later(c, 100, 83);
+	ck_assert_int_eq(xv_xs_lookup(cli, c, 5000, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 83);
+	reap(pid);
+	ck_assert_int_eq(thread_count(), base + 1);
+	xv_xs_close(cli);
+	ck_assert_int_eq(thread_count(), base);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+/*
+ * The watch is on event-channel, which every known server writes last.  A
+ * server writing it first, outside a transaction, has its ring-ref found
+ * by the once-a-second look: late, but found.
+ */
+START_TEST(test_lookup_finds_keys_written_in_the_other_order)
+{
+	struct xv_xs *cli = open_as(2);
+	struct xs_permissions perms[2] = {
+		{ .id = 1, .perms = XS_PERM_NONE },
+		{ .id = 2, .perms = XS_PERM_READ },
+	};
+	uint32_t ref = 0, port = 0;
+	struct timespec t0;
+	int status;
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xs_handle *h;
+
+		usleep(100 * 1000);
+		as_domain(1);
+		h = xs_open(0);
+		if (!h || !xs_mkdir(h, XBT_NULL, "data/rev") ||
+		    !xs_set_permissions(h, XBT_NULL, "data/rev", perms, 2) ||
+		    !xs_write(h, XBT_NULL, "data/rev/event-channel", "7", 1))
+			_exit(10);
+		usleep(100 * 1000);
+		_exit(xs_write(h, XBT_NULL, "data/rev/ring-ref", "8", 1) ? 0 : 11);
+	}
+	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/rev", 5000,
+				      &ref, &port), 0);
+	ck_assert_int_ge(elapsed_ms(&t0), 190);
+	ck_assert_int_lt(elapsed_ms(&t0), 2500);
+	ck_assert_uint_eq(ref, 8);
+	ck_assert_uint_eq(port, 7);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	xv_xs_close(cli);
+}
+END_TEST
+
 static const char *const bad_values[] = {
 	"", "abc", "-1", "+5", " 12", "12 ", "12\n", "0x10", "012", "0",
 	"4294967296", "99999999999",
@@ -565,6 +803,64 @@ START_TEST(test_unpublish_leaves_a_foreign_client_dir)
 	free(path);
 	xs_close(h0);
 	xv_xs_close(srv);
+}
+END_TEST
+
+/* Listed but not the server's to remove: the path goes, the directory
+ * stays, although empty. */
+START_TEST(test_unpublish_leaves_a_listable_foreign_client_dir)
+{
+	struct xv_xs *srv = open_as(1);
+	struct xs_handle *h0 = raw_as(0);
+	struct xs_permissions mine[1] = { { .id = 1, .perms = XS_PERM_NONE } };
+	struct xs_permissions dom0s[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = 1, .perms = XS_PERM_READ },
+	};
+	char *path = mirage_path("listable");
+	unsigned int len, n = 99;
+	char *v, **names;
+
+	ck_assert(xs_mkdir(h0, XBT_NULL, path));
+	ck_assert(xs_set_permissions(h0, XBT_NULL, path, mine, 1));
+	ck_assert(xs_set_permissions(h0, XBT_NULL,
+				     "/local/domain/1/data/vchan/2", dom0s, 2));
+	ck_assert_int_eq(xv_xs_unpublish(srv, path), 0);
+	errno = 0;
+	ck_assert_ptr_null(xs_read(h0, XBT_NULL, path, &len));
+	ck_assert_int_eq(errno, ENOENT);
+	v = xs_read(h0, XBT_NULL, "/local/domain/1/data/vchan/2", &len);
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	names = xs_directory(h0, XBT_NULL, "/local/domain/1/data/vchan/2", &n);
+	ck_assert_ptr_nonnull(names);
+	ck_assert_uint_eq(n, 0);
+	free(names);
+	free(path);
+	xs_close(h0);
+	xv_xs_close(srv);
+}
+END_TEST
+
+/* A port never published is -ENOENT, and its neighbours stay. */
+START_TEST(test_unpublish_of_an_absent_port_changes_nothing)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	char *a = mirage_path("a"), *b = mirage_path("b");
+	uint32_t ref = 0, port = 0;
+
+	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
+	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2), 0);
+	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
+	ck_assert_int_eq(xv_xs_lookup(cli, a, 0, &ref, &port), 0);
+	ck_assert_uint_eq(ref, 1);
+	ck_assert_uint_eq(port, 2);
+	ck_assert_int_eq(xv_xs_unpublish(srv, "/local/domain/1/data/none"),
+			 -ENOENT);
+	free(a);
+	free(b);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
 }
 END_TEST
 
@@ -774,6 +1070,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_client_reads_what_server_published);
 	tcase_add_test(tc, test_published_values_are_plain_decimal);
 	tcase_add_test(tc, test_perms_are_owner_server_and_client_read);
+	tcase_add_test(tc, test_perms_of_a_dom0_server_name_dom0_as_owner);
+	tcase_add_test(tc, test_perms_ignore_a_permissive_parent);
 	tcase_add_test(tc, test_client_domain_can_read_and_others_cannot);
 	tcase_add_test(tc, test_publish_refuses_existing_path);
 	tcase_add_test(tc, test_publish_refuses_bad_path_and_foreign_home);
@@ -781,6 +1079,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_lookup_waits_for_a_later_server);
 	tcase_add_test(tc, test_lookup_times_out_without_server);
 	tcase_add_test(tc, test_lookup_waits_while_a_key_is_missing);
+	tcase_add_test(tc, test_lookup_of_published_keys_sets_no_watch);
+	tcase_add_test(tc, test_a_waiting_lookup_leaves_its_watcher_to_the_close);
+	tcase_add_test(tc, test_lookup_finds_keys_written_in_the_other_order);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_ring_ref, 0, nbad);
 	tcase_add_loop_test(tc, test_lookup_refuses_garbage_event_channel, 0,
 			    nbad);
@@ -793,6 +1094,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_unpublish_keeps_client_dir_with_other_ports);
 	tcase_add_test(tc, test_unpublish_explicit_path_keeps_its_parent);
 	tcase_add_test(tc, test_unpublish_leaves_a_foreign_client_dir);
+	tcase_add_test(tc, test_unpublish_leaves_a_listable_foreign_client_dir);
+	tcase_add_test(tc, test_unpublish_of_an_absent_port_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
