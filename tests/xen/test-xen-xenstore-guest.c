@@ -480,24 +480,34 @@ START_TEST(test_guest_hears_only_what_it_may_read_of_another_domain)
 }
 END_TEST
 
-/*
- * @releaseDomain as a guest: it may set the watch and gets the initial
- * event, may not change the special node's permissions, and hears a
- * domain's death only once dom0 grants it read on @releaseDomain. dom0
- * (guest.sh) kills a paused domain, writes shared/mark1, grants, kills
- * another and writes shared/mark2.
- */
-START_TEST(test_guest_hears_release_domain_only_when_granted)
+/* @releaseDomain as a guest: it may set the watch and gets the initial
+ * event, but may not grant itself read on the special node. */
+START_TEST(test_guest_may_watch_release_domain_but_not_grant_itself)
 {
 	struct xs_permissions p[] = { { 0, XS_PERM_NONE },
 				      { (unsigned int)atoi(self), XS_PERM_READ } };
-	char got[1024];
 
 	ck_assert(xs_watch(h, "@releaseDomain", "rel"));
 	expect("@releaseDomain", "rel");
 	errno = 0;
 	ck_assert(!xs_set_permissions(h, XBT_NULL, "@releaseDomain", p, 2));
 	ck_assert_int_eq(errno, EACCES);
+	expect_none(300);
+}
+END_TEST
+
+/*
+ * ... and hears a domain's death only once dom0 grants it read on
+ * @releaseDomain. dom0 (guest.sh, xs_guest_release) kills a paused
+ * domain, writes shared/mark1, grants, kills another and writes
+ * shared/mark2.
+ */
+START_TEST(test_guest_hears_release_domain_only_when_granted)
+{
+	char got[1024];
+
+	ck_assert(xs_watch(h, "@releaseDomain", "rel"));
+	expect("@releaseDomain", "rel");
 	ck_assert(xs_watch(h, SPY "/shared", "mark"));
 	expect(SPY "/shared", "mark");
 	ck_assert(xs_write(h, XBT_NULL, "data/xv-release-ready", "1", 1));
@@ -526,6 +536,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_duplicate_watch_and_unknown_unwatch_through_the_kernel);
 	/* dom0's half of xs_guest_view acts for this one. */
 	tcase_add_test(tc, test_guest_hears_only_what_it_may_read_of_another_domain);
+	tcase_add_test(tc, test_guest_may_watch_release_domain_but_not_grant_itself);
 	tcase_add_test(tc, test_entry_size_quota_counts_the_whole_record);
 	tcase_add_test(tc, test_child_names_count_against_the_entry_size);
 	tcase_add_test(tc, test_transaction_quota_is_enospc);
