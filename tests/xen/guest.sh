@@ -110,8 +110,14 @@ t_xs_guest_release() {
 		return
 	fi
 	local s=/local/domain/0/data/xv-spy d=/local/domain/$DOMU/data
-	xswait $d/xv-release-ready 120 >/dev/null ||
-		{ echo "the domU never set its @releaseDomain watch"; return 1; }
+	xswait $d/xv-release-ready 120 >/dev/null || {
+		echo "xenstored: $(pidof xenstored || echo gone)," \
+			"xenconsoled: $(pidof xenconsoled || echo gone)"
+		echo "the domU never set its @releaseDomain watch"
+		return 1
+	}
+	echo "the domU watches @releaseDomain; xenstored $(pidof xenstored)," \
+		"xenconsoled $(pidof xenconsoled), at $(up) s"
 	kill_a_domain && xenstore-write $s/shared/mark1 "" &&
 	xenstore-chmod @releaseDomain n0 r$DOMU &&
 	kill_a_domain && xenstore-write $s/shared/mark2 "" || return 1
