@@ -110,6 +110,23 @@ t_xs_guest_release() {
 		return
 	fi
 	local s=/local/domain/0/data/xv-spy d=/local/domain/$DOMU/data
+	# Every 10 s for 2 minutes, straight to the console: is xenstored
+	# alive, where does it wait, does it answer (the runs that had the
+	# guest watch @releaseDomain stalled).
+	(
+		i=0
+		while [ $i -lt 12 ]; do
+			sleep 10
+			i=$((i + 1))
+			x=$(pidof xenstored)
+			a="does not answer"
+			timeout 5 xenstore-read domid >/dev/null 2>&1 && a=answers
+			echo "XV_DIAG $(up) s: xenstored ${x:-gone}" \
+				"$(grep State /proc/$x/status 2>/dev/null)" \
+				"wchan $(cat /proc/$x/wchan 2>/dev/null), $a" \
+				> /dev/console
+		done
+	) &
 	xswait $d/xv-release-ready 120 >/dev/null || {
 		echo "xenstored: $(pidof xenstored || echo gone)," \
 			"xenconsoled: $(pidof xenconsoled || echo gone)"
@@ -124,7 +141,8 @@ t_xs_guest_release() {
 	echo "@releaseDomain steps done at $(up) s; judged in the domU"
 }
 
-# Build a paused domain and destroy it; return once xenstored has fired
+# Build a paused domain (128 MB: Debian's kernel alone needs 58) and
+# destroy it; return once xenstored has fired
 # @releaseDomain (dom0's own watch heard it), so that whatever the domU
 # hears of it comes before dom0's next write.
 kill_a_domain() {
@@ -136,7 +154,7 @@ kill_a_domain() {
 	name = "xv-tmp"
 	type = "pv"
 	kernel = "/boot/vmlinuz"
-	memory = 64
+	memory = 128
 	vcpus = 1
 	EOF
 	xl create -p /tmp/tmp.cfg >/tmp/xl-tmp.out 2>&1 ||

@@ -481,18 +481,25 @@ START_TEST(test_guest_hears_only_what_it_may_read_of_another_domain)
 END_TEST
 
 /* @releaseDomain as a guest: it may set the watch and gets the initial
- * event, but may not grant itself read on the special node. */
-START_TEST(test_guest_may_watch_release_domain_but_not_grant_itself)
+ * event... */
+START_TEST(test_guest_may_watch_release_domain)
+{
+	ck_assert(xs_watch(h, "@releaseDomain", "rel"));
+	expect("@releaseDomain", "rel");
+	expect_none(300);
+}
+END_TEST
+
+/* ... but may not grant itself read on the special node: xenstored
+ * answers a guest ENOENT there (the simulator: EACCES). */
+START_TEST(test_guest_cannot_grant_itself_release_domain)
 {
 	struct xs_permissions p[] = { { 0, XS_PERM_NONE },
 				      { (unsigned int)atoi(self), XS_PERM_READ } };
 
-	ck_assert(xs_watch(h, "@releaseDomain", "rel"));
-	expect("@releaseDomain", "rel");
 	errno = 0;
 	ck_assert(!xs_set_permissions(h, XBT_NULL, "@releaseDomain", p, 2));
-	ck_assert_int_eq(errno, EACCES);
-	expect_none(300);
+	ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST
 
@@ -542,13 +549,13 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_watch_quota_is_e2big);
 	tcase_add_test(tc, test_node_quota_is_1000_owned_nodes_then_enospc);
 	suite_add_tcase(s, tc);
-	/* Only when asked (CK_RUN_CASE=release, test xs_guest_release): in
-	 * the runs so far, the whole machine stalled soon after the guest
-	 * set a watch on @releaseDomain (docs/xen.md); and dom0 builds and
-	 * destroys two domains for the second test. */
+	/* Only when asked (CK_RUN_CASE=release, test xs_guest_release):
+	 * dom0 builds and destroys two domains for the last test, and a run
+	 * with the first two in the default set stalled (docs/xen.md). */
 	tcase_add_checked_fixture(rel, setup, teardown);
 	tcase_set_timeout(rel, 400);
-	tcase_add_test(rel, test_guest_may_watch_release_domain_but_not_grant_itself);
+	tcase_add_test(rel, test_guest_may_watch_release_domain);
+	tcase_add_test(rel, test_guest_cannot_grant_itself_release_domain);
 	tcase_add_test(rel, test_guest_hears_release_domain_only_when_granted);
 	suite_add_tcase(s, rel);
 	return s;
