@@ -27,11 +27,12 @@ limit() {
 up() { cut -d' ' -f1 /proc/uptime; }
 
 # xswait PATH SECONDS : print the node's value once it exists. Seconds
-# of uptime: a count of sleeps stretches far beyond them under TCG.
+# of uptime: a pass of this loop takes far longer than its 0.1 s sleep
+# under TCG.
 xswait() {
 	local end
 	end=$(awk -v t="$(up)" -v s="$2" 'BEGIN { print t + s }')
-	while awk -v a="$(up)" -v b="$end" 'BEGIN { exit !(a < b) }'; do
+	while awk -v a="$(up)" -v b="$end" 'BEGIN { exit !(a + 0 < b + 0) }'; do
 		xenstore-read "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -111,8 +112,8 @@ t_xs_guest_release() {
 	fi
 	local s=/local/domain/0/data/xv-spy d=/local/domain/$DOMU/data
 	# Every 10 s for 2 minutes, straight to the console: is xenstored
-	# alive, where does it wait, does it answer (the runs that had the
-	# guest watch @releaseDomain stalled).
+	# alive, where does it wait, does it answer; if a run stalls here
+	# again (docs/xen.md), this tells whether xenstored is the cause.
 	(
 		i=0
 		while [ $i -lt 12 ]; do
@@ -171,7 +172,7 @@ kill_a_domain() {
 # TCG), so that the bench's Xen path is tested; --quick only on demand
 # (XVCHAN_XEN_BENCH=quick), for the table in docs/performance.md.
 t_bench_smoke() { xvchan-bench --xen --smoke --transports xvchan,libxenvchan; }
-# Last, with the domU idle; dom0 alone (3-4 minutes on an idle host).
+# Last, with the domU idle; dom0 alone (93 s on an idle host).
 t_bench_quick() {
 	[ "$ROLE" = domu ] && return 0
 	xvchan-bench --xen --quick 2>&1
@@ -355,7 +356,7 @@ if [ "$ROLE" = domu ]; then
 	SELF=$(xenstore-read domid)
 	echo "XV_STAGE domu $SELF up at $(up)"
 	for NAME in $TESTS; do
-		# on the console as it comes: dom0 shows it after each test
+		# on the console as it comes: dom0 forwards it to its own
 		{ timeout "$(limit "$NAME")" /xv/guest.sh half "$NAME" domu 0
 		  echo $? > /tmp/rc; } 2>&1 | tee /tmp/out |
 			sed "s/^/XV_MSG $NAME: /"
@@ -424,11 +425,16 @@ for NAME in $TESTS; do
 	};;
 	esac
 	prc=${peer%% *}
-	if [ "$rc" = 0 ] && [ "$prc" = 0 ]; then v=PASS; else v=FAIL; fi
+	if [ "$rc" = 0 ] && [ "$prc" = 0 ]; then v=PASS; else v=FAIL failed=1; fi
 	echo "XV_TEST $NAME $v dom0=[$rc $msg] domU=[$peer] ($t..$(up) s)"
 done
 
-# the forwarder's last lines
-sleep 1
+# The forwarder can lag behind the log by tens of seconds: after a
+# failure, the whole console once more.
+sleep 2
 kill $FWD 2>/dev/null
+if [ -n "${failed:-}" ]; then
+	echo "---- the domU's whole console ----"
+	sed 's/^/domU| /' $DLOG
+fi
 echo "---- end of domU console ----"
