@@ -141,11 +141,12 @@ static void mark(void)
 
 int xv_bench_job_format(const struct xv_bench_job *j, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%d:%d:%d:%zu:%zu:%d:%d:%" PRIu64 ":%u:%d:%d:%d:%d:%d:%d:%d",
+	int n = snprintf(buf, len, "%d:%d:%d:%zu:%zu:%d:%d:%" PRIu64 ":%u:%d:%d:%u:%u:%d:%d:%d:%d:%d",
 			 (int)j->transport, (int)j->test, (int)j->role, j->msg,
 			 j->ring, j->reps, j->target_ms, j->first, j->cell,
-			 j->idle_ms, j->spin_us, j->res_fd, j->sync_in,
-			 j->sync_out, j->data_in, j->data_out);
+			 j->idle_ms, j->spin_us, j->srv_dom, j->cli_dom,
+			 j->res_fd, j->sync_in, j->sync_out, j->data_in,
+			 j->data_out);
 
 	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
 }
@@ -154,11 +155,12 @@ int xv_bench_job_parse(const char *s, struct xv_bench_job *j)
 {
 	int t, test, role, end = 0;
 
-	if (sscanf(s, "%d:%d:%d:%zu:%zu:%d:%d:%" SCNu64 ":%u:%d:%d:%d:%d:%d:%d:%d%n",
+	if (sscanf(s, "%d:%d:%d:%zu:%zu:%d:%d:%" SCNu64 ":%u:%d:%d:%u:%u:%d:%d:%d:%d:%d%n",
 		   &t, &test, &role, &j->msg, &j->ring, &j->reps,
 		   &j->target_ms, &j->first, &j->cell, &j->idle_ms,
-		   &j->spin_us, &j->res_fd, &j->sync_in, &j->sync_out,
-		   &j->data_in, &j->data_out, &end) != 16 || s[end] != '\0')
+		   &j->spin_us, &j->srv_dom, &j->cli_dom, &j->res_fd,
+		   &j->sync_in, &j->sync_out, &j->data_in, &j->data_out,
+		   &end) != 18 || s[end] != '\0')
 		return -EINVAL;
 	if (t < 0 || t >= XV_BENCH_NTRANSPORTS || test < 0 ||
 	    test >= XV_BENCH_NTESTS || (role != XV_BENCH_SERVER &&
@@ -190,7 +192,7 @@ static void names(int rep, char *port, size_t plen, char *path, size_t len)
 {
 	snprintf(port, plen, "bench%u-%d", job->cell, rep);
 	snprintf(path, len, "/local/domain/%u/data/xvchan-bench/%u-%d",
-		 XV_BENCH_SERVER_DOMID, job->cell, rep);
+		 job->srv_dom, job->cell, rep);
 }
 
 static int open_xvchan(struct conn *c, const char *port)
@@ -205,10 +207,10 @@ static int open_xvchan(struct conn *c, const char *port)
 	else if (job->spin_us >= 0)
 		cfg.spin_us = (unsigned int)job->spin_us;
 	if (job->role == XV_BENCH_SERVER)
-		err = xvchan_server(&c->xv, XV_BENCH_CLIENT_DOMID, port,
+		err = xvchan_server(&c->xv, job->cli_dom, port,
 				    job->ring, job->ring, &cfg);
 	else
-		err = xvchan_client(&c->xv, XV_BENCH_SERVER_DOMID, port, &cfg);
+		err = xvchan_client(&c->xv, job->srv_dom, port, &cfg);
 	return err ? fail("connect: %s", xvchan_strerror(err)) : 0;
 }
 
@@ -254,7 +256,7 @@ static struct libxenvchan *libxenvchan_client_wait(const char *path)
 			break;
 		}
 		free(ev);
-		lx = libxenvchan_client_init(NULL, XV_BENCH_SERVER_DOMID, path);
+		lx = libxenvchan_client_init(NULL, job->srv_dom, path);
 	}
 	/* Also ends the watch. */
 	xs_close(xs);
@@ -268,7 +270,7 @@ static int open_libxenvchan(struct conn *c, const char *path)
 	bool connect_test = job->test == XV_BENCH_CONNECT;
 
 	if (job->role == XV_BENCH_SERVER) {
-		c->lx = libxenvchan_server_init(NULL, XV_BENCH_CLIENT_DOMID,
+		c->lx = libxenvchan_server_init(NULL, job->cli_dom,
 						path, job->ring, job->ring);
 		if (!c->lx)
 			return fail("libxenvchan_server_init: %s", strerror(errno));
@@ -289,8 +291,7 @@ static int open_libxenvchan(struct conn *c, const char *path)
 	} else {
 		if (sync_wait() < 0)
 			return -1;
-		c->lx = libxenvchan_client_init(NULL, XV_BENCH_SERVER_DOMID,
-						path);
+		c->lx = libxenvchan_client_init(NULL, job->srv_dom, path);
 		if (!c->lx)
 			return fail("libxenvchan_client_init: %s",
 				    strerror(errno));
@@ -339,12 +340,12 @@ static int open_unix(struct conn *c, int rep)
  * blocks until both ends are open, which is its "connected". */
 static int open_fifo(struct conn *c, int rep)
 {
-	const char *dir = getenv("XVCHAN_SIM_DIR");
+	const char *dir = getenv("XVCHAN_BENCH_DIR");
 	char path[512];
 	int fd;
 
 	if (!dir)
-		return fail("XVCHAN_SIM_DIR is not set");
+		return fail("XVCHAN_BENCH_DIR is not set");
 	snprintf(path, sizeof(path), "%s/fifo-%u-%d", dir, job->cell, rep);
 	if (job->role == XV_BENCH_SERVER) {
 		if (mkfifo(path, 0600) < 0)

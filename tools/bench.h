@@ -33,7 +33,8 @@ enum xv_bench_role {
 	XV_BENCH_CLIENT,	/* stream: sends; ping-pong: asks */
 };
 
-/* Simulated domains of the two sides of a vchan. */
+/* Simulated domains of the two sides of a vchan (--xen: both ends are
+ * the domain the benchmark runs in). */
 #define XV_BENCH_SERVER_DOMID 1u
 #define XV_BENCH_CLIENT_DOMID 2u
 
@@ -53,6 +54,7 @@ struct xv_bench_job {
 	unsigned int cell;	/* unique per job: names ports and paths */
 	int idle_ms;		/* idle: how long the reader stays blocked */
 	int spin_us;		/* xvchan: spin budget; -1 = the default */
+	unsigned int srv_dom, cli_dom;	/* the vchan's server and client */
 	int res_fd;		/* result lines go here */
 	int sync_in, sync_out;	/* a pipe each way between the two sides */
 	int data_in, data_out;	/* socketpair / pipe: the data descriptors */

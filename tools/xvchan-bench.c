@@ -1,10 +1,13 @@
 /*
  * xvchan-bench: xvchan, Debian's libxenvchan, a socketpair and a pipe,
- * measured side by side in one run on a private simulator.
+ * measured side by side in one run on a private simulator, or with --xen
+ * on the real Xen this domain runs on.
  *
  * The parent only orchestrates: for each cell it forks two children, each
  * becoming a simulated domain through `xvchan-sim exec` (or staying a plain
- * process for socketpair and pipe), collects their result lines (see
+ * process for socketpair and pipe, and for everything with --xen, where
+ * the real drivers and xenstored serve both ends), collects their result
+ * lines (see
  * bench-child.c) and reaps them with wait4() so that every CPU cycle they
  * burn, spinning included, is counted.
  */
@@ -27,6 +30,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xenstore.h>
+#include <xvchan.h>
 
 #include "bench.h"
 #include "common.h"
@@ -36,7 +41,8 @@ static const char usage[] =
 "\n"
 "Measure xvchan against Debian's unmodified libxenvchan (blocking mode),\n"
 "a Unix socketpair and a pipe, side by side in the same run, on a private\n"
-"simulated Xen host that the benchmark starts and stops itself.\n"
+"simulated Xen host that the benchmark starts and stops itself (with\n"
+"--xen: on the real Xen this domain runs on).\n"
 "\n"
 "Transports:\n"
 "  xvchan         this library, default configuration (an adaptive spin\n"
@@ -97,6 +103,11 @@ static const char usage[] =
 "  --transports LIST  comma-separated subset of the transports above\n"
 "  --tests LIST       comma-separated subset of stream,pingpong,connect,idle\n"
 "  --json FILE        also write every result as a JSON array to FILE\n"
+"  --xen              no simulator: run on the Xen this domain runs on (its\n"
+"                     gntalloc, gntdev and evtchn drivers and xenstored),\n"
+"                     both ends of every vchan in this domain, whose id\n"
+"                     comes from xenstore's \"domid\" (dom0: xen-init-dom0\n"
+"                     writes it)\n"
 "  --sim PATH         the xvchan-sim executable (default: $XVCHAN_SIM, else\n"
 "                     ../sim/xvchan-sim from this executable's directory\n"
 "                     (build tree), else xvchan-sim beside it, else $PATH)\n"
@@ -118,7 +129,8 @@ static const char usage[] =
 "Processes are not pinned to CPUs unless --pin is given (see\n"
 "docs/performance.md for why): the scheduler places both sides.\n"
 "\n"
-"Environment: TMPDIR for the simulator's private state directory.\n"
+"Environment: TMPDIR for the private state directory (the simulator's\n"
+"sockets, the pipe test's FIFOs).\n"
 "Exit status: 0 if every cell ran, 1 if any failed, 2 on bad usage.\n";
 
 #define MAX_REPS 100
@@ -129,7 +141,7 @@ static const size_t msg_sizes[NMSG] = { 64, 4096, 65536 };
 static const size_t ring_sizes[NRING] = { 4096, 65536, 1048576 };
 
 struct options {
-	int quick, smoke, idle, pin;
+	int quick, smoke, idle, pin, xen;
 	int idle_ms;
 	int reps, rounds;
 	int tests_given, idle_given;
@@ -189,6 +201,10 @@ static char sim_path[PATH_MAX];
 static char self_path[PATH_MAX];
 static int sim_started;
 static int pin_cpus;
+static int on_xen;
+/* The domains of a vchan's two ends. */
+static unsigned int srv_dom = XV_BENCH_SERVER_DOMID;
+static unsigned int cli_dom = XV_BENCH_CLIENT_DOMID;
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -260,7 +276,28 @@ static void find_sim(const char *opt)
 		snprintf(sim_path, sizeof(sim_path), "xvchan-sim");
 }
 
-static int sim_setup(void)
+/* With --xen: both ends are this domain. */
+static int xen_setup(void)
+{
+	struct xs_handle *xs = xs_open(0);
+	unsigned long v = 0;
+	unsigned int len;
+	char *s = xs ? xs_read(xs, XBT_NULL, "domid", &len) : NULL;
+	int ok = s && xv_tool_parse_uint(s, XVCHAN_DOMID_MAX, &v) == 0;
+
+	if (!xs)
+		xv_tool_err("--xen: cannot open xenstore: %s", strerror(errno));
+	else if (!ok)
+		xv_tool_err("--xen: no usable \"domid\" in xenstore");
+	free(s);
+	if (xs)
+		xs_close(xs);
+	srv_dom = cli_dom = (unsigned int)v;
+	return ok ? 0 : -1;
+}
+
+/* The private state directory, then the simulator or Xen's domid. */
+static int host_setup(void)
 {
 	const char *tmp = getenv("TMPDIR");
 	int err;
@@ -272,6 +309,10 @@ static int sim_setup(void)
 		sim_dir[0] = '\0';
 		return -1;
 	}
+	if (setenv("XVCHAN_BENCH_DIR", sim_dir, 1) < 0)
+		return -1;
+	if (on_xen)
+		return xen_setup();
 	if (setenv("XVCHAN_SIM_DIR", sim_dir, 1) < 0)
 		return -1;
 	err = sim_cmd("start");
@@ -315,7 +356,7 @@ static void child(const struct xv_bench_job *job, const int *fds, int nfds)
 			fprintf(stderr, "xvchan-bench: cannot pin to a CPU: %s\n",
 				strerror(errno));
 	}
-	if (!is_vchan(job->transport))
+	if (!is_vchan(job->transport) || on_xen)
 		_exit(xv_bench_child(job));
 	if (xv_bench_job_format(job, spec, sizeof(spec)) < 0)
 		_exit(126);
@@ -1021,6 +1062,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "--idle")) {
 			o->idle = 1;
 			takes = 0;
+		} else if (!strcmp(a, "--xen")) {
+			o->xen = 1;
+			takes = 0;
 		} else if (!arg) {
 			xv_tool_err("unknown option or missing value: '%s'", a);
 			goto bad;
@@ -1081,6 +1125,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			goto bad;
 		}
 		i += takes;
+	}
+	if (o->xen && o->sim) {
+		xv_tool_err("--xen and --sim exclude each other");
+		goto bad;
 	}
 	if (o->quick + o->smoke + o->idle > 1) {
 		xv_tool_err("--quick, --smoke and --idle exclude each other");
@@ -1146,6 +1194,7 @@ static int run_all(const struct options *o)
 	unsigned int cell = 0;
 	struct xv_bench_job base = {
 		.res_fd = -1, .reps = per_job, .spin_us = o->spin_us,
+		.srv_dom = srv_dom, .cli_dom = cli_dom,
 		.target_ms = o->smoke ? 10 : o->quick ? 60 : 250,
 	};
 
@@ -1271,11 +1320,12 @@ int main(int argc, char **argv)
 	self_path[n] = '\0';
 	find_sim(o.sim);
 	pin_cpus = o.pin;
+	on_xen = o.xen;
 	/* No SA_RESTART: poll() must return so that we clean up. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (sim_setup() < 0) {
+	if (host_setup() < 0) {
 		sim_cleanup();
 		return XV_TOOL_EXIT_FAIL;
 	}

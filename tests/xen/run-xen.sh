@@ -15,6 +15,8 @@
 #      XVCHAN_XEN_ONLY   run only these tests (names as in guest.sh)
 #      XVCHAN_XEN_ARGS   more Xen command-line options
 #      XVCHAN_XEN_CPU    QEMU -cpu model (qemu64)
+#      XVCHAN_XEN_BENCH  quick: also run `xvchan-bench --xen --quick` in
+#                        dom0 (many minutes; the default --timeout grows)
 #
 # Exit status: 0 when every guest test passed, 1 on any failure, 77 when
 # QEMU is missing and apt cannot install it.
@@ -24,10 +26,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${XVCHAN_XEN_CACHE:-/tmp/xvchan-xen}
 ACCEL=${XVCHAN_XEN_ACCEL:-tcg}
 TIMEOUT=900
+BENCH=${XVCHAN_XEN_BENCH:-}
+case "$BENCH" in
+'') ;;
+quick) TIMEOUT=2700;;
+*) echo "run-xen.sh: XVCHAN_XEN_BENCH must be quick or empty" >&2; exit 2;;
+esac
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) TIMEOUT=$2; shift 2;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0;;
+	-h|--help) sed -n '2,22p' "$0"; exit 0;;
 	--) shift; break;;
 	-*) echo "run-xen.sh: unknown option $1" >&2; exit 2;;
 	*) break;;
@@ -179,6 +187,7 @@ CPU=${XVCHAN_XEN_CPU:-qemu64}
 XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 loglvl=all guest_loglvl=all xpti=false ${XVCHAN_XEN_ARGS:-}"
 ONLY_ARG=
 [ -z "${XVCHAN_XEN_ONLY:-}" ] || ONLY_ARG=" xv_only=$(echo $XVCHAN_XEN_ONLY | tr ' ' +)"
+[ -z "$BENCH" ] || ONLY_ARG="$ONLY_ARG xv_bench=$BENCH"
 log "booting Xen under QEMU ($ACCEL), console in $SERIAL"
 qemu-system-x86_64 -accel "$ACC" -cpu "$CPU" -smp 2 -m 2048 \
 	-display none -monitor none -serial "file:$SERIAL" -no-reboot \
