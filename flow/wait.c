@@ -400,8 +400,11 @@ void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc)
  * the first spin of a wait to the progress that ends it:
  *
  * - a wait that ended within spin_us would have been caught by a spin of
- *   spin_us (it may have slept only because the budget was smaller): the
- *   budget goes back up to spin_us;
+ *   twice its length (it may have slept only because the budget was
+ *   smaller): the budget grows to that, up to spin_us. Not straight to
+ *   spin_us: where most waits are long and a few short (an emulated host
+ *   whose vCPUs share one thread), one short wait would buy a long
+ *   useless spin at the next;
  * - a longer one (an idle or busy peer) halves the budget, down to 0 after
  *   a few: an idle peer costs one budget per wait, then none.
  *
@@ -448,9 +451,15 @@ void xv_flow_spin_done(struct xvchan *x, struct xv_flow_spin *st)
 		return;
 	waited = xv_flow_now_ns() - st->since_ns;
 	st->since_ns = 0;
-	if (waited <= max)
-		st->budget_ns = max;
-	else if (st->budget_ns >= 2 * XV_FLOW_SPIN_MIN_NS)
+	if (waited <= max) {
+		/* Twice the wait would have caught it; more is not needed
+		 * (a spin outlasting its wait twice costs more than the sleep
+		 * it saves), and a larger budget that works is kept. */
+		if (st->budget_ns < 2 * waited)
+			st->budget_ns = 2 * waited < max ? 2 * waited : max;
+		if (st->budget_ns < XV_FLOW_SPIN_MIN_NS)
+			st->budget_ns = XV_FLOW_SPIN_MIN_NS;
+	} else if (st->budget_ns >= 2 * XV_FLOW_SPIN_MIN_NS)
 		st->budget_ns /= 2;
 	else
 		st->budget_ns = 0;

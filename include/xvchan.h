@@ -133,9 +133,10 @@ struct xvchan_config {
 	 * many microseconds (catches a peer that answers quickly without the
 	 * cost of an event and its wake-up). 0 disables spinning. Default 200.
 	 * This is a ceiling: each direction adapts its own budget from how
-	 * long its waits last. A wait that ended within spin_us restores the
-	 * full budget; a longer one (an idle or busy peer) halves it, down to
-	 * no spinning at all, so an idle peer costs one budget, then nothing.
+	 * long its waits last. A wait that ended within spin_us grows the
+	 * budget to twice that wait (up to spin_us); a longer one (an idle
+	 * or busy peer) halves it, down to no spinning at all, so an idle
+	 * peer costs one budget, then nothing.
 	 * The spin yields the CPU between looks (a peer just woken often waits
 	 * for this very CPU).
 	 */
