@@ -57,19 +57,23 @@ static int64_t model_space(const struct model *m)
  * index already covers is served from it without looking at the page: a
  * lie written since is only seen by the next call that needs the index.
  */
-static bool model_rx_cached(const struct model *m, size_t len)
+static int64_t model_avail_for(const struct model *m, size_t len,
+			       bool *cached)
 {
 	uint32_t need = len < m->rx_size ? (uint32_t)len : m->rx_size;
 
-	return !m->broken && need && m->rx_seen - m->rx_cons >= need;
+	*cached = !m->broken && need && m->rx_seen - m->rx_cons >= need;
+	return *cached ? m->rx_seen - m->rx_cons : model_avail(m);
 }
 
-static bool model_tx_cached(const struct model *m, size_t len)
+static int64_t model_space_for(const struct model *m, size_t len,
+			       bool *cached)
 {
 	uint32_t need = len < m->tx_size ? (uint32_t)len : m->tx_size;
+	uint32_t known = m->tx_size - (m->tx_prod - m->tx_seen);
 
-	return !m->broken && need &&
-	       m->tx_size - (m->tx_prod - m->tx_seen) >= need;
+	*cached = !m->broken && need && known >= need;
+	return *cached ? known : model_space(m);
 }
 
 /* After a call that checked the peer's index: same verdict as the model. */
@@ -133,8 +137,8 @@ static void op_recv(struct model *m, struct xv_ring_endpoint *ep,
 {
 	size_t len = fz_u32(in) % (2 * (size_t)m->rx_size + 2);
 	uint8_t *buf = malloc(len ? len : 1);
-	bool cached = model_rx_cached(m, len);
-	int64_t want = cached ? m->rx_seen - m->rx_cons : model_avail(m), rc;
+	bool cached;
+	int64_t want = model_avail_for(m, len, &cached), rc;
 	uint8_t before = *m->kick_byte;
 	bool kick = true;
 
@@ -178,9 +182,8 @@ static void op_send(struct model *m, struct xv_ring_endpoint *ep,
 {
 	size_t len = fz_u32(in) % (2 * (size_t)m->tx_size + 2);
 	uint8_t *src = malloc(len ? len : 1);
-	bool cached = model_tx_cached(m, len);
-	int64_t want = cached ? m->tx_size - (m->tx_prod - m->tx_seen) :
-				model_space(m), rc;
+	bool cached;
+	int64_t want = model_space_for(m, len, &cached), rc;
 	uint8_t before = *m->kick_byte;
 	bool kick = true;
 
@@ -227,8 +230,7 @@ static void op_sendv(struct model *m, struct xv_ring_endpoint *ep,
 		memcpy(flat + off, iov[i].base, iov[i].len);
 		off += iov[i].len;
 	}
-	cached = model_tx_cached(m, total);
-	want = cached ? m->tx_size - (m->tx_prod - m->tx_seen) : model_space(m);
+	want = model_space_for(m, total, &cached);
 	if (want > 0 && (size_t)want > total)
 		want = (int64_t)total;
 	rc = xv_ring_sendv(ep, iov, cnt, &kick);
