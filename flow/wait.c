@@ -266,7 +266,7 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 		{ .fd = -1, .events = POLLIN },	/* poll() skips it */
 	};
 	struct xv_xs *dom_xs = NULL;
-	int n, err = 0, there = 1;
+	int err = 0, there = 1;
 	bool took = false;
 
 	if (x->dom == XV_FLOW_DOM_WATCHED) {
@@ -275,19 +275,31 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 	}
 	x->polling = true;
 	pthread_mutex_unlock(&x->lock);
-	n = poll(pfd, 2, timeout_ms);
-	if (n < 0) {
-		err = errno == EINTR ? 0 : -errno;
-	} else if (pfd[0].revents & POLLIN) {
+	if (timeout_ms < 0 && !dom_xs) {
+		/* Nothing but the event channel to wait for, and no
+		 * deadline: pending() blocks by itself, and a poll() first
+		 * would cost one more system call per wake-up. */
 		err = xv_flow_xen_take_event(x->xen);
 		took = !err;
-	} else if (pfd[0].revents) {
-		/* pending() would block on a descriptor that only reports
-		 * an error: the event channel device itself has failed. */
-		err = -EIO;
+		if (err == -EINTR)
+			err = 0;
+	} else {
+		int n = poll(pfd, 2, timeout_ms);
+
+		if (n < 0) {
+			err = errno == EINTR ? 0 : -errno;
+		} else if (pfd[0].revents & POLLIN) {
+			err = xv_flow_xen_take_event(x->xen);
+			took = !err;
+		} else if (pfd[0].revents) {
+			/* pending() would block on a descriptor that only
+			 * reports an error: the event channel device itself
+			 * has failed. */
+			err = -EIO;
+		}
+		if (n > 0 && pfd[1].revents)
+			there = xv_flow_dom_check(x, dom_xs, pfd[1].revents);
 	}
-	if (n > 0 && pfd[1].revents)
-		there = xv_flow_dom_check(x, dom_xs, pfd[1].revents);
 	pthread_mutex_lock(&x->lock);
 	x->polling = false;
 	if (took)
