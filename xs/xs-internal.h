@@ -72,10 +72,10 @@ int xv_xs_raw_drain(struct xv_xs_raw *r);
 
 /*
  * libxenstore reports failures through errno; it sometimes leaves it 0.
- * Once the connection to xenstored is lost, a handle with a reader thread
- * (one that watched) closes its socket and every later request fails with
- * EBADF; one without keeps the socket, and its requests fail with EPIPE
- * (libxenstore ignores SIGPIPE while it writes).  Say what happened.
+ * Once the connection to xenstored is lost, requests fail with EPIPE
+ * (libxenstore ignores SIGPIPE while it writes), or EBADF once it closed
+ * the socket after a failed exchange.  (No handle here ever watches
+ * through libxenstore: xs/raw.c does.)  Say what happened.
  */
 static inline int xv_xs_errno(void)
 {
