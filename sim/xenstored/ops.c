@@ -501,7 +501,10 @@ static int do_txn_start(struct xv_view *v, struct xv_conn *c)
 
 	if (v->txn)
 		return -EBUSY;
-	if (c->domid != 0 && c->ntxns >= xsd->quota.transactions)
+	/* '>', not '>=': C xenstored 4.17 (do_transaction_start) refuses only
+	 * once a guest already holds more than the quota, so a guest gets one
+	 * transaction over it, and programs tuned on Xen count on that. */
+	if (c->domid != 0 && c->ntxns > xsd->quota.transactions)
 		return -ENOSPC;
 	err = xv_xsd_txn_new(xsd, c->domid, &t);
 	if (err)
