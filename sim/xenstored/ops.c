@@ -128,18 +128,38 @@ static int too_big(const struct xv_xsd *xsd, const struct xv_conn *c,
 	return c->domid != 0 && len > xsd->quota.entry_size;
 }
 
+/* The node a request names by the ordinary path @arg, if @c's domain may
+ * do @perm on it.  *path is the canonical path, or NULL when @arg is not
+ * a valid one; the caller frees it, also on error, since a write or mkdir
+ * of a missing node (-ENOENT) goes on with it. */
+static int lookup_path(struct xv_view *v, struct xv_conn *c, const char *arg,
+		       unsigned int perm, char **path, struct xv_node **n)
+{
+	int err = canonical(c, arg, false, path);
+
+	if (err)
+		return err;
+	return xv_xsd_get_checked(v, c->domid, *path, perm, n);
+}
+
+/* lookup_path() for a request that needs only the node. */
+static int lookup(struct xv_view *v, struct xv_conn *c, const char *arg,
+		  unsigned int perm, struct xv_node **n)
+{
+	char *path;
+	int err = lookup_path(v, c, arg, perm, &path, n);
+
+	free(path);
+	return err;
+}
+
 static int do_read(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_node *n;
-	char *path;
-	int err = canonical(c, onearg(c), false, &path);
+	int err = lookup(v, c, onearg(c), XV_XSD_PERM_READ, &n);
 
 	if (!err)
-		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
-					 &n);
-	if (!err)
 		reply(c, n->value, n->len);
-	free(path);
 	return err;
 }
 
@@ -157,10 +177,7 @@ static int do_write(struct xv_view *v, struct xv_conn *c)
 	plen = strlen(c->body) + 1;
 	value = c->body + plen;
 	len = c->hdr.len - (unsigned int)plen;
-	err = canonical(c, c->body, false, &path);
-	if (err)
-		return err;
-	err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_WRITE, &n);
+	err = lookup_path(v, c, c->body, XV_XSD_PERM_WRITE, &path, &n);
 	if ((!err || err == -ENOENT) && too_big(v->xsd, c, len))
 		err = -ENOSPC;
 	else if (!err)
@@ -179,11 +196,8 @@ static int do_mkdir(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_node *n;
 	char *path;
-	int err = canonical(c, onearg(c), false, &path);
+	int err = lookup_path(v, c, onearg(c), XV_XSD_PERM_WRITE, &path, &n);
 
-	if (err)
-		return err;
-	err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_WRITE, &n);
 	/* An existing node is fine, and changes nothing to watch. */
 	if (err == -ENOENT) {
 		err = xv_xsd_create(v, c->domid, path, "", 0);
@@ -200,11 +214,8 @@ static int do_rm(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_node *n, *parent;
 	char *path, *pp;
-	int err = canonical(c, onearg(c), false, &path);
+	int err = lookup_path(v, c, onearg(c), XV_XSD_PERM_WRITE, &path, &n);
 
-	if (err)
-		return err;
-	err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_WRITE, &n);
 	if (err == -ENOENT) {
 		/* Already gone is success, if the parent is there. */
 		err = xv_xsd_path_parent(path, &pp);
@@ -228,17 +239,12 @@ static int do_rm(struct xv_view *v, struct xv_conn *c)
 static int do_directory(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_node *n;
-	char *path;
-	int err = canonical(c, onearg(c), false, &path);
+	int err = lookup(v, c, onearg(c), XV_XSD_PERM_READ, &n);
 
-	if (!err)
-		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
-					 &n);
 	/* Over XENSTORE_PAYLOAD_MAX reply() answers E2BIG, which makes
 	 * libxenstore fall back to XS_DIRECTORY_PART. */
 	if (!err)
 		reply(c, n->children, n->childlen);
-	free(path);
 	return err;
 }
 
@@ -248,7 +254,6 @@ static int do_directory_part(struct xv_view *v, struct xv_conn *c)
 {
 	char out[XENSTORE_PAYLOAD_MAX];
 	struct xv_node *n;
-	char *path;
 	unsigned long off;
 	unsigned int len = 0, maxlen;
 	int genlen, err;
@@ -262,11 +267,7 @@ static int do_directory_part(struct xv_view *v, struct xv_conn *c)
 	off = strtoul(offstr, &end, 10);
 	if (*offstr < '0' || *offstr > '9' || *end || errno)
 		return -EINVAL;
-	err = canonical(c, c->body, false, &path);
-	if (!err)
-		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
-					 &n);
-	free(path);
+	err = lookup(v, c, c->body, XV_XSD_PERM_READ, &n);
 	if (err)
 		return err;
 	genlen = snprintf(out, sizeof(out), "%llu",
