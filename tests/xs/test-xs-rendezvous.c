@@ -137,6 +137,65 @@ static long elapsed_ms(const struct timespec *since)
 	       (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
+/* Fork; the child sleeps @ms and speaks as domain 1.  Returns 0 in the
+ * child, which ends with _exit() (0 when all went well, as reap() checks);
+ * the xenstored thread stays in the parent, the child is just another
+ * client of its sockets. */
+static pid_t fork_dom1_after(int ms)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		usleep((useconds_t)ms * 1000);
+		as_domain(1);
+	}
+	return pid;
+}
+
+/* Fork a domain 1 that publishes @path for domain 2 after @ms. */
+static pid_t publish_later(const char *path, int ms, uint32_t ref,
+			   uint32_t port)
+{
+	pid_t pid = fork_dom1_after(ms);
+
+	if (pid == 0) {
+		struct xv_xs *srv;
+
+		if (xv_xs_open(&srv) < 0)
+			_exit(10);
+		_exit(xv_xs_publish(srv, path, 2, ref, port) == 0 ? 0 : 11);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+
+/* xv_xs_lookup() of @path finds @ref and @port. */
+static void assert_found(struct xv_xs *cli, const char *path, int timeout_ms,
+			 uint32_t ref, uint32_t port)
+{
+	uint32_t got_ref = 0, got_port = 0;
+
+	ck_assert_int_eq(xv_xs_lookup(cli, path, timeout_ms, &got_ref,
+				      &got_port), 0);
+	ck_assert_uint_eq(got_ref, ref);
+	ck_assert_uint_eq(got_port, port);
+}
+
+/* What a server in domain 1 sets on a rendezvous for client domain 2. */
+static struct xs_permissions srv1_cli2[2] = {
+	{ .id = 1, .perms = XS_PERM_NONE },
+	{ .id = 2, .perms = XS_PERM_READ },
+};
+
 START_TEST(test_own_domid_is_the_socket_domain)
 {
 	struct xv_xs *xs1 = open_as(1), *xs2 = open_as(2), *xs0 = open_as(0);
@@ -173,12 +232,9 @@ START_TEST(test_client_reads_what_server_published)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *path = mirage_path("p1");
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 1000, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 123);
-	ck_assert_uint_eq(port, 45);
+	assert_found(cli, path, 1000, 123, 45);
 	free(path);
 	xv_xs_close(srv);
 	xv_xs_close(cli);
@@ -342,13 +398,10 @@ START_TEST(test_publish_refuses_existing_path)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *path = mirage_path("busy");
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 21, 22), 0);
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 31, 32), -EADDRINUSE);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 0, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 21);
-	ck_assert_uint_eq(port, 22);
+	assert_found(cli, path, 0, 21, 22);
 	free(path);
 	xv_xs_close(srv);
 	xv_xs_close(cli);
@@ -371,14 +424,10 @@ END_TEST
 START_TEST(test_explicit_relative_path_resolves_under_server_home)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_publish(srv, "data/explicit-vchan", 2, 77, 78),
 			 0);
-	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/explicit-vchan",
-				      0, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 77);
-	ck_assert_uint_eq(port, 78);
+	assert_found(cli, "/local/domain/1/data/explicit-vchan", 0, 77, 78);
 	xv_xs_close(srv);
 	xv_xs_close(cli);
 }
@@ -390,32 +439,17 @@ START_TEST(test_lookup_waits_for_a_later_server)
 	char *path = mirage_path("late");
 	uint32_t ref = 0, port = 0;
 	struct timespec t0;
-	int status;
 	pid_t pid;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct xv_xs *srv;
-
-		/* The xenstored thread stays in the parent; the child is
-		 * just another client of its sockets. */
-		usleep(200 * 1000);
-		as_domain(1);
-		if (xv_xs_open(&srv) < 0)
-			_exit(10);
-		_exit(xv_xs_publish(srv, path, 2, 4242, 17) == 0 ? 0 : 11);
-	}
+	pid = publish_later(path, 200, 4242, 17);
 	ck_assert_int_eq(xv_xs_lookup(cli, path, 5000, &ref, &port), 0);
 	ck_assert_int_ge(elapsed_ms(&t0), 190);
 	/* Woken by the watch, not by the once-a-second look. */
 	ck_assert_int_lt(elapsed_ms(&t0), 900);
 	ck_assert_uint_eq(ref, 4242);
 	ck_assert_uint_eq(port, 17);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	reap(pid);
 	free(path);
 	xv_xs_close(cli);
 }
@@ -452,16 +486,12 @@ START_TEST(test_lookup_waits_while_a_key_is_missing)
 {
 	struct xv_xs *cli = open_as(2);
 	struct xs_handle *h1 = raw_as(1);
-	struct xs_permissions perms[2] = {
-		{ .id = 1, .perms = XS_PERM_NONE },
-		{ .id = 2, .perms = XS_PERM_READ },
-	};
 	uint32_t ref = 5, port = 6;
 
 	ck_assert(xs_write(h1, XBT_NULL, "data/half/ring-ref", "9", 1));
-	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half", perms, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half", srv1_cli2, 2));
 	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half/ring-ref",
-				     perms, 2));
+				     srv1_cli2, 2));
 	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/half", 200,
 				      &ref, &port), -ETIMEDOUT);
 	ck_assert_uint_eq(ref, 5);
@@ -497,10 +527,7 @@ START_TEST(test_lookup_of_published_keys_sets_no_watch)
 	srv = open_as(1);
 	cli = open_as(2);
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 61, 62), 0);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 1000, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 61);
-	ck_assert_uint_eq(port, 62);
-	ref = port = 0;
+	assert_found(cli, path, 1000, 61, 62);
 	ck_assert_int_eq(xv_xs_lookup(cli, path, -1, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 61);
 	/* Looking once needs no watch either. */
@@ -527,33 +554,6 @@ static int thread_count(void)
 	return n;
 }
 
-/* Fork a domain 1 that publishes @path after @ms. */
-static pid_t publish_later(const char *path, int ms, uint32_t ref)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct xv_xs *srv;
-
-		usleep((useconds_t)ms * 1000);
-		as_domain(1);
-		if (xv_xs_open(&srv) < 0)
-			_exit(10);
-		_exit(xv_xs_publish(srv, path, 2, ref, 1) == 0 ? 0 : 11);
-	}
-	return pid;
-}
-
-static void reap(pid_t pid)
-{
-	int status;
-
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
-}
-
 /*
  * The watching connection of a lookup that waited (libxenstore's reader
  * thread with it) stays until the handle is closed, so that a client pays
@@ -569,12 +569,12 @@ START_TEST(test_a_waiting_lookup_leaves_its_watcher_to_the_close)
 	int base = thread_count();
 	pid_t pid;
 
-	pid = publish_later(a, 100, 81);
+	pid = publish_later(a, 100, 81, 1);
 	ck_assert_int_eq(xv_xs_lookup(cli, a, 5000, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 81);
 	reap(pid);
 	ck_assert_int_eq(thread_count(), base + 1);
-	pid = publish_later(b, 100, 82);
+	pid = publish_later(b, 100, 82, 1);
 	ck_assert_int_eq(xv_xs_lookup(cli, b, 5000, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 82);
 	reap(pid);
@@ -586,7 +586,7 @@ START_TEST(test_a_waiting_lookup_leaves_its_watcher_to_the_close)
 	ck_assert_int_eq(xv_xs_lookup(cli, a, 100, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 81);
 	ck_assert_int_eq(thread_count(), base);
-	pid = publish_later(c, 100, 83);
+	pid = publish_later(c, 100, 83, 1);
 	ck_assert_int_eq(xv_xs_lookup(cli, c, 5000, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 83);
 	reap(pid);
@@ -607,26 +607,18 @@ END_TEST
 START_TEST(test_lookup_finds_keys_written_in_the_other_order)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_permissions perms[2] = {
-		{ .id = 1, .perms = XS_PERM_NONE },
-		{ .id = 2, .perms = XS_PERM_READ },
-	};
 	uint32_t ref = 0, port = 0;
 	struct timespec t0;
-	int status;
 	pid_t pid;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = fork_dom1_after(100);
 	if (pid == 0) {
-		struct xs_handle *h;
+		struct xs_handle *h = xs_open(0);
 
-		usleep(100 * 1000);
-		as_domain(1);
-		h = xs_open(0);
 		if (!h || !xs_mkdir(h, XBT_NULL, "data/rev") ||
-		    !xs_set_permissions(h, XBT_NULL, "data/rev", perms, 2) ||
+		    !xs_set_permissions(h, XBT_NULL, "data/rev", srv1_cli2,
+					2) ||
 		    !xs_write(h, XBT_NULL, "data/rev/event-channel", "7", 1))
 			_exit(10);
 		usleep(100 * 1000);
@@ -638,9 +630,7 @@ START_TEST(test_lookup_finds_keys_written_in_the_other_order)
 	ck_assert_int_lt(elapsed_ms(&t0), 2500);
 	ck_assert_uint_eq(ref, 8);
 	ck_assert_uint_eq(port, 7);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	reap(pid);
 	xv_xs_close(cli);
 }
 END_TEST
@@ -654,20 +644,16 @@ static const char *const bad_values[] = {
 static void forge(struct xs_handle *h1, const char *dirname,
 		  const char *ring_ref, const char *event_channel)
 {
-	struct xs_permissions perms[2] = {
-		{ .id = 1, .perms = XS_PERM_NONE },
-		{ .id = 2, .perms = XS_PERM_READ },
-	};
 	char node[128];
 
 	snprintf(node, sizeof(node), "%s/ring-ref", dirname);
 	ck_assert(xs_write(h1, XBT_NULL, node, ring_ref, strlen(ring_ref)));
-	ck_assert(xs_set_permissions(h1, XBT_NULL, node, perms, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, node, srv1_cli2, 2));
 	snprintf(node, sizeof(node), "%s/event-channel", dirname);
 	ck_assert(xs_write(h1, XBT_NULL, node, event_channel,
 			   strlen(event_channel)));
-	ck_assert(xs_set_permissions(h1, XBT_NULL, node, perms, 2));
-	ck_assert(xs_set_permissions(h1, XBT_NULL, dirname, perms, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, node, srv1_cli2, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, dirname, srv1_cli2, 2));
 }
 
 START_TEST(test_lookup_refuses_garbage_ring_ref)
@@ -761,14 +747,11 @@ START_TEST(test_unpublish_keeps_client_dir_with_other_ports)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *a = mirage_path("a"), *b = mirage_path("b");
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2), 0);
 	ck_assert_int_eq(xv_xs_publish(srv, b, 2, 3, 4), 0);
 	ck_assert_int_eq(xv_xs_unpublish(srv, a), 0);
-	ck_assert_int_eq(xv_xs_lookup(cli, b, 0, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 3);
-	ck_assert_uint_eq(port, 4);
+	assert_found(cli, b, 0, 3, 4);
 	free(a);
 	free(b);
 	xv_xs_close(srv);
@@ -847,14 +830,11 @@ START_TEST(test_unpublish_of_an_absent_port_changes_nothing)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *a = mirage_path("a"), *b = mirage_path("b");
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
 	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2), 0);
 	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
-	ck_assert_int_eq(xv_xs_lookup(cli, a, 0, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 1);
-	ck_assert_uint_eq(port, 2);
+	assert_found(cli, a, 0, 1, 2);
 	ck_assert_int_eq(xv_xs_unpublish(srv, "/local/domain/1/data/none"),
 			 -ENOENT);
 	free(a);
@@ -931,13 +911,10 @@ START_TEST(test_concurrent_publishers_all_succeed)
 	}
 	for (i = 0; i < N; i++) {
 		char port[32], *path;
-		uint32_t ref = 0, evt = 0;
 
 		snprintf(port, sizeof(port), "race%d-%d", i, ROUNDS - 1);
 		path = mirage_path(port);
-		ck_assert_int_eq(xv_xs_lookup(cli, path, 0, &ref, &evt), 0);
-		ck_assert_uint_eq(ref, (uint32_t)(i + 1));
-		ck_assert_uint_eq(evt, ROUNDS);
+		assert_found(cli, path, 0, (uint32_t)(i + 1), ROUNDS);
 		free(path);
 	}
 	xv_xs_close(cli);
@@ -976,26 +953,17 @@ START_TEST(test_lookup_finds_a_mirage_style_publication)
 	char *path = mirage_path("mirage");
 	uint32_t ref = 0, port = 0;
 	struct timespec t0;
-	int status;
 	pid_t pid;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = fork_dom1_after(200);
 	if (pid == 0) {
-		struct xs_permissions perms[2] = {
-			{ .id = 1, .perms = XS_PERM_NONE },
-			{ .id = 2, .perms = XS_PERM_READ },
-		};
 		static const char *const keys[] = { "ring-ref", "event-channel" };
 		static const char *const vals[] = { "1234", "56" };
-		struct xs_handle *h;
+		struct xs_handle *h = xs_open(0);
 		xs_transaction_t t;
 		int i;
 
-		usleep(200 * 1000);
-		as_domain(1);
-		h = xs_open(0);
 		if (!h)
 			_exit(10);
 		t = xs_transaction_start(h);
@@ -1004,7 +972,7 @@ START_TEST(test_lookup_finds_a_mirage_style_publication)
 
 			snprintf(node, sizeof(node), "%s/%s", path, keys[i]);
 			if (!xs_write(h, t, node, vals[i], strlen(vals[i])) ||
-			    !xs_set_permissions(h, t, node, perms, 2))
+			    !xs_set_permissions(h, t, node, srv1_cli2, 2))
 				_exit(11);
 		}
 		_exit(xs_transaction_end(h, t, false) ? 0 : 12);
@@ -1015,9 +983,7 @@ START_TEST(test_lookup_finds_a_mirage_style_publication)
 	ck_assert_int_lt(elapsed_ms(&t0), 900);
 	ck_assert_uint_eq(ref, 1234);
 	ck_assert_uint_eq(port, 56);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	reap(pid);
 	free(path);
 	xv_xs_close(cli);
 }
