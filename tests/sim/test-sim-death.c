@@ -18,16 +18,6 @@
 #include "test-common.h"
 #include "test-sim.h"
 
-#define PAGE 4096
-
-#define CHILD_ASSERT(c) do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: child: %s (errno %d)\n", \
-				__FILE__, __LINE__, #c, errno); \
-			_exit(1); \
-		} \
-	} while (0)
-
 /* This test process is dom1, the survivor. */
 static xenevtchn_handle *ev;
 static xengntshr_handle *gs;

@@ -16,27 +16,6 @@
 #include "test-common.h"
 #include "test-sim.h"
 
-#define PAGE 4096
-
-/* In a domain child: report the failed condition and exit 1. */
-#define CHILD_ASSERT(c) do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: child: %s (errno %d)\n", \
-				__FILE__, __LINE__, #c, errno); \
-			_exit(1); \
-		} \
-	} while (0)
-
-static void setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void teardown(void)
-{
-	xv_test_sim_stop();
-}
-
 static int all_bytes(const unsigned char *p, size_t n, unsigned char v)
 {
 	size_t i;
@@ -494,7 +473,7 @@ Suite *xv_test_suite(void)
 	Suite *s = suite_create("sim-grants");
 	TCase *tc = tcase_create("grants");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, xv_test_sim_start, xv_test_sim_stop);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_grant_functions_resolve_to_the_simulator);
 	tcase_add_test(tc, test_map_by_a_domain_other_than_the_grantee_is_refused);
