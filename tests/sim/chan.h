@@ -22,6 +22,13 @@
 		} \
 	} while (0)
 
+/* In a domain child: @call fails (returns 0 or NULL) with errno @err. */
+#define CHILD_FAILS(call, err) do { \
+		errno = 0; \
+		CHILD_ASSERT(!(call)); \
+		CHILD_ASSERT(errno == (err)); \
+	} while (0)
+
 struct xv_chan {
 	int rd, wr;
 };

@@ -138,20 +138,29 @@ static void wait_lock_free(const char *lock)
 	close(fd);
 }
 
-START_TEST(test_a_crashed_daemon_is_reported_and_recovered)
+/* The running daemon's pid, from its lock file, whose path goes to
+ * @lock. */
+static pid_t daemon_pid(char *lock, size_t len)
 {
-	char lock[256], buf[32] = "";
+	char buf[32] = "";
 	pid_t pid;
 	int fd;
 
-	snprintf(lock, sizeof(lock), "%s/lock", xv_test_sim_dir());
+	snprintf(lock, len, "%s/lock", xv_test_sim_dir());
 	fd = open(lock, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
 	close(fd);
 	pid = (pid_t)atoi(buf);
 	ck_assert_int_gt(pid, 0);
-	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	return pid;
+}
+
+START_TEST(test_a_crashed_daemon_is_reported_and_recovered)
+{
+	char lock[256];
+
+	ck_assert_int_eq(kill(daemon_pid(lock, sizeof(lock)), SIGKILL), 0);
 	wait_lock_free(lock);
 
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
@@ -166,18 +175,10 @@ END_TEST
 
 START_TEST(test_sigterm_stops_the_daemon_cleanly)
 {
-	char lock[256], buf[32] = "";
-	pid_t pid;
+	char lock[256], buf[32];
 	int fd;
 
-	snprintf(lock, sizeof(lock), "%s/lock", xv_test_sim_dir());
-	fd = open(lock, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
-	close(fd);
-	pid = (pid_t)atoi(buf);
-	ck_assert_int_gt(pid, 0);
-	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(kill(daemon_pid(lock, sizeof(lock)), SIGTERM), 0);
 	wait_lock_free(lock);
 	/* A clean stop empties the pid: nothing to report as crashed. */
 	fd = open(lock, O_RDONLY);

@@ -250,6 +250,26 @@ static struct xv_sim_evtab *own_evtab(void)
 	return (struct xv_sim_evtab *)start;
 }
 
+/* In a dom2 child: bind to our @port and do the first half of a notify on
+ * it, the port marked queued and our handle's bell rung with this pid,
+ * without sending the datagram. */
+static void half_ring(int port)
+{
+	xenevtchn_handle *c = xenevtchn_open(NULL, 0);
+	struct xv_sim_evtab *tab;
+	uint32_t h;
+
+	CHILD_ASSERT(c != NULL);
+	CHILD_ASSERT(xenevtchn_bind_interdomain(c, 1, (evtchn_port_t)port) > 0);
+	tab = own_evtab();
+	CHILD_ASSERT(tab != NULL);
+	h = atomic_load(&tab->port[port].handle);
+	CHILD_ASSERT(h != 0 && h < XV_SIM_MAX_HANDLES);
+	atomic_fetch_or(&tab->port[port].state,
+			XV_SIM_PORT_MASKED | XV_SIM_PORT_QUEUED);
+	atomic_store(&tab->bell[h], (uint32_t)getpid());
+}
+
 /* A SIGKILL can land between the two halves of a notify: the port marked
  * queued and the handle's bell rung with the notifier's pid, but no
  * datagram sent.  The child does exactly that half and dies. */
@@ -261,20 +281,7 @@ START_TEST(test_a_notifier_killed_mid_ring_does_not_silence_the_handle)
 	ck_assert_int_gt(p1, 0);
 	pid = xv_test_fork_domain(2);
 	if (pid == 0) {
-		xenevtchn_handle *c = xenevtchn_open(NULL, 0);
-		struct xv_sim_evtab *tab;
-		uint32_t h1;
-
-		CHILD_ASSERT(c != NULL);
-		CHILD_ASSERT(xenevtchn_bind_interdomain(c, 1,
-					(evtchn_port_t)p1) > 0);
-		tab = own_evtab();
-		CHILD_ASSERT(tab != NULL);
-		h1 = atomic_load(&tab->port[p1].handle);
-		CHILD_ASSERT(h1 != 0 && h1 < XV_SIM_MAX_HANDLES);
-		atomic_fetch_or(&tab->port[p1].state,
-				XV_SIM_PORT_MASKED | XV_SIM_PORT_QUEUED);
-		atomic_store(&tab->bell[h1], (uint32_t)getpid());
+		half_ring(p1);
 		raise(SIGKILL);
 		_exit(1);
 	}
@@ -300,20 +307,7 @@ START_TEST(test_a_live_notifier_does_not_hide_a_dead_ringers_bell)
 	xv_chan_open(&up);
 	dying = xv_test_fork_domain(2);
 	if (dying == 0) {
-		xenevtchn_handle *c = xenevtchn_open(NULL, 0);
-		struct xv_sim_evtab *tab;
-		uint32_t h1;
-
-		CHILD_ASSERT(c != NULL);
-		CHILD_ASSERT(xenevtchn_bind_interdomain(c, 1,
-					(evtchn_port_t)p1) > 0);
-		tab = own_evtab();
-		CHILD_ASSERT(tab != NULL);
-		h1 = atomic_load(&tab->port[p1].handle);
-		CHILD_ASSERT(h1 != 0 && h1 < XV_SIM_MAX_HANDLES);
-		atomic_fetch_or(&tab->port[p1].state,
-				XV_SIM_PORT_MASKED | XV_SIM_PORT_QUEUED);
-		atomic_store(&tab->bell[h1], (uint32_t)getpid());
+		half_ring(p1);
 		xv_chan_put(&up, 1);
 		for (;;)
 			pause();
