@@ -41,20 +41,14 @@ START_TEST(test_node_quota_counts_owned_nodes_and_frees_on_rm)
 		snprintf(path, sizeof(path), "data/n%d", i);
 		ck_assert_msg(xs_write(h, XBT_NULL, path, "", 0), "%s", path);
 	}
-	errno = 0;
-	ck_assert(!xs_write(h, XBT_NULL, "data/n9", "", 0));
-	ck_assert_int_eq(errno, ENOSPC);
+	XSD_FAILS(xs_write(h, XBT_NULL, "data/n9", "", 0), ENOSPC);
 	/* Writing an existing node creates nothing. */
 	ck_assert(xs_write(h, XBT_NULL, "data/n0", "v", 1));
 	ck_assert(xs_rm(h, XBT_NULL, "data/n0"));
 	/* One free slot does not fit a two-node deep write... */
-	errno = 0;
-	ck_assert(!xs_write(h, XBT_NULL, "data/a/b", "", 0));
-	ck_assert_int_eq(errno, ENOSPC);
+	XSD_FAILS(xs_write(h, XBT_NULL, "data/a/b", "", 0), ENOSPC);
 	/* ...and nothing of it was left behind. */
-	errno = 0;
-	ck_assert_ptr_null(xs_read(h, XBT_NULL, "data/a", &len));
-	ck_assert_int_eq(errno, ENOENT);
+	XSD_FAILS(xs_read(h, XBT_NULL, "data/a", &len), ENOENT);
 	ck_assert(xs_write(h, XBT_NULL, "data/a", "", 0));
 	xs_close(h);
 }
@@ -70,13 +64,9 @@ START_TEST(test_node_quota_holds_inside_a_transaction)
 		snprintf(path, sizeof(path), "data/t%d", i);
 		ck_assert(xs_write(h, t, path, "", 0));
 	}
-	errno = 0;
-	ck_assert(!xs_write(h, t, "data/t9", "", 0));
-	ck_assert_int_eq(errno, ENOSPC);
+	XSD_FAILS(xs_write(h, t, "data/t9", "", 0), ENOSPC);
 	ck_assert(xs_transaction_end(h, t, false));
-	errno = 0;
-	ck_assert(!xs_write(h, XBT_NULL, "data/after", "", 0));
-	ck_assert_int_eq(errno, ENOSPC);
+	XSD_FAILS(xs_write(h, XBT_NULL, "data/after", "", 0), ENOSPC);
 	xs_close(h);
 }
 END_TEST
@@ -113,9 +103,7 @@ START_TEST(test_watch_quota_is_e2big)
 	ck_assert(xs_watch(h, "data/a", "1"));
 	ck_assert(xs_watch(h, "data/b", "2"));
 	ck_assert(xs_watch(h, "data/c", "3"));
-	errno = 0;
-	ck_assert(!xs_watch(h, "data/d", "4"));
-	ck_assert_int_eq(errno, E2BIG);
+	XSD_FAILS(xs_watch(h, "data/d", "4"), E2BIG);
 	ck_assert(xs_unwatch(h, "data/a", "1"));
 	ck_assert(xs_watch(h, "data/d", "4"));
 	xs_close(h);
@@ -160,9 +148,7 @@ START_TEST(test_a_guest_gets_eleven_transactions_by_default)
 		t[i] = xs_transaction_start(h);
 		ck_assert_msg(t[i] != XBT_NULL, "transaction %d", i + 1);
 	}
-	errno = 0;
-	ck_assert_uint_eq(xs_transaction_start(h), XBT_NULL);
-	ck_assert_int_eq(errno, ENOSPC);
+	XSD_FAILS(xs_transaction_start(h), ENOSPC);
 	for (int i = 0; i < 11; i++)
 		ck_assert(xs_transaction_end(h, t[i], false));
 	xs_close(h);
@@ -175,12 +161,8 @@ START_TEST(test_value_over_entry_size_is_enospc)
 	static const char v[17] = "0123456789abcdef";
 
 	ck_assert(xs_write(h, XBT_NULL, "data/v", v, 16));
-	errno = 0;
-	ck_assert(!xs_write(h, XBT_NULL, "data/v", v, 17));
-	ck_assert_int_eq(errno, ENOSPC);
-	errno = 0;
-	ck_assert(!xs_write(h, XBT_NULL, "data/w", v, 17));
-	ck_assert_int_eq(errno, ENOSPC);
+	XSD_FAILS(xs_write(h, XBT_NULL, "data/v", v, 17), ENOSPC);
+	XSD_FAILS(xs_write(h, XBT_NULL, "data/w", v, 17), ENOSPC);
 	xs_close(h);
 }
 END_TEST
