@@ -424,24 +424,42 @@ out:
 	return err;
 }
 
-static int do_watch(struct xv_xsd *xsd, struct xv_conn *c)
+/* The watch a WATCH or UNWATCH request names: where the link to it is
+ * in c->watches (*link is NULL if there is none), its token, and its
+ * canonical path, which the caller frees. */
+static int watch_lookup(struct xv_conn *c, char **path, const char **token,
+			struct xv_watch ***link)
 {
-	struct xv_watch *w;
-	const char *token;
-	char *path;
+	struct xv_watch **pp;
 	int err;
 
 	if (count_strings(c) != 2)
 		return -EINVAL;
-	token = c->body + strlen(c->body) + 1;
-	err = canonical(c, c->body, true, &path);
+	*token = c->body + strlen(c->body) + 1;
+	err = canonical(c, c->body, true, path);
 	if (err)
 		return err;
-	for (w = c->watches; w; w = w->next)
-		if (!strcmp(w->path, path) && !strcmp(w->token, token)) {
-			free(path);
-			return -EEXIST;
-		}
+	for (pp = &c->watches; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->path, *path) &&
+		    !strcmp((*pp)->token, *token))
+			break;
+	*link = pp;
+	return 0;
+}
+
+static int do_watch(struct xv_xsd *xsd, struct xv_conn *c)
+{
+	struct xv_watch **link, *w;
+	const char *token;
+	char *path;
+	int err = watch_lookup(c, &path, &token, &link);
+
+	if (err)
+		return err;
+	if (*link) {
+		free(path);
+		return -EEXIST;
+	}
 	if (c->domid != 0 && c->nwatches >= xsd->quota.watches) {
 		free(path);
 		return -E2BIG;
@@ -467,30 +485,24 @@ static int do_watch(struct xv_xsd *xsd, struct xv_conn *c)
 
 static int do_unwatch(struct xv_conn *c)
 {
-	struct xv_watch **pp, *w;
+	struct xv_watch **link, *w;
 	const char *token;
 	char *path;
-	int err;
+	int err = watch_lookup(c, &path, &token, &link);
 
-	if (count_strings(c) != 2)
-		return -EINVAL;
-	token = c->body + strlen(c->body) + 1;
-	err = canonical(c, c->body, true, &path);
 	if (err)
 		return err;
-	for (pp = &c->watches; (w = *pp); pp = &w->next)
-		if (!strcmp(w->path, path) && !strcmp(w->token, token)) {
-			*pp = w->next;
-			free(w->path);
-			free(w->token);
-			free(w);
-			c->nwatches--;
-			free(path);
-			reply_ok(c);
-			return 0;
-		}
 	free(path);
-	return -ENOENT;
+	w = *link;
+	if (!w)
+		return -ENOENT;
+	*link = w->next;
+	free(w->path);
+	free(w->token);
+	free(w);
+	c->nwatches--;
+	reply_ok(c);
+	return 0;
 }
 
 static int do_txn_start(struct xv_view *v, struct xv_conn *c)
