@@ -321,6 +321,22 @@ static struct xv_special *special(struct xv_xsd *xsd, const char *name)
 	return NULL;
 }
 
+/* The special node @path names, if @c's domain may do @perm on it: what
+ * xv_xsd_get_checked() is for ordinary nodes. */
+static int special_checked(struct xv_xsd *xsd, const struct xv_conn *c,
+			   const char *path, unsigned int perm,
+			   struct xv_special **out)
+{
+	struct xv_special *sp = special(xsd, path);
+
+	if (!sp)
+		return -ENOENT;
+	if (!(xv_xsd_perm_for(c->domid, sp->perms, sp->nperms) & perm))
+		return -EACCES;
+	*out = sp;
+	return 0;
+}
+
 static int do_get_perms(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_special *sp;
@@ -331,11 +347,9 @@ static int do_get_perms(struct xv_view *v, struct xv_conn *c)
 	if (err)
 		return err;
 	if (path[0] == '@') {
-		sp = special(v->xsd, path);
-		err = !sp ? -ENOENT :
-		      !(xv_xsd_perm_for(c->domid, sp->perms, sp->nperms) &
-			XV_XSD_PERM_READ) ? -EACCES :
-		      perms_reply(c, sp->perms, sp->nperms);
+		err = special_checked(v->xsd, c, path, XV_XSD_PERM_READ, &sp);
+		if (!err)
+			err = perms_reply(c, sp->perms, sp->nperms);
 	} else {
 		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
 					 &n);
@@ -386,13 +400,8 @@ static int do_set_perms(struct xv_view *v, struct xv_conn *c)
 	if (err)
 		return err;
 	if (path[0] == '@') {
-		sp = special(v->xsd, path);
-		if (!sp)
-			err = -ENOENT;
-		else if (!(xv_xsd_perm_for(c->domid, sp->perms, sp->nperms) &
-			   XV_XSD_PERM_WRITE))
-			err = -EACCES;
-		else if (!(err = xv_xsd_perms_dup(perms, nperms, &old))) {
+		err = special_checked(v->xsd, c, path, XV_XSD_PERM_WRITE, &sp);
+		if (!err && !(err = xv_xsd_perms_dup(perms, nperms, &old))) {
 			free(sp->perms);
 			sp->perms = old;
 			sp->nperms = nperms;
