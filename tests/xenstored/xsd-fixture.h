@@ -16,7 +16,8 @@
 
 /* Start with @quota (NULL: xenstored's defaults). */
 void xsd_fix_start_quota(const struct xv_xsd_quota *quota);
-/* Checked-fixture hooks: start with defaults, and stop. */
+/* Checked-fixture hooks: start with defaults, and stop (nothing to do
+ * if a test stopped the store itself, to see it go away). */
 void xsd_fix_start(void);
 void xsd_fix_stop(void);
 

@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,83 +19,25 @@
 #include <xenstore.h>
 
 #include "test-common.h"
-#include "xenstored.h"
 #include "xs.h"
+#include "xsd-fixture.h"
 
-#define MAX_POLL 256
-
-static struct xv_xsd *xsd;
-/* Quotas for the next xsd_start(); NULL: xenstored's defaults. */
-static const struct xv_xsd_quota *next_quota;
-static pthread_t xsd_thread;
-static int stop_pipe[2];
-static char dir[] = "/tmp/xv-test-xs-XXXXXX";
-
-static void sock_path(char *buf, size_t len, unsigned int domid)
+/* The fixture's domains 0, 1 and 2, and 3, the bystander. */
+static void xsd_start_quota(const struct xv_xsd_quota *quota)
 {
-	snprintf(buf, len, "%s/dom%u.sock", dir, domid);
-}
-
-static void *xsd_loop(void *arg)
-{
-	struct pollfd fds[MAX_POLL + 1];
-
-	for (;;) {
-		size_t n = xv_xsd_pollfds(xsd, fds, MAX_POLL);
-
-		fds[n] = (struct pollfd){ .fd = stop_pipe[0], .events = POLLIN };
-		if (poll(fds, n + 1, -1) < 0)
-			continue;
-		if (fds[n].revents)
-			return NULL;
-		xv_xsd_dispatch(xsd, fds, n);
-	}
+	xsd_fix_start_quota(quota);
+	ck_assert_int_eq(xsd_fix_introduce(3, "dom3"), 0);
 }
 
 static void xsd_start(void)
 {
-	char sock[256];
-	unsigned int d;
-
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(xv_xsd_new(&xsd, next_quota), 0);
-	for (d = 0; d <= 3; d++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "dom%u", d);
-		sock_path(sock, sizeof(sock), d);
-		ck_assert_int_eq(xv_xsd_domain_introduce(xsd, d, name, sock), 0);
-	}
-	ck_assert_int_eq(pipe(stop_pipe), 0);
-	ck_assert_int_eq(pthread_create(&xsd_thread, NULL, xsd_loop, NULL), 0);
-}
-
-static void xsd_stop(void)
-{
-	char sock[256];
-	unsigned int d;
-
-	if (!xsd)
-		return;
-	ck_assert_int_eq(write(stop_pipe[1], "x", 1), 1);
-	pthread_join(xsd_thread, NULL);
-	xv_xsd_free(xsd);
-	close(stop_pipe[0]);
-	close(stop_pipe[1]);
-	for (d = 0; d <= 3; d++) {
-		sock_path(sock, sizeof(sock), d);
-		unlink(sock);
-	}
-	rmdir(dir);
+	xsd_start_quota(NULL);
 }
 
 /* libxenstore reads XENSTORED_PATH at each xs_open(). */
 static void as_domain(unsigned int domid)
 {
-	char sock[256];
-
-	sock_path(sock, sizeof(sock), domid);
-	ck_assert_int_eq(setenv("XENSTORED_PATH", sock, 1), 0);
+	ck_assert_int_eq(setenv("XENSTORED_PATH", xsd_fix_sock(domid), 1), 0);
 }
 
 static struct xv_xs *open_as(unsigned int domid)
@@ -107,17 +48,6 @@ static struct xv_xs *open_as(unsigned int domid)
 	ck_assert_int_eq(xv_xs_open(&xs), 0);
 	ck_assert_ptr_nonnull(xs);
 	return xs;
-}
-
-/* A raw libxenstore handle, to inspect or forge what xs/ reads. */
-static struct xs_handle *raw_as(unsigned int domid)
-{
-	struct xs_handle *h;
-
-	as_domain(domid);
-	h = xs_open(0);
-	ck_assert_ptr_nonnull(h);
-	return h;
 }
 
 static char *mirage_path(const char *port)
@@ -216,11 +146,10 @@ END_TEST
 START_TEST(test_open_without_xenstored_fails_with_errno)
 {
 	struct xv_xs *xs = NULL;
-	char sock[300];
 	int rc;
 
-	snprintf(sock, sizeof(sock), "%s/nobody-listens.sock", dir);
-	ck_assert_int_eq(setenv("XENSTORED_PATH", sock, 1), 0);
+	/* Domain 7 was never introduced: nobody listens on its socket. */
+	ck_assert_int_eq(setenv("XENSTORED_PATH", xsd_fix_sock(7), 1), 0);
 	rc = xv_xs_open(&xs);
 	/* libxenstore falls back to /dev/xen/xenbus, absent here too. */
 	ck_assert_int_eq(rc, -ENOENT);
@@ -244,7 +173,7 @@ END_TEST
 START_TEST(test_published_values_are_plain_decimal)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	char *path = mirage_path("p1"), key[256];
 	unsigned int len;
 	char *v;
@@ -296,7 +225,7 @@ static void assert_rendezvous_perms(struct xs_handle *h0, const char *path,
 START_TEST(test_perms_are_owner_server_and_client_read)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	char *path = mirage_path("p1");
 
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
@@ -312,7 +241,7 @@ END_TEST
 START_TEST(test_perms_of_a_dom0_server_name_dom0_as_owner)
 {
 	struct xv_xs *srv = open_as(0);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	struct xs_permissions dom1s[1] = { { .id = 1, .perms = XS_PERM_NONE } };
 	char *path = NULL;
 
@@ -335,7 +264,7 @@ END_TEST
 START_TEST(test_perms_ignore_a_permissive_parent)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0), *h1 = raw_as(1), *h3 = raw_as(3);
+	struct xs_handle *h0 = xsd_fix_open(0), *h1 = xsd_fix_open(1), *h3 = xsd_fix_open(3);
 	struct xs_permissions open_dir[2] = {
 		{ .id = 1, .perms = XS_PERM_READ },
 		{ .id = 3, .perms = XS_PERM_WRITE },
@@ -363,7 +292,7 @@ END_TEST
 START_TEST(test_client_domain_can_read_and_others_cannot)
 {
 	struct xv_xs *srv = open_as(1), *other = open_as(3);
-	struct xs_handle *h2 = raw_as(2), *h3 = raw_as(3);
+	struct xs_handle *h2 = xsd_fix_open(2), *h3 = xsd_fix_open(3);
 	char *path = mirage_path("p1"), key[256];
 	uint32_t ref = 5, port = 6;
 	unsigned int len;
@@ -485,7 +414,7 @@ END_TEST
 START_TEST(test_lookup_waits_while_a_key_is_missing)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_handle *h1 = raw_as(1);
+	struct xs_handle *h1 = xsd_fix_open(1);
 	uint32_t ref = 5, port = 6;
 
 	ck_assert(xs_write(h1, XBT_NULL, "data/half/ring-ref", "9", 1));
@@ -507,11 +436,8 @@ static void restart_without_watches(void)
 
 	xv_xsd_quota_default(&q);
 	q.watches = 0;
-	xsd_stop();
-	strcpy(dir, "/tmp/xv-test-xs-XXXXXX");
-	next_quota = &q;
-	xsd_start();
-	next_quota = NULL;
+	xsd_fix_stop();
+	xsd_start_quota(&q);
 }
 
 /* Keys already there are read without a watch (two round trips fewer, and
@@ -659,7 +585,7 @@ static void forge(struct xs_handle *h1, const char *dirname,
 START_TEST(test_lookup_refuses_garbage_ring_ref)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_handle *h1 = raw_as(1);
+	struct xs_handle *h1 = xsd_fix_open(1);
 	uint32_t ref = 5, port = 6;
 	char rel[64], abs[96];
 
@@ -678,7 +604,7 @@ END_TEST
 START_TEST(test_lookup_refuses_garbage_event_channel)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_handle *h1 = raw_as(1);
+	struct xs_handle *h1 = xsd_fix_open(1);
 	uint32_t ref = 5, port = 6;
 
 	forge(h1, "data/bad-port", "3", bad_values[_i]);
@@ -696,7 +622,7 @@ END_TEST
 START_TEST(test_lookup_refuses_event_channel_beyond_int)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_handle *h1 = raw_as(1);
+	struct xs_handle *h1 = xsd_fix_open(1);
 	uint32_t ref = 5, port = 6;
 
 	forge(h1, "data/big-port", "3", "2147483648");
@@ -711,7 +637,7 @@ END_TEST
 START_TEST(test_unpublish_removes_the_whole_path)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0), *h1 = raw_as(1);
+	struct xs_handle *h0 = xsd_fix_open(0), *h1 = xsd_fix_open(1);
 	char *path = mirage_path("gone"), extra[256];
 	unsigned int len;
 	char *v;
@@ -764,7 +690,7 @@ END_TEST
 START_TEST(test_unpublish_leaves_a_foreign_client_dir)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	struct xs_permissions mine[1] = { { .id = 1, .perms = XS_PERM_NONE } };
 	struct xs_permissions dom0s[1] = { { .id = 0, .perms = XS_PERM_NONE } };
 	char *path = mirage_path("foreign");
@@ -794,7 +720,7 @@ END_TEST
 START_TEST(test_unpublish_leaves_a_listable_foreign_client_dir)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	struct xs_permissions mine[1] = { { .id = 1, .perms = XS_PERM_NONE } };
 	struct xs_permissions dom0s[2] = {
 		{ .id = 0, .perms = XS_PERM_NONE },
@@ -849,7 +775,7 @@ END_TEST
 START_TEST(test_unpublish_explicit_path_keeps_its_parent)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	unsigned int len;
 	char *v;
 
@@ -923,7 +849,7 @@ END_TEST
 
 START_TEST(test_own_domid_refuses_a_malformed_domid_node)
 {
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	struct xv_xs *xs1;
 	unsigned int d = 99;
 
@@ -992,7 +918,7 @@ END_TEST
 static void *stop_xsd_later(void *arg)
 {
 	usleep(200 * 1000);
-	xsd_stop();
+	xsd_fix_stop();
 	return NULL;
 }
 
@@ -1018,8 +944,6 @@ START_TEST(test_lookup_fails_when_xenstored_goes_away)
 	ck_assert_int_eq(xv_xs_publish(cli, path, 1, 1, 1), -ECONNRESET);
 	free(path);
 	xv_xs_close(cli);
-	/* The fixture's teardown must not stop it twice. */
-	xsd = NULL;
 }
 END_TEST
 
@@ -1029,7 +953,7 @@ Suite *xv_test_suite(void)
 	TCase *tc = tcase_create("rendezvous");
 	int nbad = (int)(sizeof(bad_values) / sizeof(bad_values[0]));
 
-	tcase_add_checked_fixture(tc, xsd_start, xsd_stop);
+	tcase_add_checked_fixture(tc, xsd_start, xsd_fix_stop);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_own_domid_is_the_socket_domain);
 	tcase_add_test(tc, test_open_without_xenstored_fails_with_errno);
