@@ -435,13 +435,14 @@ out:
 
 /* The watch a WATCH or UNWATCH request names: where the link to it is
  * in c->watches (*link is NULL if there is none), its token, and its
- * canonical path, which the caller frees. */
+ * canonical path, which the caller frees (NULL on error). */
 static int watch_lookup(struct xv_conn *c, char **path, const char **token,
 			struct xv_watch ***link)
 {
 	struct xv_watch **pp;
 	int err;
 
+	*path = NULL;
 	if (count_strings(c) != 2)
 		return -EINVAL;
 	*token = c->body + strlen(c->body) + 1;
@@ -499,9 +500,9 @@ static int do_unwatch(struct xv_conn *c)
 	char *path;
 	int err = watch_lookup(c, &path, &token, &link);
 
+	free(path);
 	if (err)
 		return err;
-	free(path);
 	w = *link;
 	if (!w)
 		return -ENOENT;
