@@ -25,6 +25,15 @@ static void sim_start(void)
 	cat_sim_start("cati", WAIT_MS);
 }
 
+/* @pid exits 0 in time; else the test fails with what it wrote to @err. */
+static void assert_exits_zero(pid_t pid, int err, const char *who)
+{
+	int s = xv_run_wait(pid, WAIT_MS);
+
+	ck_assert_msg(s == 0, "%s exit %d: %s", who, s,
+		      xv_run_read_all(err, NULL));
+}
+
 /* libxenvchan serves the MirageOS path, which xvchan-cat builds itself
  * from DOMID and PORT; the server sends and closes while the client's
  * stdin is still open. */
@@ -42,18 +51,13 @@ START_TEST(test_cat_client_reads_libxenvchan_server_to_its_close)
 	unsigned char *got;
 	pid_t peer, cat;
 	size_t len;
-	int s;
 
 	ck_assert_int_eq(pipe2(hold, O_CLOEXEC), 0);
 	peer = cat_sim_spawn(1, "XVCHAN_PEER", peer_args, -1, -1, perr);
 	cat = cat_sim_spawn(2, "XVCHAN_CAT", cat_args, hold[0], out, cerr);
 	close(hold[0]);
-	s = xv_run_wait(peer, WAIT_MS);
-	ck_assert_msg(s == 0, "peer exit %d: %s", s,
-		      xv_run_read_all(perr, NULL));
-	s = xv_run_wait(cat, WAIT_MS);
-	ck_assert_msg(s == 0, "xvchan-cat exit %d: %s", s,
-		      xv_run_read_all(cerr, NULL));
+	assert_exits_zero(peer, perr, "peer");
+	assert_exits_zero(cat, cerr, "xvchan-cat");
 	got = (unsigned char *)xv_run_read_all(out, &len);
 	ck_assert_uint_eq(len, 200000);
 	ck_assert_uint_eq(xv_pattern_check(5, 0, got, len), len);
@@ -78,7 +82,6 @@ START_TEST(test_libxenvchan_client_reads_cat_server_to_its_end)
 	pid_t peer, cat;
 	size_t len;
 	char *rest;
-	int s;
 
 	ck_assert_ptr_nonnull(buf);
 	xv_pattern_fill(7, 0, buf, 150000);
@@ -87,12 +90,8 @@ START_TEST(test_libxenvchan_client_reads_cat_server_to_its_end)
 	free(buf);
 	cat = cat_sim_spawn(1, "XVCHAN_CAT", cat_args, in, out, cerr);
 	peer = cat_sim_spawn(2, "XVCHAN_PEER", peer_args, -1, -1, perr);
-	s = xv_run_wait(peer, WAIT_MS);
-	ck_assert_msg(s == 0, "peer exit %d: %s", s,
-		      xv_run_read_all(perr, NULL));
-	s = xv_run_wait(cat, WAIT_MS);
-	ck_assert_msg(s == 0, "xvchan-cat exit %d: %s", s,
-		      xv_run_read_all(cerr, NULL));
+	assert_exits_zero(peer, perr, "peer");
+	assert_exits_zero(cat, cerr, "xvchan-cat");
 	rest = xv_run_read_all(out, &len);
 	ck_assert_uint_eq(len, 0);
 	free(rest);
