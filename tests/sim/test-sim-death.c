@@ -89,6 +89,18 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* A page shared writable with dom2 (its ref in *ref) and a port left
+ * for dom2 to bind (*port): what a mapper child needs. */
+static unsigned char *share_with_dom2(uint32_t *ref, int *port)
+{
+	unsigned char *page = xengntshr_share_pages(gs, 2, 1, ref, 1);
+
+	ck_assert_ptr_nonnull(page);
+	*port = xenevtchn_bind_unbound_port(ev, 2);
+	ck_assert_int_gt(*port, 0);
+	return page;
+}
+
 static void killed_mapper_notifies(int fork_first)
 {
 	struct xv_chan up;
@@ -99,10 +111,7 @@ static void killed_mapper_notifies(int fork_first)
 	int port;
 
 	xv_chan_open(&up);
-	page = xengntshr_share_pages(gs, 2, 1, &ref, 1);
-	ck_assert_ptr_nonnull(page);
-	port = xenevtchn_bind_unbound_port(ev, 2);
-	ck_assert_int_gt(port, 0);
+	page = share_with_dom2(&ref, &port);
 	pid = mapper(&up, ref, port, fork_first);
 	if (fork_first)
 		grandchild = (pid_t)xv_chan_get(&up);
@@ -206,10 +215,7 @@ START_TEST(test_exit_without_closing_notifies_too)
 	int port;
 
 	xv_chan_open(&up);
-	page = xengntshr_share_pages(gs, 2, 1, &ref, 1);
-	ck_assert_ptr_nonnull(page);
-	port = xenevtchn_bind_unbound_port(ev, 2);
-	ck_assert_int_gt(port, 0);
+	page = share_with_dom2(&ref, &port);
 	pid = xv_test_fork_domain(2);
 	if (pid == 0) {
 		xenevtchn_handle *h = xenevtchn_open(NULL, 0);
