@@ -149,4 +149,68 @@ static inline void ft_await(int fd)
 	FT_EQ(read(fd, &c, 1), 1);
 }
 
+/*
+ * The Check process's side. Its failures are Check failures, not exit
+ * codes; macros, so that a failure (and Check's last-checkpoint report)
+ * names the test's own line.
+ */
+#define FT_PIPE(p) ck_assert_int_eq(pipe(p), 0)
+
+#define FT_AWAIT_PARENT(rfd)						\
+	do {								\
+		struct pollfd ft_p_ = { .fd = (rfd), .events = POLLIN };\
+		char ft_c_;						\
+									\
+		ck_assert_int_eq(poll(&ft_p_, 1, FT_WAIT_MS), 1);	\
+		ck_assert_int_eq(read((rfd), &ft_c_, 1), 1);		\
+	} while (0)
+
+/* Both children passed every check: server first, as they were forked. */
+#define FT_WAIT_PAIR(srv, cli, timeout_ms)				\
+	do {								\
+		ck_assert_int_eq(xv_test_wait((srv), (timeout_ms)), 0);	\
+		ck_assert_int_eq(xv_test_wait((cli), (timeout_ms)), 0);	\
+	} while (0)
+
+/* SIGKILL a child, which must die of exactly that. */
+#define FT_KILL(pid)							\
+	do {								\
+		ck_assert_int_eq(kill((pid), SIGKILL), 0);		\
+		ck_assert_int_eq(xv_test_wait((pid), FT_WAIT_MS),	\
+				 128 + SIGKILL);			\
+	} while (0)
+
+static inline void ft_close_pipe(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Read the whole stream @seed, then its end, then close cleanly. */
+static inline void ft_read_to_eof_and_close(struct xvchan *x,
+					    uint64_t seed, size_t total)
+{
+	ft_read_pattern(x, seed, total);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+/* A victim's last act: wait for the test to kill it (or its domain). */
+static inline void __attribute__((noreturn)) ft_sleep_until_killed(void)
+{
+	pause();
+	_exit(0);
+}
+
+/* Every forking test case: one private simulator for all its tests,
+ * and room for the slowest test on a loaded machine. */
+static inline TCase *ft_sim_tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, xv_test_sim_start, xv_test_sim_stop);
+	tcase_set_timeout(tc, 60);
+	return tc;
+}
+
 #endif

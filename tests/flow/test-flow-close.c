@@ -39,8 +39,7 @@ START_TEST(test_half_close_client_first_keeps_the_other_direction)
 		ft_half_close(ft_client("half-cli", 0), true);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -58,8 +57,7 @@ START_TEST(test_half_close_server_first_keeps_the_other_direction)
 		ft_half_close(ft_client("half-srv", 0), false);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -87,8 +85,7 @@ START_TEST(test_close_drains_until_a_blocked_peer_finishes_its_write)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -111,8 +108,7 @@ START_TEST(test_both_sides_closing_at_once_do_not_wait_for_each_other)
 		_exit(0);
 	}
 	/* Well below the 20 s close timeout both sides use. */
-	ck_assert_int_eq(xv_test_wait(srv, 5000), 0);
-	ck_assert_int_eq(xv_test_wait(cli, 5000), 0);
+	FT_WAIT_PAIR(srv, cli, 5000);
 }
 END_TEST
 
@@ -121,7 +117,7 @@ START_TEST(test_close_gives_up_after_its_timeout_and_the_peer_sees_the_end)
 	pid_t srv, cli;
 	int done[2];
 
-	ck_assert_int_eq(pipe(done), 0);
+	FT_PIPE(done);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		struct xvchan_config cfg;
@@ -146,10 +142,8 @@ START_TEST(test_close_gives_up_after_its_timeout_and_the_peer_sees_the_end)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(done[0]);
-	close(done[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(done);
 }
 END_TEST
 
@@ -188,28 +182,15 @@ START_TEST(test_writer_gets_epipe_once_the_draining_peer_gives_up)
 		FT_EQ(xvchan_close(x), -ETIMEDOUT);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-close");
-	TCase *tc = tcase_create("close");
+	TCase *tc = ft_sim_tcase("close");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_half_close_client_first_keeps_the_other_direction);
 	tcase_add_test(tc,

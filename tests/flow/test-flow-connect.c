@@ -35,9 +35,7 @@ START_TEST(test_client_waits_for_a_server_that_comes_later)
 	if (cli == 0) {
 		struct xvchan *x = ft_client("late", 0);
 
-		ft_read_pattern(x, 12, 100);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
+		ft_read_to_eof_and_close(x, 12, 100);
 		_exit(0);
 	}
 	usleep(200 * 1000);
@@ -49,8 +47,7 @@ START_TEST(test_client_waits_for_a_server_that_comes_later)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -131,13 +128,10 @@ START_TEST(test_explicit_path_replaces_the_port)
 		ft_config(&cfg, 0);
 		cfg.path = path;
 		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "ignored", &cfg), 0);
-		ft_read_pattern(x, 13, 5000);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
+		ft_read_to_eof_and_close(x, 13, 5000);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -146,24 +140,16 @@ START_TEST(test_client_of_a_dead_servers_stale_entry_is_refused)
 	pid_t srv, cli;
 	int up[2];
 
-	ck_assert_int_eq(pipe(up), 0);
+	FT_PIPE(up);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		(void)ft_server("stale", 4096, 4096, XVCHAN_NONBLOCK);
 		ft_signal(up[1]);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
-	{
-		struct pollfd p = { .fd = up[0], .events = POLLIN };
-		char c;
-
-		ck_assert_int_eq(poll(&p, 1, FT_WAIT_MS), 1);
-		ck_assert_int_eq(read(up[0], &c, 1), 1);
-	}
+	FT_AWAIT_PARENT(up[0]);
 	/* Killed: its grants and port go, its xenstore entry stays. */
-	ck_assert_int_eq(kill(srv, SIGKILL), 0);
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 128 + SIGKILL);
+	FT_KILL(srv);
 	cli = xv_test_fork_domain(FT_CLIENT_DOM);
 	if (cli == 0) {
 		struct xvchan *x = NULL;
@@ -184,28 +170,15 @@ START_TEST(test_client_of_a_dead_servers_stale_entry_is_refused)
 		_exit(0);
 	}
 	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
+	ft_close_pipe(up);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-connect");
-	TCase *tc = tcase_create("connect");
+	TCase *tc = ft_sim_tcase("connect");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_client_without_server_times_out);
 	tcase_add_test(tc, test_client_waits_for_a_server_that_comes_later);
 	tcase_add_test(tc, test_a_served_port_is_in_use_until_closed);

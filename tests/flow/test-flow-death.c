@@ -6,23 +6,13 @@
  */
 #include "flow-test.h"
 
-/* ft_await() for the Check process itself: failures are Check failures. */
-static void ft_await_parent(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	ck_assert_int_eq(poll(&p, 1, FT_WAIT_MS), 1);
-	ck_assert_int_eq(read(fd, &c, 1), 1);
-}
-
 START_TEST(test_killed_writer_looks_like_a_close_after_its_data)
 {
 	pid_t srv, cli;
 	int up[2], down[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
+	FT_PIPE(up);
+	FT_PIPE(down);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		struct xvchan *x = ft_server("death-writer", 4096, 4096, 0);
@@ -40,19 +30,15 @@ START_TEST(test_killed_writer_looks_like_a_close_after_its_data)
 
 		ft_write_pattern(x, 8, 3000);
 		ft_signal(up[1]);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
-	ft_await_parent(up[0]);
-	ck_assert_int_eq(kill(cli, SIGKILL), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	FT_AWAIT_PARENT(up[0]);
+	FT_KILL(cli);
 	/* The server only starts reading once the client is dead. */
 	ck_assert_int_eq(write(down[1], "k", 1), 1);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	ft_close_pipe(up);
+	ft_close_pipe(down);
 }
 END_TEST
 
@@ -61,7 +47,7 @@ START_TEST(test_blocked_writer_gets_epipe_when_the_reader_is_killed)
 	pid_t srv, cli;
 	int up[2];
 
-	ck_assert_int_eq(pipe(up), 0);
+	FT_PIPE(up);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		struct xvchan *x = ft_server("death-reader", 4096, 4096, 0);
@@ -77,37 +63,22 @@ START_TEST(test_blocked_writer_gets_epipe_when_the_reader_is_killed)
 	cli = xv_test_fork_domain(FT_CLIENT_DOM);
 	if (cli == 0) {
 		(void)ft_client("death-reader", 0);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
-	ft_await_parent(up[0]);
+	FT_AWAIT_PARENT(up[0]);
 	/* Let the server reach its sleep on the full ring first. */
 	usleep(100 * 1000);
-	ck_assert_int_eq(kill(cli, SIGKILL), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	FT_KILL(cli);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
+	ft_close_pipe(up);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-death");
-	TCase *tc = tcase_create("death");
+	TCase *tc = ft_sim_tcase("death");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_killed_writer_looks_like_a_close_after_its_data);
 	tcase_add_test(tc,

@@ -85,27 +85,6 @@ static void dt_describes(struct xvchan *x, const char *what)
 	}
 }
 
-/* ft_await() for the Check process itself: failures are Check failures. */
-static void dt_await_parent(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	ck_assert_int_eq(poll(&p, 1, FT_WAIT_MS), 1);
-	ck_assert_int_eq(read(fd, &c, 1), 1);
-}
-
-static void dt_pipe(int p[2])
-{
-	ck_assert_int_eq(pipe(p), 0);
-}
-
-static void dt_close_pipe(int p[2])
-{
-	close(p[0]);
-	close(p[1]);
-}
-
 /* Child: report when it saw the end. */
 static void dt_send_time(int fd)
 {
@@ -151,14 +130,14 @@ static void dt_destroy_and_judge(unsigned int domid, pid_t victim,
 {
 	int64_t began, done;
 
-	dt_await_parent(up[0]);
+	FT_AWAIT_PARENT(up[0]);
 	usleep((useconds_t)settle_ms * 1000);
 	dt_destroy(domid, &began, &done);
 	ck_assert_int_eq(xv_test_wait(victim, FT_WAIT_MS), 128 + SIGKILL);
 	dt_check_time(res[0], began, done, what);
 	ck_assert_int_eq(xv_test_wait(survivor, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(res);
+	ft_close_pipe(up);
+	ft_close_pipe(res);
 }
 
 START_TEST(test_dom0_watches_its_guest_peer_and_the_guest_does_without)
@@ -195,8 +174,7 @@ START_TEST(test_dom0_watches_its_guest_peer_and_the_guest_does_without)
 		FT_EQ(xvchan_close(x), 0);
 		dt_exit();
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -210,8 +188,8 @@ START_TEST(test_a_server_for_a_domain_not_yet_created_keeps_waiting)
 	int up[2], down[2];
 	pid_t srv, cli;
 
-	dt_pipe(up);
-	dt_pipe(down);
+	FT_PIPE(up);
+	FT_PIPE(down);
 	srv = xv_test_fork_domain(0);
 	if (srv == 0) {
 		struct xvchan *x = dt_server(9, "dt-early", XVCHAN_NONBLOCK);
@@ -239,7 +217,7 @@ START_TEST(test_a_server_for_a_domain_not_yet_created_keeps_waiting)
 		FT_EQ(xvchan_close(x), 0);
 		dt_exit();
 	}
-	dt_await_parent(up[0]);
+	FT_AWAIT_PARENT(up[0]);
 	cli = xv_test_fork_domain(9);
 	if (cli == 0) {
 		struct xvchan *x = dt_client(0, "dt-early", 0);
@@ -251,8 +229,8 @@ START_TEST(test_a_server_for_a_domain_not_yet_created_keeps_waiting)
 	ck_assert_int_eq(write(down[1], "g", 1), 1);
 	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(down);
+	ft_close_pipe(up);
+	ft_close_pipe(down);
 }
 END_TEST
 
@@ -261,8 +239,8 @@ START_TEST(test_a_blocked_dom0_reader_gets_eof_within_a_second)
 	int up[2], res[2];
 	pid_t srv, cli;
 
-	dt_pipe(up);
-	dt_pipe(res);
+	FT_PIPE(up);
+	FT_PIPE(res);
 	srv = xv_test_fork_domain(0);
 	if (srv == 0) {
 		struct xvchan *x = dt_server(4, "dt-reader", 0);
@@ -286,8 +264,7 @@ START_TEST(test_a_blocked_dom0_reader_gets_eof_within_a_second)
 		struct xvchan *x = dt_client(0, "dt-reader", 0);
 
 		ft_write_pattern(x, 21, 3000);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
 	dt_destroy_and_judge(4, cli, srv, up, res, 100,
 			     "blocked reader: EOF");
@@ -301,8 +278,8 @@ START_TEST(test_what_the_destroyed_peer_wrote_is_read_before_eof)
 	int64_t began, done;
 	pid_t srv, cli;
 
-	dt_pipe(up);
-	dt_pipe(down);
+	FT_PIPE(up);
+	FT_PIPE(down);
 	srv = xv_test_fork_domain(0);
 	if (srv == 0) {
 		struct xvchan *x = dt_server(5, "dt-inflight", 0);
@@ -320,17 +297,16 @@ START_TEST(test_what_the_destroyed_peer_wrote_is_read_before_eof)
 
 		ft_write_pattern(x, 22, 3000);
 		ft_signal(up[1]);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
-	dt_await_parent(up[0]);
+	FT_AWAIT_PARENT(up[0]);
 	dt_destroy(5, &began, &done);
 	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
 	/* The server only starts reading once the domain is gone. */
 	ck_assert_int_eq(write(down[1], "d", 1), 1);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(down);
+	ft_close_pipe(up);
+	ft_close_pipe(down);
 }
 END_TEST
 
@@ -339,8 +315,8 @@ START_TEST(test_a_blocked_dom0_writer_gets_epipe_within_a_second)
 	int up[2], res[2];
 	pid_t srv, cli;
 
-	dt_pipe(up);
-	dt_pipe(res);
+	FT_PIPE(up);
+	FT_PIPE(res);
 	srv = xv_test_fork_domain(0);
 	if (srv == 0) {
 		struct xvchan *x = dt_server(6, "dt-writer", 0);
@@ -358,8 +334,7 @@ START_TEST(test_a_blocked_dom0_writer_gets_epipe_within_a_second)
 	cli = xv_test_fork_domain(6);
 	if (cli == 0) {
 		(void)dt_client(0, "dt-writer", 0);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
 	dt_destroy_and_judge(6, cli, srv, up, res, 100,
 			     "blocked writer: -EPIPE");
@@ -376,8 +351,8 @@ START_TEST(test_a_nonblocking_dom0_poller_wakes_to_eof_and_epipe)
 	int up[2], res[2];
 	pid_t srv, cli;
 
-	dt_pipe(up);
-	dt_pipe(res);
+	FT_PIPE(up);
+	FT_PIPE(res);
 	srv = xv_test_fork_domain(0);
 	if (srv == 0) {
 		struct xvchan *x = dt_server(7, "dt-poll", XVCHAN_NONBLOCK);
@@ -426,8 +401,7 @@ START_TEST(test_a_nonblocking_dom0_poller_wakes_to_eof_and_epipe)
 		unsigned char buf[100] = { 0 };
 
 		FT_EQ(xvchan_write(x, buf, sizeof(buf)), 100);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
 	dt_destroy_and_judge(7, cli, srv, up, res, 100,
 			     "non-blocking poller: EOF");
@@ -440,15 +414,14 @@ START_TEST(test_a_dom0_client_of_a_destroyed_guest_server_sees_the_end)
 	int up[2], res[2];
 	pid_t srv, cli;
 
-	dt_pipe(up);
-	dt_pipe(res);
+	FT_PIPE(up);
+	FT_PIPE(res);
 	srv = xv_test_fork_domain(8);
 	if (srv == 0) {
 		struct xvchan *x = dt_server(0, "dt-guestsrv", 0);
 
 		ft_write_pattern(x, 23, 3000);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
 	cli = xv_test_fork_domain(0);
 	if (cli == 0) {
@@ -480,8 +453,8 @@ START_TEST(test_close_after_the_destroy_returns_at_once)
 	int64_t began, done;
 	pid_t srv, cli;
 
-	dt_pipe(up);
-	dt_pipe(down);
+	FT_PIPE(up);
+	FT_PIPE(down);
 	srv = xv_test_fork_domain(0);
 	if (srv == 0) {
 		struct xvchan *x = dt_server(10, "dt-closeafter", 0);
@@ -497,16 +470,15 @@ START_TEST(test_close_after_the_destroy_returns_at_once)
 	if (cli == 0) {
 		(void)dt_client(0, "dt-closeafter", 0);
 		ft_signal(up[1]);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
-	dt_await_parent(up[0]);
+	FT_AWAIT_PARENT(up[0]);
 	dt_destroy(10, &began, &done);
 	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
 	ck_assert_int_eq(write(down[1], "d", 1), 1);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(down);
+	ft_close_pipe(up);
+	ft_close_pipe(down);
 }
 END_TEST
 
@@ -515,8 +487,8 @@ START_TEST(test_a_close_waiting_for_the_peer_ends_at_its_destroy)
 	int up[2], res[2];
 	pid_t srv, cli;
 
-	dt_pipe(up);
-	dt_pipe(res);
+	FT_PIPE(up);
+	FT_PIPE(res);
 	srv = xv_test_fork_domain(0);
 	if (srv == 0) {
 		struct xvchan *x = dt_server(11, "dt-closing", 0);
@@ -529,31 +501,18 @@ START_TEST(test_a_close_waiting_for_the_peer_ends_at_its_destroy)
 	cli = xv_test_fork_domain(11);
 	if (cli == 0) {
 		(void)dt_client(0, "dt-closing", 0);
-		pause();
-		_exit(0);
+		ft_sleep_until_killed();
 	}
 	dt_destroy_and_judge(11, cli, srv, up, res, 100,
 			     "waiting close: returned");
 }
 END_TEST
 
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
-
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-destroy");
-	TCase *tc = tcase_create("destroy");
+	TCase *tc = ft_sim_tcase("destroy");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_dom0_watches_its_guest_peer_and_the_guest_does_without);
 	tcase_add_test(tc,

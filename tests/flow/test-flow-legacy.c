@@ -100,8 +100,7 @@ START_TEST(test_server_shutdown_ends_the_connection_for_a_libxenvchan_client)
 		libxenvchan_close(c);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -140,8 +139,7 @@ START_TEST(test_client_shutdown_ends_the_connection_for_a_libxenvchan_server)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -168,8 +166,7 @@ START_TEST(test_libxenvchan_close_is_eof_after_its_data_then_epipe)
 		libxenvchan_close(c);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -179,8 +176,8 @@ START_TEST(test_impossible_index_from_the_peer_is_eproto_and_sticky)
 	pid_t srv, cli;
 	int up[2], down[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
+	FT_PIPE(up);
+	FT_PIPE(down);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		/* libxenvchan hands us its mapped page: a handy liar. */
@@ -217,32 +214,17 @@ START_TEST(test_impossible_index_from_the_peer_is_eproto_and_sticky)
 		ft_signal(up[1]);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(up);
+	ft_close_pipe(down);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-legacy");
-	TCase *tc = tcase_create("legacy");
+	TCase *tc = ft_sim_tcase("legacy");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_server_shutdown_ends_the_connection_for_a_libxenvchan_client);
 	tcase_add_test(tc,

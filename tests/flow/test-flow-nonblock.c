@@ -17,7 +17,7 @@ START_TEST(test_nonblocking_server_returns_before_the_client_connects)
 	pid_t srv, cli;
 	int up[2];
 
-	ck_assert_int_eq(pipe(up), 0);
+	FT_PIPE(up);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		struct xvchan *x = ft_server("nb-connect", 4096, 4096,
@@ -60,10 +60,8 @@ START_TEST(test_nonblocking_server_returns_before_the_client_connects)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(up);
 }
 END_TEST
 
@@ -72,7 +70,7 @@ START_TEST(test_nonblocking_write_returns_what_fits_then_eagain_until_fd_fires)
 	pid_t srv, cli;
 	int up[2];
 
-	ck_assert_int_eq(pipe(up), 0);
+	FT_PIPE(up);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		/* The server reads a 1024-byte ring. */
@@ -82,9 +80,7 @@ START_TEST(test_nonblocking_write_returns_what_fits_then_eagain_until_fd_fires)
 		ft_read_pattern(x, 6, 1024);
 		/* The client armed a wake-up when it got -EAGAIN; this
 		 * read kicked it. Now stream the rest. */
-		ft_read_pattern(x, 6 + 1, 5000);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
+		ft_read_to_eof_and_close(x, 6 + 1, 5000);
 		_exit(0);
 	}
 	cli = xv_test_fork_domain(FT_CLIENT_DOM);
@@ -130,10 +126,8 @@ START_TEST(test_nonblocking_write_returns_what_fits_then_eagain_until_fd_fires)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(up);
 }
 END_TEST
 
@@ -150,8 +144,8 @@ START_TEST(test_a_handed_on_wake_up_lasts_until_its_direction_calls_again)
 	pid_t srv, cli;
 	int up[2], down[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
+	FT_PIPE(up);
+	FT_PIPE(down);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		struct xvchan_config cfg;
@@ -198,12 +192,9 @@ START_TEST(test_a_handed_on_wake_up_lasts_until_its_direction_calls_again)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(up);
+	ft_close_pipe(down);
 }
 END_TEST
 
@@ -304,8 +295,7 @@ START_TEST(test_nonblocking_reader_and_writer_threads_share_the_descriptor)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, 2 * FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, 2 * FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, 2 * FT_WAIT_MS);
 }
 END_TEST
 
@@ -314,7 +304,7 @@ START_TEST(test_blocking_read_times_out_with_the_io_timeout)
 	pid_t srv, cli;
 	int done[2];
 
-	ck_assert_int_eq(pipe(done), 0);
+	FT_PIPE(done);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		struct xvchan *x = ft_server("io-timeout", 4096, 4096, 0);
@@ -340,10 +330,8 @@ START_TEST(test_blocking_read_times_out_with_the_io_timeout)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(done[0]);
-	close(done[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(done);
 }
 END_TEST
 
@@ -352,16 +340,14 @@ START_TEST(test_blocking_write_times_out_on_a_full_ring_with_the_io_timeout)
 	pid_t srv, cli;
 	int done[2];
 
-	ck_assert_int_eq(pipe(done), 0);
+	FT_PIPE(done);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		struct xvchan *x = ft_server("io-timeout-w", 1024, 1024, 0);
 
 		ft_await(done[0]);
 		/* Everything the client managed to write is here. */
-		ft_read_pattern(x, 16, 1024);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
+		ft_read_to_eof_and_close(x, 16, 1024);
 		_exit(0);
 	}
 	cli = xv_test_fork_domain(FT_CLIENT_DOM);
@@ -383,30 +369,16 @@ START_TEST(test_blocking_write_times_out_on_a_full_ring_with_the_io_timeout)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(done[0]);
-	close(done[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(done);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-nonblock");
-	TCase *tc = tcase_create("nonblock");
+	TCase *tc = ft_sim_tcase("nonblock");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_nonblocking_server_returns_before_the_client_connects);
 	tcase_add_test(tc,

@@ -47,8 +47,7 @@ static void ft_run_duplex(const char *port, size_t rs, size_t ws,
 		ft_duplex(ft_client(port, 0), 22, 11, total);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 
 START_TEST(test_bytes_flow_both_ways_at_once_through_in_page_rings)
@@ -118,8 +117,7 @@ START_TEST(test_writer_is_woken_while_a_reader_sleeps_on_the_same_endpoint)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -172,8 +170,7 @@ START_TEST(test_writev_delivers_every_iovec_in_order)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -195,13 +192,10 @@ START_TEST(test_read_returns_eof_only_after_every_byte_before_close)
 	if (cli == 0) {
 		struct xvchan *x = ft_client("eof-after-data", 0);
 
-		ft_read_pattern(x, 9, 250000);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
+		ft_read_to_eof_and_close(x, 9, 250000);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -210,8 +204,8 @@ START_TEST(test_data_written_just_before_a_close_is_not_lost)
 	pid_t srv, cli;
 	int up[2], down[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
+	FT_PIPE(up);
+	FT_PIPE(down);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		/* Non-blocking: close does not wait for the client. */
@@ -240,12 +234,9 @@ START_TEST(test_data_written_just_before_a_close_is_not_lost)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(up);
+	ft_close_pipe(down);
 }
 END_TEST
 
@@ -289,8 +280,7 @@ START_TEST(test_io_calls_refuse_bad_arguments_on_a_live_endpoint)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -360,28 +350,15 @@ START_TEST(test_ring_sizes_round_up_as_documented)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-stream");
-	TCase *tc = tcase_create("stream");
+	TCase *tc = ft_sim_tcase("stream");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_bytes_flow_both_ways_at_once_through_in_page_rings);
 	tcase_add_test(tc,

@@ -41,8 +41,8 @@ START_TEST(test_reserve_commit_delivers_exactly_the_committed_bytes_across_the_w
 	pid_t srv, cli;
 	int up[2], down[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
+	FT_PIPE(up);
+	FT_PIPE(down);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		/* Our send ring: 4096 bytes (order 12, one granted page). */
@@ -95,12 +95,9 @@ START_TEST(test_reserve_commit_delivers_exactly_the_committed_bytes_across_the_w
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(up);
+	ft_close_pipe(down);
 }
 END_TEST
 
@@ -109,8 +106,8 @@ START_TEST(test_nonblocking_reserve_on_a_full_ring_is_eagain_until_space_is_free
 	pid_t srv, cli;
 	int up[2], down[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
+	FT_PIPE(up);
+	FT_PIPE(down);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		struct xvchan *x = ft_server("zc-nonblock", 4096, 4096, 0);
@@ -151,12 +148,9 @@ START_TEST(test_nonblocking_reserve_on_a_full_ring_is_eagain_until_space_is_free
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(up);
+	ft_close_pipe(down);
 }
 END_TEST
 
@@ -165,7 +159,7 @@ START_TEST(test_reserve_after_the_peer_died_is_epipe)
 	pid_t srv, cli;
 	int up[2];
 
-	ck_assert_int_eq(pipe(up), 0);
+	FT_PIPE(up);
 	srv = xv_test_fork_domain(FT_SERVER_DOM);
 	if (srv == 0) {
 		(void)ft_server("zc-dead", 4096, 4096, 0);
@@ -185,10 +179,8 @@ START_TEST(test_reserve_after_the_peer_died_is_epipe)
 		FT_EQ(xvchan_close(x), 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(up);
 }
 END_TEST
 
@@ -201,23 +193,11 @@ START_TEST(test_reserve_and_commit_refuse_null_pointers)
 }
 END_TEST
 
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
-
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-zerocopy");
-	TCase *tc = tcase_create("zerocopy");
+	TCase *tc = ft_sim_tcase("zerocopy");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_reserve_commit_delivers_exactly_the_committed_bytes_across_the_wrap);
 	tcase_add_test(tc,
