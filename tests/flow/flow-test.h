@@ -186,6 +186,36 @@ static inline void ft_close_pipe(int p[2])
 	close(p[1]);
 }
 
+/* A test's two pipes, for the sides to share through their argument. */
+struct ft_pipes {
+	int up[2];
+	int down[2];
+};
+
+/* Fork simulated domain @domid to run one side of a test: a side that
+ * returns has passed every check and exits 0. */
+static inline pid_t ft_fork_side(unsigned int domid, void (*side)(void *),
+				 void *arg)
+{
+	pid_t pid = xv_test_fork_domain(domid);
+
+	if (pid == 0) {
+		side(arg);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* The usual test: @server as domain 1, then @client as domain 2, each
+ * given @arg, both passing within @timeout_ms. */
+#define FT_RUN_PAIR(server, client, arg, timeout_ms)			\
+	do {								\
+		pid_t ft_srv_ = ft_fork_side(FT_SERVER_DOM, (server), (arg));\
+		pid_t ft_cli_ = ft_fork_side(FT_CLIENT_DOM, (client), (arg));\
+									\
+		FT_WAIT_PAIR(ft_srv_, ft_cli_, (timeout_ms));		\
+	} while (0)
+
 /* Read the whole stream @seed, then its end, then close cleanly. */
 static inline void ft_read_to_eof_and_close(struct xvchan *x,
 					    uint64_t seed, size_t total)

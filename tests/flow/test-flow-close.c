@@ -25,164 +25,157 @@ static void ft_half_close(struct xvchan *x, bool first)
 	FT_EQ(xvchan_close(x), 0);
 }
 
+static void half_cli_server(void *arg)
+{
+	ft_half_close(ft_server("half-cli", 4096, 2048, 0), false);
+}
+
+static void half_cli_client(void *arg)
+{
+	ft_half_close(ft_client("half-cli", 0), true);
+}
+
 START_TEST(test_half_close_client_first_keeps_the_other_direction)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		ft_half_close(ft_server("half-cli", 4096, 2048, 0), false);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		ft_half_close(ft_client("half-cli", 0), true);
-		_exit(0);
-	}
-	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	FT_RUN_PAIR(half_cli_server, half_cli_client, NULL, FT_WAIT_MS);
 }
 END_TEST
+
+static void half_srv_server(void *arg)
+{
+	ft_half_close(ft_server("half-srv", 1024, 65536, 0), true);
+}
+
+static void half_srv_client(void *arg)
+{
+	ft_half_close(ft_client("half-srv", 0), false);
+}
 
 START_TEST(test_half_close_server_first_keeps_the_other_direction)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		ft_half_close(ft_server("half-srv", 1024, 65536, 0), true);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		ft_half_close(ft_client("half-srv", 0), false);
-		_exit(0);
-	}
-	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	FT_RUN_PAIR(half_srv_server, half_srv_client, NULL, FT_WAIT_MS);
 }
 END_TEST
+
+static void close_drain_server(void *arg)
+{
+	struct xvchan *x = ft_server("close-drain", 1024, 1024, 0);
+
+	ft_read_pattern(x, 3, 10);
+	/* The client is blocked on a full 1 KiB ring with ~500 KB to go;
+	 * close must read it all away. */
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void close_drain_client(void *arg)
+{
+	struct xvchan *x = ft_client("close-drain", 0);
+
+	ft_write_pattern(x, 3, 500000);
+	/* The server shut down its side while we were writing. */
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
 
 START_TEST(test_close_drains_until_a_blocked_peer_finishes_its_write)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("close-drain", 1024, 1024, 0);
-
-		ft_read_pattern(x, 3, 10);
-		/* The client is blocked on a full 1 KiB ring with ~500 KB
-		 * to go; close must read it all away. */
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("close-drain", 0);
-
-		ft_write_pattern(x, 3, 500000);
-		/* The server shut down its side while we were writing. */
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	FT_RUN_PAIR(close_drain_server, close_drain_client, NULL,
+		    FT_WAIT_MS);
 }
 END_TEST
+
+static void close_both_server(void *arg)
+{
+	struct xvchan *x = ft_server("close-both", 4096, 4096, 0);
+
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void close_both_client(void *arg)
+{
+	struct xvchan *x = ft_client("close-both", 0);
+
+	FT_EQ(xvchan_close(x), 0);
+}
 
 START_TEST(test_both_sides_closing_at_once_do_not_wait_for_each_other)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("close-both", 4096, 4096, 0);
-
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("close-both", 0);
-
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
 	/* Well below the 20 s close timeout both sides use. */
-	FT_WAIT_PAIR(srv, cli, 5000);
+	FT_RUN_PAIR(close_both_server, close_both_client, NULL, 5000);
 }
 END_TEST
 
+static void close_timeout_server(void *arg)
+{
+	int *done = arg;
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	ft_config(&cfg, 0);
+	cfg.close_timeout_ms = 200;
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "close-timeout", 4096, 4096,
+			    &cfg), 0);
+	/* The client neither writes nor shuts down. */
+	FT_EQ(xvchan_close(x), -ETIMEDOUT);
+	ft_signal(done[1]);
+}
+
+static void close_timeout_client(void *arg)
+{
+	int *done = arg;
+	struct xvchan *x = ft_client("close-timeout", 0);
+
+	ft_await(done[0]);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+}
+
 START_TEST(test_close_gives_up_after_its_timeout_and_the_peer_sees_the_end)
 {
-	pid_t srv, cli;
 	int done[2];
 
 	FT_PIPE(done);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan_config cfg;
-		struct xvchan *x = NULL;
-
-		ft_config(&cfg, 0);
-		cfg.close_timeout_ms = 200;
-		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "close-timeout", 4096,
-				    4096, &cfg), 0);
-		/* The client neither writes nor shuts down. */
-		FT_EQ(xvchan_close(x), -ETIMEDOUT);
-		ft_signal(done[1]);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("close-timeout", 0);
-
-		ft_await(done[0]);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	FT_RUN_PAIR(close_timeout_server, close_timeout_client, done,
+		    FT_WAIT_MS);
 	ft_close_pipe(done);
 }
 END_TEST
 
+static void write_epipe_server(void *arg)
+{
+	struct xvchan *x = ft_server("write-epipe", 4096, 4096, 0);
+	static unsigned char big[100000];
+
+	ssize_t n;
+
+	/* Write without end: the client's close drains it for 200 ms,
+	 * gives up and ends the connection. */
+	do
+		n = xvchan_write(x, big, sizeof(big));
+	while (n == (ssize_t)sizeof(big));
+	FT_EQ(n, -EPIPE);
+	FT_EQ(xvchan_write(x, big, 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void write_epipe_client(void *arg)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	ft_config(&cfg, 0);
+	cfg.close_timeout_ms = 200;
+	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "write-epipe", &cfg), 0);
+	/* Close drains what the server writes; the server never shuts
+	 * down, so close ends by its timeout. */
+	FT_EQ(xvchan_close(x), -ETIMEDOUT);
+}
+
 START_TEST(test_writer_gets_epipe_once_the_draining_peer_gives_up)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("write-epipe", 4096, 4096, 0);
-		static unsigned char big[100000];
-
-		ssize_t n;
-
-		/* Write without end: the client's close drains it for
-		 * 200 ms, gives up and ends the connection. */
-		do
-			n = xvchan_write(x, big, sizeof(big));
-		while (n == (ssize_t)sizeof(big));
-		FT_EQ(n, -EPIPE);
-		FT_EQ(xvchan_write(x, big, 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan_config cfg;
-		struct xvchan *x = NULL;
-
-		ft_config(&cfg, 0);
-		cfg.close_timeout_ms = 200;
-		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "write-epipe", &cfg),
-		      0);
-		/* Close drains what the server writes; the server never
-		 * shuts down, so close ends by its timeout. */
-		FT_EQ(xvchan_close(x), -ETIMEDOUT);
-		_exit(0);
-	}
-	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	FT_RUN_PAIR(write_epipe_server, write_epipe_client, NULL,
+		    FT_WAIT_MS);
 }
 END_TEST
 
