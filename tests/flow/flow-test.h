@@ -192,6 +192,18 @@ struct ft_pipes {
 	int down[2];
 };
 
+#define FT_PIPES(p)							\
+	do {								\
+		FT_PIPE((p).up);					\
+		FT_PIPE((p).down);					\
+	} while (0)
+
+static inline void ft_close_pipes(struct ft_pipes *p)
+{
+	ft_close_pipe(p->up);
+	ft_close_pipe(p->down);
+}
+
 /* Fork simulated domain @domid to run one side of a test: a side that
  * returns has passed every check and exits 0. */
 static inline pid_t ft_fork_side(unsigned int domid, void (*side)(void *),

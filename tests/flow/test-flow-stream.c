@@ -239,11 +239,9 @@ START_TEST(test_data_written_just_before_a_close_is_not_lost)
 {
 	struct ft_pipes p;
 
-	FT_PIPE(p.up);
-	FT_PIPE(p.down);
+	FT_PIPES(p);
 	FT_RUN_PAIR(close_race_server, close_race_client, &p, FT_WAIT_MS);
-	ft_close_pipe(p.up);
-	ft_close_pipe(p.down);
+	ft_close_pipes(&p);
 }
 END_TEST
 
