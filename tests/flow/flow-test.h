@@ -228,6 +228,17 @@ static inline pid_t ft_fork_side(unsigned int domid, void (*side)(void *),
 		FT_WAIT_PAIR(ft_srv_, ft_cli_, (timeout_ms));		\
 	} while (0)
 
+/* FT_RUN_PAIR() for sides that order their steps through the pipes, made
+ * for them and closed after them: their argument is the struct ft_pipes. */
+#define FT_RUN_PIPED_PAIR(server, client, timeout_ms)			\
+	do {								\
+		struct ft_pipes ft_pipes_;				\
+									\
+		FT_PIPES(ft_pipes_);					\
+		FT_RUN_PAIR((server), (client), &ft_pipes_, (timeout_ms));\
+		ft_close_pipes(&ft_pipes_);				\
+	} while (0)
+
 /* Read the whole stream @seed, then its end, then close cleanly. */
 static inline void ft_read_to_eof_and_close(struct xvchan *x,
 					    uint64_t seed, size_t total)

@@ -107,7 +107,7 @@ END_TEST
 
 static void close_timeout_server(void *arg)
 {
-	int *done = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan_config cfg;
 	struct xvchan *x = NULL;
 
@@ -117,15 +117,15 @@ static void close_timeout_server(void *arg)
 			    &cfg), 0);
 	/* The client neither writes nor shuts down. */
 	FT_EQ(xvchan_close(x), -ETIMEDOUT);
-	ft_signal(done[1]);
+	ft_signal(p->up[1]);
 }
 
 static void close_timeout_client(void *arg)
 {
-	int *done = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan *x = ft_client("close-timeout", 0);
 
-	ft_await(done[0]);
+	ft_await(p->up[0]);
 	ft_expect_eof(x);
 	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
 	FT_EQ(xvchan_close(x), 0);
@@ -133,12 +133,8 @@ static void close_timeout_client(void *arg)
 
 START_TEST(test_close_gives_up_after_its_timeout_and_the_peer_sees_the_end)
 {
-	int done[2];
-
-	FT_PIPE(done);
-	FT_RUN_PAIR(close_timeout_server, close_timeout_client, done,
-		    FT_WAIT_MS);
-	ft_close_pipe(done);
+	FT_RUN_PIPED_PAIR(close_timeout_server, close_timeout_client,
+			  FT_WAIT_MS);
 }
 END_TEST
 

@@ -207,11 +207,7 @@ static void legacy_d_client(void *arg)
 
 START_TEST(test_impossible_index_from_the_peer_is_eproto_and_sticky)
 {
-	struct ft_pipes p;
-
-	FT_PIPES(p);
-	FT_RUN_PAIR(legacy_d_server, legacy_d_client, &p, FT_WAIT_MS);
-	ft_close_pipes(&p);
+	FT_RUN_PIPED_PAIR(legacy_d_server, legacy_d_client, FT_WAIT_MS);
 }
 END_TEST
 

@@ -14,7 +14,7 @@ static int ft_poll(struct xvchan *x, int timeout_ms)
 
 static void nb_connect_server(void *arg)
 {
-	int *up = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan *x = ft_server("nb-connect", 4096, 4096,
 				     XVCHAN_NONBLOCK);
 	char buf[16];
@@ -23,7 +23,7 @@ static void nb_connect_server(void *arg)
 	FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
 	FT_EQ(xvchan_write(x, "early", 5), -EAGAIN);
 	FT_EQ(ft_poll(x, 100), 0);
-	ft_signal(up[1]);
+	ft_signal(p->up[1]);
 	/* The client's connect (then its write) fires the fd. */
 	for (;;) {
 		ssize_t n;
@@ -42,11 +42,11 @@ static void nb_connect_server(void *arg)
 
 static void nb_connect_client(void *arg)
 {
-	int *up = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan *x;
 	char buf[16];
 
-	ft_await(up[0]);
+	ft_await(p->up[0]);
 	x = ft_client("nb-connect", 0);
 	FT_EQ(xvchan_write(x, "hello", 5), 5);
 	/* Only what was written after the connect arrives. */
@@ -58,21 +58,17 @@ static void nb_connect_client(void *arg)
 
 START_TEST(test_nonblocking_server_returns_before_the_client_connects)
 {
-	int up[2];
-
-	FT_PIPE(up);
-	FT_RUN_PAIR(nb_connect_server, nb_connect_client, up, FT_WAIT_MS);
-	ft_close_pipe(up);
+	FT_RUN_PIPED_PAIR(nb_connect_server, nb_connect_client, FT_WAIT_MS);
 }
 END_TEST
 
 static void nb_write_server(void *arg)
 {
-	int *up = arg;
+	struct ft_pipes *p = arg;
 	/* The server reads a 1024-byte ring. */
 	struct xvchan *x = ft_server("nb-write", 1000, 1000, 0);
 
-	ft_await(up[0]);
+	ft_await(p->up[0]);
 	ft_read_pattern(x, 6, 1024);
 	/* The client armed a wake-up when it got -EAGAIN; this
 	 * read kicked it. Now stream the rest. */
@@ -81,7 +77,7 @@ static void nb_write_server(void *arg)
 
 static void nb_write_client(void *arg)
 {
-	int *up = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan *x = ft_client("nb-write", XVCHAN_NONBLOCK);
 	unsigned char buf[5000];
 	size_t off = 0;
@@ -92,7 +88,7 @@ static void nb_write_client(void *arg)
 	/* -EAGAIN consumed whatever was pending: no wake-up until
 	 * the server reads. */
 	FT_EQ(ft_poll(x, 100), 0);
-	ft_signal(up[1]);
+	ft_signal(p->up[1]);
 	FT_EQ(ft_poll(x, FT_WAIT_MS), 1);
 	xv_pattern_fill(7, 0, buf, sizeof(buf));
 	while (off < sizeof(buf)) {
@@ -125,11 +121,7 @@ static void nb_write_client(void *arg)
 
 START_TEST(test_nonblocking_write_returns_what_fits_then_eagain_until_fd_fires)
 {
-	int up[2];
-
-	FT_PIPE(up);
-	FT_RUN_PAIR(nb_write_server, nb_write_client, up, FT_WAIT_MS);
-	ft_close_pipe(up);
+	FT_RUN_PIPED_PAIR(nb_write_server, nb_write_client, FT_WAIT_MS);
 }
 END_TEST
 
@@ -191,11 +183,7 @@ static void nb_handon_client(void *arg)
 
 START_TEST(test_a_handed_on_wake_up_lasts_until_its_direction_calls_again)
 {
-	struct ft_pipes p;
-
-	FT_PIPES(p);
-	FT_RUN_PAIR(nb_handon_server, nb_handon_client, &p, FT_WAIT_MS);
-	ft_close_pipes(&p);
+	FT_RUN_PIPED_PAIR(nb_handon_server, nb_handon_client, FT_WAIT_MS);
 }
 END_TEST
 
@@ -300,16 +288,16 @@ END_TEST
 
 static void io_timeout_server(void *arg)
 {
-	int *done = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan *x = ft_server("io-timeout", 4096, 4096, 0);
 
-	ft_await(done[0]);
+	ft_await(p->up[0]);
 	FT_EQ(xvchan_close(x), 0);
 }
 
 static void io_timeout_client(void *arg)
 {
-	int *done = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan_config cfg;
 	struct xvchan *x = NULL;
 	char c;
@@ -320,34 +308,30 @@ static void io_timeout_client(void *arg)
 	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "io-timeout", &cfg),
 	      0);
 	FT_EQ(xvchan_read(x, &c, 1), -ETIMEDOUT);
-	ft_signal(done[1]);
+	ft_signal(p->up[1]);
 	ft_expect_eof(x);
 	FT_EQ(xvchan_close(x), 0);
 }
 
 START_TEST(test_blocking_read_times_out_with_the_io_timeout)
 {
-	int done[2];
-
-	FT_PIPE(done);
-	FT_RUN_PAIR(io_timeout_server, io_timeout_client, done, FT_WAIT_MS);
-	ft_close_pipe(done);
+	FT_RUN_PIPED_PAIR(io_timeout_server, io_timeout_client, FT_WAIT_MS);
 }
 END_TEST
 
 static void io_timeout_w_server(void *arg)
 {
-	int *done = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan *x = ft_server("io-timeout-w", 1024, 1024, 0);
 
-	ft_await(done[0]);
+	ft_await(p->up[0]);
 	/* Everything the client managed to write is here. */
 	ft_read_to_eof_and_close(x, 16, 1024);
 }
 
 static void io_timeout_w_client(void *arg)
 {
-	int *done = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan_config cfg;
 	struct xvchan *x = NULL;
 	unsigned char buf[3000];
@@ -359,7 +343,7 @@ static void io_timeout_w_client(void *arg)
 	xv_pattern_fill(16, 0, buf, sizeof(buf));
 	/* The 1 KiB ring takes 1024 bytes, then nothing moves. */
 	FT_EQ(xvchan_write(x, buf, sizeof(buf)), -ETIMEDOUT);
-	ft_signal(done[1]);
+	ft_signal(p->up[1]);
 	FT_EQ(xvchan_shutdown(x), 0);
 	ft_expect_eof(x);
 	FT_EQ(xvchan_close(x), 0);
@@ -367,11 +351,7 @@ static void io_timeout_w_client(void *arg)
 
 START_TEST(test_blocking_write_times_out_on_a_full_ring_with_the_io_timeout)
 {
-	int done[2];
-
-	FT_PIPE(done);
-	FT_RUN_PAIR(io_timeout_w_server, io_timeout_w_client, done, FT_WAIT_MS);
-	ft_close_pipe(done);
+	FT_RUN_PIPED_PAIR(io_timeout_w_server, io_timeout_w_client, FT_WAIT_MS);
 }
 END_TEST
 

@@ -237,11 +237,7 @@ static void close_race_client(void *arg)
 
 START_TEST(test_data_written_just_before_a_close_is_not_lost)
 {
-	struct ft_pipes p;
-
-	FT_PIPES(p);
-	FT_RUN_PAIR(close_race_server, close_race_client, &p, FT_WAIT_MS);
-	ft_close_pipes(&p);
+	FT_RUN_PIPED_PAIR(close_race_server, close_race_client, FT_WAIT_MS);
 }
 END_TEST
 

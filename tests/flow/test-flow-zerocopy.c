@@ -92,11 +92,7 @@ static void zc_wrap_client(void *arg)
 
 START_TEST(test_reserve_commit_delivers_exactly_the_committed_bytes_across_the_wrap)
 {
-	struct ft_pipes p;
-
-	FT_PIPES(p);
-	FT_RUN_PAIR(zc_wrap_server, zc_wrap_client, &p, FT_WAIT_MS);
-	ft_close_pipes(&p);
+	FT_RUN_PIPED_PAIR(zc_wrap_server, zc_wrap_client, FT_WAIT_MS);
 }
 END_TEST
 
@@ -144,30 +140,26 @@ static void zc_nonblock_client(void *arg)
 
 START_TEST(test_nonblocking_reserve_on_a_full_ring_is_eagain_until_space_is_freed)
 {
-	struct ft_pipes p;
-
-	FT_PIPES(p);
-	FT_RUN_PAIR(zc_nonblock_server, zc_nonblock_client, &p, FT_WAIT_MS);
-	ft_close_pipes(&p);
+	FT_RUN_PIPED_PAIR(zc_nonblock_server, zc_nonblock_client, FT_WAIT_MS);
 }
 END_TEST
 
 static void zc_dead_server(void *arg)
 {
-	int *up = arg;
+	struct ft_pipes *p = arg;
 
 	(void)ft_server("zc-dead", 4096, 4096, 0);
-	ft_signal(up[1]);
+	ft_signal(p->up[1]);
 	/* Gone without a close: the simulator clears our live byte. */
 }
 
 static void zc_dead_client(void *arg)
 {
-	int *up = arg;
+	struct ft_pipes *p = arg;
 	struct xvchan *x = ft_client("zc-dead", 0);
 	struct xvchan_segs s;
 
-	ft_await(up[0]);
+	ft_await(p->up[0]);
 	/* End of stream tells us the server is gone. */
 	ft_expect_eof(x);
 	FT_EQ(xvchan_write_reserve(x, &s), -EPIPE);
@@ -176,11 +168,7 @@ static void zc_dead_client(void *arg)
 
 START_TEST(test_reserve_after_the_peer_died_is_epipe)
 {
-	int up[2];
-
-	FT_PIPE(up);
-	FT_RUN_PAIR(zc_dead_server, zc_dead_client, up, FT_WAIT_MS);
-	ft_close_pipe(up);
+	FT_RUN_PIPED_PAIR(zc_dead_server, zc_dead_client, FT_WAIT_MS);
 }
 END_TEST
 
