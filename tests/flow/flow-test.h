@@ -204,6 +204,14 @@ static inline void ft_close_pipes(struct ft_pipes *p)
 	ft_close_pipe(p->down);
 }
 
+/* A side's turn is over: tell the other side (up) and wait for its
+ * answer (down). */
+static inline void ft_signal_and_await(struct ft_pipes *p)
+{
+	ft_signal(p->up[1]);
+	ft_await(p->down[0]);
+}
+
 /* Fork simulated domain @domid to run one side of a test: a side that
  * returns has passed every check and exits 0. */
 static inline pid_t ft_fork_side(unsigned int domid, void (*side)(void *),

@@ -25,35 +25,39 @@ static void ft_half_close(struct xvchan *x, bool first)
 	FT_EQ(xvchan_close(x), 0);
 }
 
-static void half_cli_server(void *arg)
+struct ft_half_run {
+	const char *port;
+	size_t rs, ws;
+	bool server_first;
+};
+
+static void half_server(void *arg)
 {
-	ft_half_close(ft_server("half-cli", 4096, 2048, 0), false);
+	const struct ft_half_run *h = arg;
+
+	ft_half_close(ft_server(h->port, h->rs, h->ws, 0), h->server_first);
 }
 
-static void half_cli_client(void *arg)
+static void half_client(void *arg)
 {
-	ft_half_close(ft_client("half-cli", 0), true);
+	const struct ft_half_run *h = arg;
+
+	ft_half_close(ft_client(h->port, 0), !h->server_first);
 }
 
 START_TEST(test_half_close_client_first_keeps_the_other_direction)
 {
-	FT_RUN_PAIR(half_cli_server, half_cli_client, NULL, FT_WAIT_MS);
+	struct ft_half_run h = { "half-cli", 4096, 2048, false };
+
+	FT_RUN_PAIR(half_server, half_client, &h, FT_WAIT_MS);
 }
 END_TEST
 
-static void half_srv_server(void *arg)
-{
-	ft_half_close(ft_server("half-srv", 1024, 65536, 0), true);
-}
-
-static void half_srv_client(void *arg)
-{
-	ft_half_close(ft_client("half-srv", 0), false);
-}
-
 START_TEST(test_half_close_server_first_keeps_the_other_direction)
 {
-	FT_RUN_PAIR(half_srv_server, half_srv_client, NULL, FT_WAIT_MS);
+	struct ft_half_run h = { "half-srv", 1024, 65536, true };
+
+	FT_RUN_PAIR(half_server, half_client, &h, FT_WAIT_MS);
 }
 END_TEST
 

@@ -118,9 +118,10 @@ static void dt_check_time(int fd, int64_t began, int64_t done,
 	ck_assert_int_lt(t - done, DT_BOUND_MS);
 }
 
-/* A timed case's pipes: the survivor says on @up that it is up, on @res
- * when it saw the end. */
-struct dt_pipes {
+/* A timed case: its port, and the pipes on which the survivor says that
+ * it is up (@up) and when it saw the end (@res). */
+struct dt_case {
+	const char *port;
 	int up[2];
 	int res[2];
 };
@@ -132,29 +133,38 @@ struct dt_pipes {
  * the guest is destroyed and its side must die of it; the survivor
  * reports the end within the bound and exits 0.
  */
-static void dt_run_timed(unsigned int srv_dom, void (*server)(void *),
-			 unsigned int cli_dom, void (*client)(void *),
-			 const char *what)
+static void dt_run_timed(const char *port, unsigned int srv_dom,
+			 void (*server)(void *), unsigned int cli_dom,
+			 void (*client)(void *), const char *what)
 {
 	unsigned int guest = srv_dom != 0 ? srv_dom : cli_dom;
-	struct dt_pipes p;
+	struct dt_case c = { .port = port };
 	pid_t srv, cli, victim, survivor;
 	int64_t began, done;
 
-	FT_PIPE(p.up);
-	FT_PIPE(p.res);
-	srv = ft_fork_side(srv_dom, server, &p);
-	cli = ft_fork_side(cli_dom, client, &p);
+	FT_PIPE(c.up);
+	FT_PIPE(c.res);
+	srv = ft_fork_side(srv_dom, server, &c);
+	cli = ft_fork_side(cli_dom, client, &c);
 	victim = guest == srv_dom ? srv : cli;
 	survivor = guest == srv_dom ? cli : srv;
-	FT_AWAIT_PARENT(p.up[0]);
+	FT_AWAIT_PARENT(c.up[0]);
 	usleep(100 * 1000);
 	dt_destroy(guest, &began, &done);
 	ck_assert_int_eq(xv_test_wait(victim, FT_WAIT_MS), 128 + SIGKILL);
-	dt_check_time(p.res[0], began, done, what);
+	dt_check_time(c.res[0], began, done, what);
 	ck_assert_int_eq(xv_test_wait(survivor, FT_WAIT_MS), 0);
-	ft_close_pipe(p.up);
-	ft_close_pipe(p.res);
+	ft_close_pipe(c.up);
+	ft_close_pipe(c.res);
+}
+
+/* A timed case's guest that only connects, then waits for its destroy. */
+static void dt_idle_client(void *arg)
+{
+	const struct dt_case *dc = arg;
+
+	(void)dt_client(0, dc->port, 0);
+	ft_sleep_until_killed();
 }
 
 /*
@@ -241,8 +251,7 @@ static void dt_early_server(void *arg)
 	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
 	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
 	dt_describes(x, "(peer_domain watched)");
-	ft_signal(p->up[1]);
-	ft_await(p->down[0]);
+	ft_signal_and_await(p);
 	for (;;) {
 		FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
 		n = xvchan_read(x, &c, 1);
@@ -283,15 +292,15 @@ END_TEST
 
 static void dt_reader_server(void *arg)
 {
-	struct dt_pipes *p = arg;
-	struct xvchan *x = dt_server(4, "dt-reader", 0);
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(4, dc->port, 0);
 	char c;
 
 	ft_read_pattern(x, 21, 3000);
-	ft_signal(p->up[1]);
+	ft_signal(dc->up[1]);
 	/* Sleeps on the empty ring until the destroy. */
 	FT_EQ(xvchan_read(x, &c, 1), 0);
-	dt_send_time(p->res[1]);
+	dt_send_time(dc->res[1]);
 	ft_expect_eof(x);
 	dt_describes(x, "(peer_domain gone)");
 	/* The live byte was never cleared: only xenstore told. */
@@ -303,7 +312,8 @@ static void dt_reader_server(void *arg)
 
 static void dt_reader_client(void *arg)
 {
-	struct xvchan *x = dt_client(0, "dt-reader", 0);
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_client(0, dc->port, 0);
 
 	ft_write_pattern(x, 21, 3000);
 	ft_sleep_until_killed();
@@ -311,7 +321,7 @@ static void dt_reader_client(void *arg)
 
 START_TEST(test_a_blocked_dom0_reader_gets_eof_within_a_second)
 {
-	dt_run_timed(0, dt_reader_server, 4, dt_reader_client,
+	dt_run_timed("dt-reader", 0, dt_reader_server, 4, dt_reader_client,
 		     "blocked reader: EOF");
 }
 END_TEST
@@ -348,29 +358,23 @@ END_TEST
 
 static void dt_writer_server(void *arg)
 {
-	struct dt_pipes *p = arg;
-	struct xvchan *x = dt_server(6, "dt-writer", 0);
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(6, dc->port, 0);
 	static unsigned char big[1 << 16];
 
-	ft_signal(p->up[1]);
+	ft_signal(dc->up[1]);
 	/* Blocks on the full ring: the peer never reads. */
 	FT_EQ(xvchan_write(x, big, sizeof(big)), -EPIPE);
-	dt_send_time(p->res[1]);
+	dt_send_time(dc->res[1]);
 	FT_EQ(xvchan_write(x, big, 1), -EPIPE);
 	ft_expect_eof(x);
 	FT_EQ(xvchan_close(x), 0);
 	dt_exit();
 }
 
-static void dt_writer_client(void *arg)
-{
-	(void)dt_client(0, "dt-writer", 0);
-	ft_sleep_until_killed();
-}
-
 START_TEST(test_a_blocked_dom0_writer_gets_epipe_within_a_second)
 {
-	dt_run_timed(0, dt_writer_server, 6, dt_writer_client,
+	dt_run_timed("dt-writer", 0, dt_writer_server, 6, dt_idle_client,
 		     "blocked writer: -EPIPE");
 }
 END_TEST
@@ -382,8 +386,8 @@ END_TEST
  */
 static void dt_poll_server(void *arg)
 {
-	struct dt_pipes *p = arg;
-	struct xvchan *x = dt_server(7, "dt-poll", XVCHAN_NONBLOCK);
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(7, dc->port, XVCHAN_NONBLOCK);
 	struct pollfd pfd = { .fd = xvchan_fd(x), .events = POLLIN };
 	unsigned char buf[4096];
 	size_t got = 0;
@@ -405,7 +409,7 @@ static void dt_poll_server(void *arg)
 	while (w > 0);
 	FT_EQ(w, -EAGAIN);
 	FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
-	ft_signal(p->up[1]);
+	ft_signal(dc->up[1]);
 	/* A wake-up before the destroy (the watch's own first
 	 * event) leaves both at -EAGAIN; the destroy ends it. */
 	for (;;) {
@@ -417,7 +421,7 @@ static void dt_poll_server(void *arg)
 		FT_ASSERT(w == -EAGAIN || w == -EPIPE);
 	}
 	FT_EQ(r, 0);
-	dt_send_time(p->res[1]);
+	dt_send_time(dc->res[1]);
 	FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EPIPE);
 	ft_expect_eof(x);
 	FT_EQ(xvchan_close(x), 0);
@@ -426,7 +430,8 @@ static void dt_poll_server(void *arg)
 
 static void dt_poll_client(void *arg)
 {
-	struct xvchan *x = dt_client(0, "dt-poll", 0);
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_client(0, dc->port, 0);
 	unsigned char buf[100] = { 0 };
 
 	FT_EQ(xvchan_write(x, buf, sizeof(buf)), 100);
@@ -435,7 +440,7 @@ static void dt_poll_client(void *arg)
 
 START_TEST(test_a_nonblocking_dom0_poller_wakes_to_eof_and_epipe)
 {
-	dt_run_timed(0, dt_poll_server, 7, dt_poll_client,
+	dt_run_timed("dt-poll", 0, dt_poll_server, 7, dt_poll_client,
 		     "non-blocking poller: EOF");
 }
 END_TEST
@@ -443,7 +448,8 @@ END_TEST
 /* dom0 as the client: the destroyed guest served the pages it maps. */
 static void dt_guestsrv_server(void *arg)
 {
-	struct xvchan *x = dt_server(0, "dt-guestsrv", 0);
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(0, dc->port, 0);
 
 	ft_write_pattern(x, 23, 3000);
 	ft_sleep_until_killed();
@@ -451,14 +457,14 @@ static void dt_guestsrv_server(void *arg)
 
 static void dt_guestsrv_client(void *arg)
 {
-	struct dt_pipes *p = arg;
-	struct xvchan *x = dt_client(8, "dt-guestsrv", 0);
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_client(8, dc->port, 0);
 	char c;
 
 	ft_read_pattern(x, 23, 3000);
-	ft_signal(p->up[1]);
+	ft_signal(dc->up[1]);
 	FT_EQ(xvchan_read(x, &c, 1), 0);
-	dt_send_time(p->res[1]);
+	dt_send_time(dc->res[1]);
 	ft_expect_eof(x);
 	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
 	FT_EQ(xvchan_close(x), 0);
@@ -467,8 +473,8 @@ static void dt_guestsrv_client(void *arg)
 
 START_TEST(test_a_dom0_client_of_a_destroyed_guest_server_sees_the_end)
 {
-	dt_run_timed(8, dt_guestsrv_server, 0, dt_guestsrv_client,
-		     "dom0 client: EOF");
+	dt_run_timed("dt-guestsrv", 8, dt_guestsrv_server, 0,
+		     dt_guestsrv_client, "dom0 client: EOF");
 }
 END_TEST
 
@@ -507,24 +513,18 @@ END_TEST
 
 static void dt_closing_server(void *arg)
 {
-	struct dt_pipes *p = arg;
-	struct xvchan *x = dt_server(11, "dt-closing", 0);
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(11, dc->port, 0);
 
-	ft_signal(p->up[1]);
+	ft_signal(dc->up[1]);
 	FT_EQ(xvchan_close(x), 0);
-	dt_send_time(p->res[1]);
+	dt_send_time(dc->res[1]);
 	dt_exit();
-}
-
-static void dt_closing_client(void *arg)
-{
-	(void)dt_client(0, "dt-closing", 0);
-	ft_sleep_until_killed();
 }
 
 START_TEST(test_a_close_waiting_for_the_peer_ends_at_its_destroy)
 {
-	dt_run_timed(0, dt_closing_server, 11, dt_closing_client,
+	dt_run_timed("dt-closing", 0, dt_closing_server, 11, dt_idle_client,
 		     "waiting close: returned");
 }
 END_TEST

@@ -196,8 +196,7 @@ static void legacy_d_client(void *arg)
 	cfg.path = legacy_d_path;
 	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, NULL, &cfg), 0);
 	ft_read_pattern(x, 50, 100);
-	ft_signal(p->up[1]);
-	ft_await(p->down[0]);
+	ft_signal_and_await(p);
 	FT_EQ(xvchan_read(x, b, sizeof(b)), -EPROTO);
 	FT_EQ(xvchan_read(x, b, sizeof(b)), -EPROTO);
 	FT_EQ(xvchan_write(x, "x", 1), -EPROTO);

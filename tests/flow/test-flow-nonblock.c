@@ -147,8 +147,7 @@ static void nb_handon_server(void *arg)
 			    &cfg), 0);
 	FT_EQ(ft_poll(x, FT_WAIT_MS), 1);
 	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
-	ft_signal(p->up[1]);
-	ft_await(p->down[0]);
+	ft_signal_and_await(p);
 	/* 4096 bytes fit, the rest returns -EAGAIN and drains. */
 	FT_EQ(xvchan_write(x, buf, sizeof(buf)), 4096);
 	FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EAGAIN);

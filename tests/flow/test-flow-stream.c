@@ -226,9 +226,8 @@ static void close_race_client(void *arg)
 	struct ft_pipes *p = arg;
 	struct xvchan *x = ft_client("close-race", 0);
 
-	ft_signal(p->up[1]);
 	/* Only read once the server is completely gone. */
-	ft_await(p->down[0]);
+	ft_signal_and_await(p);
 	ft_read_pattern(x, 4, 3000);
 	ft_expect_eof(x);
 	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);

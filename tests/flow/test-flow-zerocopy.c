@@ -51,8 +51,7 @@ static void zc_wrap_server(void *arg)
 	FT_EQ(xvchan_write_commit(x, 3000), 0);
 	/* The commit ended the reservation. */
 	FT_EQ(xvchan_write_commit(x, 0), -EINVAL);
-	ft_signal(p->up[1]);
-	ft_await(p->down[0]);
+	ft_signal_and_await(p);
 
 	/* The reader took all 3000: the free space now runs from
 	 * ring offset 3000 to the end, then from the start. */
@@ -127,8 +126,7 @@ static void zc_nonblock_client(void *arg)
 	FT_EQ(xvchan_write(x, rest, sizeof(rest)), 3096);
 	FT_EQ(xvchan_write_reserve(x, &s), -EAGAIN);
 	FT_EQ(xvchan_write_commit(x, 0), -EINVAL);
-	ft_signal(p->up[1]);
-	ft_await(p->down[0]);
+	ft_signal_and_await(p);
 	/* The server read 1000 bytes: exactly those are free, at the
 	 * start of the ring. */
 	FT_EQ(xvchan_write_reserve(x, &s), 1000);
