@@ -66,8 +66,7 @@ static void fd_stream_server(void *arg)
 	struct xvchan *x = ft_server("daemon-stream", 4096, 4096, 0);
 
 	ft_signal(up[1]);
-	ft_write_pattern(x, 21, fd_stream_total);
-	FT_EQ(xvchan_close(x), 0);
+	ft_write_and_close(x, 21, fd_stream_total);
 }
 
 static void fd_stream_client(void *arg)

@@ -247,6 +247,14 @@ static inline pid_t ft_fork_side(unsigned int domid, void (*side)(void *),
 		ft_close_pipes(&ft_pipes_);				\
 	} while (0)
 
+/* Write the whole stream @seed, then close cleanly. */
+static inline void ft_write_and_close(struct xvchan *x, uint64_t seed,
+				      size_t total)
+{
+	ft_write_pattern(x, seed, total);
+	FT_EQ(xvchan_close(x), 0);
+}
+
 /* Read the whole stream @seed, then its end, then close cleanly. */
 static inline void ft_read_to_eof_and_close(struct xvchan *x,
 					    uint64_t seed, size_t total)

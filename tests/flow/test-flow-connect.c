@@ -37,8 +37,7 @@ static void late_server(void *arg)
 {
 	struct xvchan *x = ft_server("late", 4096, 4096, 0);
 
-	ft_write_pattern(x, 12, 100);
-	FT_EQ(xvchan_close(x), 0);
+	ft_write_and_close(x, 12, 100);
 }
 
 START_TEST(test_client_waits_for_a_server_that_comes_later)
@@ -114,8 +113,7 @@ static void path_server(void *arg)
 	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, NULL, 4096, 4096, &cfg), 0);
 	FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
 	FT_ASSERT(strstr(d, "(path /local/domain/1/data/my-vchan)"));
-	ft_write_pattern(x, 13, 5000);
-	FT_EQ(xvchan_close(x), 0);
+	ft_write_and_close(x, 13, 5000);
 }
 
 static void path_client(void *arg)

@@ -168,6 +168,23 @@ static void dt_idle_client(void *arg)
 }
 
 /*
+ * A dom0 survivor's blocked read: after the guest's stream @seed it says it
+ * is up, sleeps on the empty ring until the destroy, reports when it woke
+ * to end of stream, and the end stays.
+ */
+static void dt_read_until_destroyed(struct xvchan *x,
+				    const struct dt_case *dc, uint64_t seed)
+{
+	char c;
+
+	ft_read_pattern(x, seed, 3000);
+	ft_signal(dc->up[1]);
+	FT_EQ(xvchan_read(x, &c, 1), 0);
+	dt_send_time(dc->res[1]);
+	ft_expect_eof(x);
+}
+
+/*
  * An untimed case: dom0 serves guest @guest's @client. Once the client
  * says it is up, the guest is destroyed (the client must die of it), and
  * only then is the server told to go on; it must exit 0.
@@ -294,14 +311,8 @@ static void dt_reader_server(void *arg)
 {
 	const struct dt_case *dc = arg;
 	struct xvchan *x = dt_server(4, dc->port, 0);
-	char c;
 
-	ft_read_pattern(x, 21, 3000);
-	ft_signal(dc->up[1]);
-	/* Sleeps on the empty ring until the destroy. */
-	FT_EQ(xvchan_read(x, &c, 1), 0);
-	dt_send_time(dc->res[1]);
-	ft_expect_eof(x);
+	dt_read_until_destroyed(x, dc, 21);
 	dt_describes(x, "(peer_domain gone)");
 	/* The live byte was never cleared: only xenstore told. */
 	dt_describes(x, "(peer_live 1)");
@@ -459,13 +470,8 @@ static void dt_guestsrv_client(void *arg)
 {
 	const struct dt_case *dc = arg;
 	struct xvchan *x = dt_client(8, dc->port, 0);
-	char c;
 
-	ft_read_pattern(x, 23, 3000);
-	ft_signal(dc->up[1]);
-	FT_EQ(xvchan_read(x, &c, 1), 0);
-	dt_send_time(dc->res[1]);
-	ft_expect_eof(x);
+	dt_read_until_destroyed(x, dc, 23);
 	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
 	FT_EQ(xvchan_close(x), 0);
 	dt_exit();

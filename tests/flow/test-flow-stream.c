@@ -187,8 +187,7 @@ static void eof_after_data_server(void *arg)
 
 	/* Far more than the ring: the last bytes are still in flight when
 	 * close starts. */
-	ft_write_pattern(x, 9, 250000);
-	FT_EQ(xvchan_close(x), 0);
+	ft_write_and_close(x, 9, 250000);
 }
 
 static void eof_after_data_client(void *arg)
