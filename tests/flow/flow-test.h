@@ -1,8 +1,10 @@
 /*
  * Helpers for the flow tests on the simulator: every test forks a server
- * (domain 1) and a client (domain 2). A child cannot report through Check,
- * so it checks with FT_* (message on stderr, non-zero exit) and the parent
- * asserts exit status 0.
+ * (domain 1) and a client (domain 2), each running one side of the test,
+ * a function. A child cannot report through Check, so a side checks with
+ * FT_ASSERT() and FT_EQ() (message on stderr, non-zero exit) and the
+ * Check process asserts exit status 0; the helpers for the Check process
+ * come last.
  */
 #ifndef XV_TEST_FLOW_TEST_H
 #define XV_TEST_FLOW_TEST_H
@@ -132,6 +134,30 @@ static inline void ft_expect_eof(struct xvchan *x)
 	FT_EQ(xvchan_read(x, &c, 1), 0);
 }
 
+/* Write the whole stream @seed, then close cleanly. */
+static inline void ft_write_and_close(struct xvchan *x, uint64_t seed,
+				      size_t total)
+{
+	ft_write_pattern(x, seed, total);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+/* Read the whole stream @seed, then its end, then close cleanly. */
+static inline void ft_read_to_eof_and_close(struct xvchan *x,
+					    uint64_t seed, size_t total)
+{
+	ft_read_pattern(x, seed, total);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+/* A victim's last act: wait for the test to kill it (or its domain). */
+static inline void __attribute__((noreturn)) ft_sleep_until_killed(void)
+{
+	pause();
+	_exit(0);
+}
+
 /* A pipe to order steps between processes: one byte = one step. */
 static inline void ft_signal(int fd)
 {
@@ -149,6 +175,20 @@ static inline void ft_await(int fd)
 	FT_EQ(read(fd, &c, 1), 1);
 }
 
+/* A test's two pipes, for its sides to share through their argument. */
+struct ft_pipes {
+	int up[2];
+	int down[2];
+};
+
+/* A side's turn is over: tell the other side (up) and wait for its
+ * answer (down). */
+static inline void ft_signal_and_await(struct ft_pipes *p)
+{
+	ft_signal(p->up[1]);
+	ft_await(p->down[0]);
+}
+
 /*
  * The Check process's side. Its failures are Check failures, not exit
  * codes; macros, so that a failure (and Check's last-checkpoint report)
@@ -156,6 +196,25 @@ static inline void ft_await(int fd)
  */
 #define FT_PIPE(p) ck_assert_int_eq(pipe(p), 0)
 
+#define FT_PIPES(p)							\
+	do {								\
+		FT_PIPE((p).up);					\
+		FT_PIPE((p).down);					\
+	} while (0)
+
+static inline void ft_close_pipe(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+static inline void ft_close_pipes(struct ft_pipes *p)
+{
+	ft_close_pipe(p->up);
+	ft_close_pipe(p->down);
+}
+
+/* ft_await() for the Check process. */
 #define FT_AWAIT_PARENT(rfd)						\
 	do {								\
 		struct pollfd ft_p_ = { .fd = (rfd), .events = POLLIN };\
@@ -165,7 +224,7 @@ static inline void ft_await(int fd)
 		ck_assert_int_eq(read((rfd), &ft_c_, 1), 1);		\
 	} while (0)
 
-/* Both children passed every check: server first, as they were forked. */
+/* Both sides passed every check: server first, as they were forked. */
 #define FT_WAIT_PAIR(srv, cli, timeout_ms)				\
 	do {								\
 		ck_assert_int_eq(xv_test_wait((srv), (timeout_ms)), 0);	\
@@ -179,38 +238,6 @@ static inline void ft_await(int fd)
 		ck_assert_int_eq(xv_test_wait((pid), FT_WAIT_MS),	\
 				 128 + SIGKILL);			\
 	} while (0)
-
-static inline void ft_close_pipe(int p[2])
-{
-	close(p[0]);
-	close(p[1]);
-}
-
-/* A test's two pipes, for the sides to share through their argument. */
-struct ft_pipes {
-	int up[2];
-	int down[2];
-};
-
-#define FT_PIPES(p)							\
-	do {								\
-		FT_PIPE((p).up);					\
-		FT_PIPE((p).down);					\
-	} while (0)
-
-static inline void ft_close_pipes(struct ft_pipes *p)
-{
-	ft_close_pipe(p->up);
-	ft_close_pipe(p->down);
-}
-
-/* A side's turn is over: tell the other side (up) and wait for its
- * answer (down). */
-static inline void ft_signal_and_await(struct ft_pipes *p)
-{
-	ft_signal(p->up[1]);
-	ft_await(p->down[0]);
-}
 
 /* Fork simulated domain @domid to run one side of a test: a side that
  * returns has passed every check and exits 0. */
@@ -246,30 +273,6 @@ static inline pid_t ft_fork_side(unsigned int domid, void (*side)(void *),
 		FT_RUN_PAIR((server), (client), &ft_pipes_, (timeout_ms));\
 		ft_close_pipes(&ft_pipes_);				\
 	} while (0)
-
-/* Write the whole stream @seed, then close cleanly. */
-static inline void ft_write_and_close(struct xvchan *x, uint64_t seed,
-				      size_t total)
-{
-	ft_write_pattern(x, seed, total);
-	FT_EQ(xvchan_close(x), 0);
-}
-
-/* Read the whole stream @seed, then its end, then close cleanly. */
-static inline void ft_read_to_eof_and_close(struct xvchan *x,
-					    uint64_t seed, size_t total)
-{
-	ft_read_pattern(x, seed, total);
-	ft_expect_eof(x);
-	FT_EQ(xvchan_close(x), 0);
-}
-
-/* A victim's last act: wait for the test to kill it (or its domain). */
-static inline void __attribute__((noreturn)) ft_sleep_until_killed(void)
-{
-	pause();
-	_exit(0);
-}
 
 /* Every forking test case: one private simulator for all its tests,
  * and room for the slowest test on a loaded machine. */
