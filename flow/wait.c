@@ -23,6 +23,7 @@
 
 #include "atomic.h"
 #include "flow.h"
+#include "spin.h"
 
 static int64_t xv_flow_now_ns(void)
 {
@@ -265,7 +266,7 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 		{ .fd = -1, .events = POLLIN },	/* poll() skips it */
 	};
 	struct xv_xs *dom_xs = NULL;
-	int n, err = 0, there = 1;
+	int err = 0, there = 1;
 	bool took = false;
 
 	if (x->dom == XV_FLOW_DOM_WATCHED) {
@@ -274,19 +275,31 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 	}
 	x->polling = true;
 	pthread_mutex_unlock(&x->lock);
-	n = poll(pfd, 2, timeout_ms);
-	if (n < 0) {
-		err = errno == EINTR ? 0 : -errno;
-	} else if (pfd[0].revents & POLLIN) {
+	if (timeout_ms < 0 && !dom_xs) {
+		/* Nothing but the event channel to wait for, and no
+		 * deadline: pending() blocks by itself, and a poll() first
+		 * would cost one more system call per wake-up. */
 		err = xv_flow_xen_take_event(x->xen);
 		took = !err;
-	} else if (pfd[0].revents) {
-		/* pending() would block on a descriptor that only reports
-		 * an error: the event channel device itself has failed. */
-		err = -EIO;
+		if (err == -EINTR)
+			err = 0;
+	} else {
+		int n = poll(pfd, 2, timeout_ms);
+
+		if (n < 0) {
+			err = errno == EINTR ? 0 : -errno;
+		} else if (pfd[0].revents & POLLIN) {
+			err = xv_flow_xen_take_event(x->xen);
+			took = !err;
+		} else if (pfd[0].revents) {
+			/* pending() would block on a descriptor that only
+			 * reports an error: the event channel device itself
+			 * has failed. */
+			err = -EIO;
+		}
+		if (n > 0 && pfd[1].revents)
+			there = xv_flow_dom_check(x, dom_xs, pfd[1].revents);
 	}
-	if (n > 0 && pfd[1].revents)
-		there = xv_flow_dom_check(x, dom_xs, pfd[1].revents);
 	pthread_mutex_lock(&x->lock);
 	x->polling = false;
 	if (took)
@@ -391,31 +404,7 @@ void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc)
 	pthread_mutex_unlock(&x->lock);
 }
 
-/*
- * Spinning pays when the peer answers within the time a sleep would cost
- * anyway: the wake-up (tens of microseconds on an idle host whose CPUs
- * doze, a few on a busy one). It wastes a CPU when the peer is slow or
- * idle. No fixed budget suits both, so each direction adapts its own,
- * between 0 and spin_us, from how long its waits really last, timed from
- * the first spin of a wait to the progress that ends it:
- *
- * - a wait that ended within spin_us would have been caught by a spin of
- *   twice its length (it may have slept only because the budget was
- *   smaller): the budget grows to that, up to spin_us. Not straight to
- *   spin_us: where most waits are long and a few short (an emulated host
- *   whose vCPUs share one thread), one short wait would buy a long
- *   useless spin at the next;
- * - a longer one (an idle or busy peer) halves the budget, down to 0 after
- *   a few: an idle peer costs one budget per wait, then none.
- *
- * A budget that fell to 0 keeps timing waits, so a peer that becomes quick
- * again restores spinning at its next wait. A fixed 20 us budget, before,
- * was shorter than this host's idle wake-up: both sides of a ping-pong
- * slept in turn, each waking the other too late, and never recovered
- * (docs/performance.md has the figures).
- */
-#define XV_FLOW_SPIN_MIN_NS 1000	/* below this a budget is 0 */
-
+/* The budget's rule is in spin.h. */
 int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 		     int64_t (*ready)(struct xvchan *x))
 {
@@ -445,24 +434,14 @@ int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 
 void xv_flow_spin_done(struct xvchan *x, struct xv_flow_spin *st)
 {
-	int64_t max = (int64_t)x->spin_us * 1000, waited;
+	int64_t waited;
 
 	if (!st->since_ns)
 		return;
 	waited = xv_flow_now_ns() - st->since_ns;
 	st->since_ns = 0;
-	if (waited <= max) {
-		/* Twice the wait would have caught it; more is not needed
-		 * (a spin outlasting its wait twice costs more than the sleep
-		 * it saves), and a larger budget that works is kept. */
-		if (st->budget_ns < 2 * waited)
-			st->budget_ns = 2 * waited < max ? 2 * waited : max;
-		if (st->budget_ns < XV_FLOW_SPIN_MIN_NS)
-			st->budget_ns = XV_FLOW_SPIN_MIN_NS;
-	} else if (st->budget_ns >= 2 * XV_FLOW_SPIN_MIN_NS)
-		st->budget_ns /= 2;
-	else
-		st->budget_ns = 0;
+	st->budget_ns = xv_flow_spin_next(st->budget_ns, waited,
+					  (int64_t)x->spin_us * 1000);
 }
 
 void xv_flow_kick(struct xvchan *x)

@@ -1,7 +1,6 @@
 /* Delivery of simulated events: see event.h for the state machine. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -11,17 +10,34 @@
 
 size_t xv_sim_handle_addr(uint64_t instance, uint32_t handle, void *sa)
 {
+	static const char prefix[] = "xvchan-sim/";
+	static const char hex[] = "0123456789abcdef";
 	struct sockaddr_un *un = sa;
-	int n;
+	char digits[10], *p;
+	int i, n = 0;
 
 	memset(un, 0, sizeof(*un));
 	un->sun_family = AF_UNIX;
-	/* Abstract namespace (leading NUL): nothing to clean up on a crash,
-	 * and the instance id keeps parallel simulators apart. */
-	n = snprintf(un->sun_path + 1, sizeof(un->sun_path) - 1,
-		     "xvchan-sim/%016llx/%u", (unsigned long long)instance,
-		     handle);
-	return offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n;
+	/*
+	 * Abstract namespace (leading NUL): nothing to clean up on a crash,
+	 * and the instance id keeps parallel simulators apart. The name is
+	 * "xvchan-sim/<instance, 16 hex digits>/<handle, decimal>", written
+	 * by hand: every event sent formats one, and snprintf() took about
+	 * 5 % of a stream's user time on both libraries' data paths.
+	 */
+	p = un->sun_path + 1;
+	memcpy(p, prefix, sizeof(prefix) - 1);
+	p += sizeof(prefix) - 1;
+	for (i = 15; i >= 0; i--)
+		*p++ = hex[(instance >> (4 * i)) & 0xf];
+	*p++ = '/';
+	do {
+		digits[n++] = (char)('0' + handle % 10);
+		handle /= 10;
+	} while (handle);
+	while (n)
+		*p++ = digits[--n];
+	return (size_t)(p - (char *)un);
 }
 
 /* The pool's socket @i, opened on first use; a negative errno if none. */
