@@ -15,56 +15,60 @@ static int64_t fw_ms_since(int64_t start_ns)
 	return (fs_now_ns() - start_ns) / 1000000;
 }
 
-/* The wedged reader: connected, waits for @go, then reads exactly
- * @expect bytes of stream @seed and the end. */
-static void fw_late_reader(const char *port, int go, uint64_t seed,
-			   size_t expect)
-{
-	struct xvchan *x = ft_client(port, 0);
+/* One test's stream, shared by its two sides. */
+struct fw_case {
+	const char *port;
+	uint64_t seed;
+	size_t expect;	/* what the reader gets in the end */
+	int go[2];	/* the writer tells the reader to start reading */
+};
 
-	ft_await(go);
-	ft_read_pattern(x, seed, expect);
-	ft_expect_eof(x);
-	FT_EQ(xvchan_close(x), 0);
-	_exit(0);
+/* The wedged reader: connected, waits for go, then reads exactly the
+ * expected bytes of the stream and the end. */
+static void fw_late_reader(void *arg)
+{
+	struct fw_case *w = arg;
+	struct xvchan *x = ft_client(w->port, 0);
+
+	ft_await(w->go[0]);
+	ft_read_to_eof_and_close(x, w->seed, w->expect);
 }
 
-/* A server running @writer (which gets the port, the stream's seed and
- * the end of the pipe that tells the reader to start, and ends with
- * _exit()) against fw_late_reader() expecting @expect bytes. */
+/* @writer as the server against fw_late_reader() expecting @expect bytes
+ * of stream @seed. */
 static void fw_run(const char *port, uint64_t seed, size_t expect,
-		   void (*writer)(const char *port, uint64_t seed, int go))
+		   void (*writer)(void *))
 {
-	pid_t srv, cli;
-	int go[2];
+	struct fw_case w = { .port = port, .seed = seed, .expect = expect };
 
-	ck_assert_int_eq(pipe(go), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0)
-		writer(port, seed, go[1]);
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0)
-		fw_late_reader(port, go[0], seed, expect);
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(go[0]);
-	close(go[1]);
+	FT_PIPE(w.go);
+	FT_RUN_PAIR(writer, fw_late_reader, &w, FT_WAIT_MS);
+	ft_close_pipe(w.go);
 }
 
-static void fw_blocking_writer(const char *port, uint64_t seed, int go)
+/* A blocking server with 4 KiB rings whose io timeout is @io_timeout_ms. */
+static struct xvchan *fw_server(const struct fw_case *w, int io_timeout_ms)
 {
 	struct xvchan_config cfg;
 	struct xvchan *x = NULL;
+
+	ft_config(&cfg, 0);
+	cfg.io_timeout_ms = io_timeout_ms;
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, w->port, 4096, 4096, &cfg), 0);
+	return x;
+}
+
+static void fw_blocking_writer(void *arg)
+{
+	struct fw_case *w = arg;
+	struct xvchan *x = fw_server(w, WEDGE_IO_TIMEOUT_MS);
 	static unsigned char buf[65536];
 	size_t ws;
 	int64_t t;
 
-	ft_config(&cfg, 0);
-	cfg.io_timeout_ms = WEDGE_IO_TIMEOUT_MS;
-	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, port, 4096, 4096, &cfg), 0);
 	FT_EQ(xvchan_ring_sizes(x, NULL, &ws), 0);
 	FT_EQ(ws, 4096);
-	xv_pattern_fill(seed, 0, buf, sizeof(buf));
+	xv_pattern_fill(w->seed, 0, buf, sizeof(buf));
 	t = fs_now_ns();
 	FT_EQ(xvchan_write(x, buf, sizeof(buf)), -ETIMEDOUT);
 	FT_ASSERT(fw_ms_since(t) >= WEDGE_IO_TIMEOUT_MS);
@@ -75,9 +79,8 @@ static void fw_blocking_writer(const char *port, uint64_t seed, int go)
 	FT_EQ(xvchan_write(x, buf + ws, 1), -ETIMEDOUT);
 	FT_ASSERT(fw_ms_since(t) >= WEDGE_IO_TIMEOUT_MS);
 	/* Let the reader take the one ring it was given. */
-	ft_signal(go);
+	ft_signal(w->go[1]);
 	FT_EQ(xvchan_close(x), 0);
-	_exit(0);
 }
 
 START_TEST(test_blocking_writer_to_a_wedged_peer_times_out_after_one_ring)
@@ -86,25 +89,21 @@ START_TEST(test_blocking_writer_to_a_wedged_peer_times_out_after_one_ring)
 }
 END_TEST
 
-static void fw_zero_timeout_writer(const char *port, uint64_t seed, int go)
+static void fw_zero_timeout_writer(void *arg)
 {
-	struct xvchan_config cfg;
-	struct xvchan *x = NULL;
+	struct fw_case *w = arg;
+	struct xvchan *x = fw_server(w, 0);
 	static unsigned char buf[8192];
 	int64_t t;
 
-	ft_config(&cfg, 0);
-	cfg.io_timeout_ms = 0;
-	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, port, 4096, 4096, &cfg), 0);
-	xv_pattern_fill(seed, 0, buf, sizeof(buf));
+	xv_pattern_fill(w->seed, 0, buf, sizeof(buf));
 	/* A write that fits needs no wait at all. */
 	FT_EQ(xvchan_write(x, buf, 4096), 4096);
 	t = fs_now_ns();
 	FT_EQ(xvchan_write(x, buf + 4096, 1), -ETIMEDOUT);
 	FT_ASSERT(fw_ms_since(t) < 100);
-	ft_signal(go);
+	ft_signal(w->go[1]);
 	FT_EQ(xvchan_close(x), 0);
-	_exit(0);
 }
 
 START_TEST(test_zero_io_timeout_fails_a_write_at_once_on_a_full_ring)
@@ -113,9 +112,10 @@ START_TEST(test_zero_io_timeout_fails_a_write_at_once_on_a_full_ring)
 }
 END_TEST
 
-static void fw_nonblocking_writer(const char *port, uint64_t seed, int go)
+static void fw_nonblocking_writer(void *arg)
 {
-	struct xvchan *x = ft_server(port, 4096, 65536, XVCHAN_NONBLOCK);
+	struct fw_case *w = arg;
+	struct xvchan *x = ft_server(w->port, 4096, 65536, XVCHAN_NONBLOCK);
 	struct pollfd p = { .fd = xvchan_fd(x), .events = POLLIN };
 	static unsigned char buf[100000];
 	size_t off = 0;
@@ -123,7 +123,7 @@ static void fw_nonblocking_writer(const char *port, uint64_t seed, int go)
 	int64_t start;
 	ssize_t n;
 
-	xv_pattern_fill(seed, 0, buf, sizeof(buf));
+	xv_pattern_fill(w->seed, 0, buf, sizeof(buf));
 	/* Before the client is there, nothing fits. */
 	while ((n = xvchan_write(x, buf, 1000)) == -EAGAIN)
 		FT_EQ(poll(&p, 1, FT_WAIT_MS), 1);
@@ -145,7 +145,7 @@ static void fw_nonblocking_writer(const char *port, uint64_t seed, int go)
 		calls++;
 	}
 	FT_ASSERT(calls >= 5);
-	ft_signal(go);
+	ft_signal(w->go[1]);
 	/* The reader drains: now the rest goes through. */
 	while (off < sizeof(buf)) {
 		n = xvchan_write(x, buf + off, sizeof(buf) - off);
@@ -157,7 +157,6 @@ static void fw_nonblocking_writer(const char *port, uint64_t seed, int go)
 		off += (size_t)n;
 	}
 	FT_EQ(xvchan_close(x), 0);
-	_exit(0);
 }
 
 START_TEST(test_nonblocking_writer_to_a_wedged_peer_never_blocks)
