@@ -457,8 +457,9 @@ static int watch_lookup(struct xv_conn *c, char **path, const char **token,
 	return 0;
 }
 
-static int do_watch(struct xv_xsd *xsd, struct xv_conn *c)
+static int do_watch(struct xv_view *v, struct xv_conn *c)
 {
+	struct xv_xsd *xsd = v->xsd;
 	struct xv_watch **link, *w;
 	const char *token;
 	char *path;
@@ -493,7 +494,7 @@ static int do_watch(struct xv_xsd *xsd, struct xv_conn *c)
 	return 0;
 }
 
-static int do_unwatch(struct xv_conn *c)
+static int do_unwatch(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_watch **link, *w;
 	const char *token;
@@ -561,7 +562,7 @@ static int do_txn_end(struct xv_view *v, struct xv_conn *c)
 	return err;
 }
 
-static int do_domain_path(struct xv_conn *c)
+static int do_domain_path(struct xv_view *v, struct xv_conn *c)
 {
 	char out[32];
 	unsigned int domid;
@@ -573,16 +574,44 @@ static int do_domain_path(struct xv_conn *c)
 	return err;
 }
 
-static int do_is_introduced(struct xv_xsd *xsd, struct xv_conn *c)
+static int do_is_introduced(struct xv_view *v, struct xv_conn *c)
 {
 	unsigned int domid;
 	int err = parse_domid(onearg(c), &domid);
 
 	if (err)
 		return err;
-	reply(c, xv_xsd_dom_find(xsd, domid) ? "T" : "F", 2);
+	reply(c, xv_xsd_dom_find(v->xsd, domid) ? "T" : "F", 2);
 	return 0;
 }
+
+static int do_reset_watches(struct xv_view *v, struct xv_conn *c)
+{
+	xv_xsd_conn_drop_state(c);
+	reply_ok(c);
+	return 0;
+}
+
+/* CONTROL, INTRODUCE, RELEASE, RESUME and SET_TARGET have none (ENOSYS):
+ * the simulator's daemon, not a client, manages domains. */
+static int (*const handlers[XS_TYPE_COUNT])(struct xv_view *,
+					    struct xv_conn *) = {
+	[XS_READ] = do_read,
+	[XS_WRITE] = do_write,
+	[XS_MKDIR] = do_mkdir,
+	[XS_RM] = do_rm,
+	[XS_DIRECTORY] = do_directory,
+	[XS_DIRECTORY_PART] = do_directory_part,
+	[XS_GET_PERMS] = do_get_perms,
+	[XS_SET_PERMS] = do_set_perms,
+	[XS_WATCH] = do_watch,
+	[XS_UNWATCH] = do_unwatch,
+	[XS_TRANSACTION_START] = do_txn_start,
+	[XS_TRANSACTION_END] = do_txn_end,
+	[XS_GET_DOMAIN_PATH] = do_domain_path,
+	[XS_IS_DOMAIN_INTRODUCED] = do_is_introduced,
+	[XS_RESET_WATCHES] = do_reset_watches,
+};
 
 static bool is_known(uint32_t type)
 {
@@ -623,59 +652,8 @@ void xv_xsd_handle(struct xv_xsd *xsd, struct xv_conn *c)
 		reply_error(c, -err);
 		return;
 	}
-	switch (c->hdr.type) {
-	case XS_READ:
-		err = do_read(&v, c);
-		break;
-	case XS_WRITE:
-		err = do_write(&v, c);
-		break;
-	case XS_MKDIR:
-		err = do_mkdir(&v, c);
-		break;
-	case XS_RM:
-		err = do_rm(&v, c);
-		break;
-	case XS_DIRECTORY:
-		err = do_directory(&v, c);
-		break;
-	case XS_DIRECTORY_PART:
-		err = do_directory_part(&v, c);
-		break;
-	case XS_GET_PERMS:
-		err = do_get_perms(&v, c);
-		break;
-	case XS_SET_PERMS:
-		err = do_set_perms(&v, c);
-		break;
-	case XS_WATCH:
-		err = do_watch(xsd, c);
-		break;
-	case XS_UNWATCH:
-		err = do_unwatch(c);
-		break;
-	case XS_TRANSACTION_START:
-		err = do_txn_start(&v, c);
-		break;
-	case XS_TRANSACTION_END:
-		err = do_txn_end(&v, c);
-		break;
-	case XS_GET_DOMAIN_PATH:
-		err = do_domain_path(c);
-		break;
-	case XS_IS_DOMAIN_INTRODUCED:
-		err = do_is_introduced(xsd, c);
-		break;
-	case XS_RESET_WATCHES:
-		xv_xsd_conn_drop_state(c);
-		reply_ok(c);
-		break;
-	default:
-		/* CONTROL, INTRODUCE, RELEASE, RESUME, SET_TARGET: the
-		 * simulator's daemon, not a client, manages domains. */
-		err = -ENOSYS;
-		break;
-	}
+	/* admit() let through only types below XS_TYPE_COUNT. */
+	err = handlers[c->hdr.type] ? handlers[c->hdr.type](&v, c) : -ENOSYS;
 	if (err)
 		reply_error(c, -err);
 }
