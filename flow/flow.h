@@ -33,7 +33,7 @@ enum xv_flow_dom {
 	XV_FLOW_DOM_OFF,	/* unavailable or done with: never again */
 };
 
-/* One direction's adaptive spin: see xv_flow_spin(). */
+/* One direction's adaptive spin: its rule is in spin.h. */
 struct xv_flow_spin {
 	int64_t budget_ns;	/* how long the next slow path spins */
 	int64_t since_ns;	/* start of the wait in progress, or 0 */

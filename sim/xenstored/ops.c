@@ -128,18 +128,38 @@ static int too_big(const struct xv_xsd *xsd, const struct xv_conn *c,
 	return c->domid != 0 && len > xsd->quota.entry_size;
 }
 
+/* The node a request names by the ordinary path @arg, if @c's domain may
+ * do @perm on it.  *path is the canonical path, or NULL when @arg is not
+ * a valid one; the caller frees it, also on error, since a write or mkdir
+ * of a missing node (-ENOENT) goes on with it. */
+static int lookup_path(struct xv_view *v, struct xv_conn *c, const char *arg,
+		       unsigned int perm, char **path, struct xv_node **n)
+{
+	int err = canonical(c, arg, false, path);
+
+	if (err)
+		return err;
+	return xv_xsd_get_checked(v, c->domid, *path, perm, n);
+}
+
+/* lookup_path() for a request that needs only the node. */
+static int lookup(struct xv_view *v, struct xv_conn *c, const char *arg,
+		  unsigned int perm, struct xv_node **n)
+{
+	char *path;
+	int err = lookup_path(v, c, arg, perm, &path, n);
+
+	free(path);
+	return err;
+}
+
 static int do_read(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_node *n;
-	char *path;
-	int err = canonical(c, onearg(c), false, &path);
+	int err = lookup(v, c, onearg(c), XV_XSD_PERM_READ, &n);
 
 	if (!err)
-		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
-					 &n);
-	if (!err)
 		reply(c, n->value, n->len);
-	free(path);
 	return err;
 }
 
@@ -157,10 +177,7 @@ static int do_write(struct xv_view *v, struct xv_conn *c)
 	plen = strlen(c->body) + 1;
 	value = c->body + plen;
 	len = c->hdr.len - (unsigned int)plen;
-	err = canonical(c, c->body, false, &path);
-	if (err)
-		return err;
-	err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_WRITE, &n);
+	err = lookup_path(v, c, c->body, XV_XSD_PERM_WRITE, &path, &n);
 	if ((!err || err == -ENOENT) && too_big(v->xsd, c, len))
 		err = -ENOSPC;
 	else if (!err)
@@ -179,11 +196,8 @@ static int do_mkdir(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_node *n;
 	char *path;
-	int err = canonical(c, onearg(c), false, &path);
+	int err = lookup_path(v, c, onearg(c), XV_XSD_PERM_WRITE, &path, &n);
 
-	if (err)
-		return err;
-	err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_WRITE, &n);
 	/* An existing node is fine, and changes nothing to watch. */
 	if (err == -ENOENT) {
 		err = xv_xsd_create(v, c->domid, path, "", 0);
@@ -200,11 +214,8 @@ static int do_rm(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_node *n, *parent;
 	char *path, *pp;
-	int err = canonical(c, onearg(c), false, &path);
+	int err = lookup_path(v, c, onearg(c), XV_XSD_PERM_WRITE, &path, &n);
 
-	if (err)
-		return err;
-	err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_WRITE, &n);
 	if (err == -ENOENT) {
 		/* Already gone is success, if the parent is there. */
 		err = xv_xsd_path_parent(path, &pp);
@@ -228,17 +239,12 @@ static int do_rm(struct xv_view *v, struct xv_conn *c)
 static int do_directory(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_node *n;
-	char *path;
-	int err = canonical(c, onearg(c), false, &path);
+	int err = lookup(v, c, onearg(c), XV_XSD_PERM_READ, &n);
 
-	if (!err)
-		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
-					 &n);
 	/* Over XENSTORE_PAYLOAD_MAX reply() answers E2BIG, which makes
 	 * libxenstore fall back to XS_DIRECTORY_PART. */
 	if (!err)
 		reply(c, n->children, n->childlen);
-	free(path);
 	return err;
 }
 
@@ -248,7 +254,6 @@ static int do_directory_part(struct xv_view *v, struct xv_conn *c)
 {
 	char out[XENSTORE_PAYLOAD_MAX];
 	struct xv_node *n;
-	char *path;
 	unsigned long off;
 	unsigned int len = 0, maxlen;
 	int genlen, err;
@@ -262,11 +267,7 @@ static int do_directory_part(struct xv_view *v, struct xv_conn *c)
 	off = strtoul(offstr, &end, 10);
 	if (*offstr < '0' || *offstr > '9' || *end || errno)
 		return -EINVAL;
-	err = canonical(c, c->body, false, &path);
-	if (!err)
-		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
-					 &n);
-	free(path);
+	err = lookup(v, c, c->body, XV_XSD_PERM_READ, &n);
 	if (err)
 		return err;
 	genlen = snprintf(out, sizeof(out), "%llu",
@@ -320,6 +321,22 @@ static struct xv_special *special(struct xv_xsd *xsd, const char *name)
 	return NULL;
 }
 
+/* The special node @path names, if @c's domain may do @perm on it: what
+ * xv_xsd_get_checked() is for ordinary nodes. */
+static int special_checked(struct xv_xsd *xsd, const struct xv_conn *c,
+			   const char *path, unsigned int perm,
+			   struct xv_special **out)
+{
+	struct xv_special *sp = special(xsd, path);
+
+	if (!sp)
+		return -ENOENT;
+	if (!(xv_xsd_perm_for(c->domid, sp->perms, sp->nperms) & perm))
+		return -EACCES;
+	*out = sp;
+	return 0;
+}
+
 static int do_get_perms(struct xv_view *v, struct xv_conn *c)
 {
 	struct xv_special *sp;
@@ -330,11 +347,9 @@ static int do_get_perms(struct xv_view *v, struct xv_conn *c)
 	if (err)
 		return err;
 	if (path[0] == '@') {
-		sp = special(v->xsd, path);
-		err = !sp ? -ENOENT :
-		      !(xv_xsd_perm_for(c->domid, sp->perms, sp->nperms) &
-			XV_XSD_PERM_READ) ? -EACCES :
-		      perms_reply(c, sp->perms, sp->nperms);
+		err = special_checked(v->xsd, c, path, XV_XSD_PERM_READ, &sp);
+		if (!err)
+			err = perms_reply(c, sp->perms, sp->nperms);
 	} else {
 		err = xv_xsd_get_checked(v, c->domid, path, XV_XSD_PERM_READ,
 					 &n);
@@ -385,13 +400,8 @@ static int do_set_perms(struct xv_view *v, struct xv_conn *c)
 	if (err)
 		return err;
 	if (path[0] == '@') {
-		sp = special(v->xsd, path);
-		if (!sp)
-			err = -ENOENT;
-		else if (!(xv_xsd_perm_for(c->domid, sp->perms, sp->nperms) &
-			   XV_XSD_PERM_WRITE))
-			err = -EACCES;
-		else if (!(err = xv_xsd_perms_dup(perms, nperms, &old))) {
+		err = special_checked(v->xsd, c, path, XV_XSD_PERM_WRITE, &sp);
+		if (!err && !(err = xv_xsd_perms_dup(perms, nperms, &old))) {
 			free(sp->perms);
 			sp->perms = old;
 			sp->nperms = nperms;
@@ -423,24 +433,44 @@ out:
 	return err;
 }
 
-static int do_watch(struct xv_xsd *xsd, struct xv_conn *c)
+/* The watch a WATCH or UNWATCH request names: where the link to it is
+ * in c->watches (*link is NULL if there is none), its token, and its
+ * canonical path, which the caller frees (NULL on error). */
+static int watch_lookup(struct xv_conn *c, char **path, const char **token,
+			struct xv_watch ***link)
 {
-	struct xv_watch *w;
-	const char *token;
-	char *path;
+	struct xv_watch **pp;
 	int err;
 
+	*path = NULL;
 	if (count_strings(c) != 2)
 		return -EINVAL;
-	token = c->body + strlen(c->body) + 1;
-	err = canonical(c, c->body, true, &path);
+	*token = c->body + strlen(c->body) + 1;
+	err = canonical(c, c->body, true, path);
 	if (err)
 		return err;
-	for (w = c->watches; w; w = w->next)
-		if (!strcmp(w->path, path) && !strcmp(w->token, token)) {
-			free(path);
-			return -EEXIST;
-		}
+	for (pp = &c->watches; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->path, *path) &&
+		    !strcmp((*pp)->token, *token))
+			break;
+	*link = pp;
+	return 0;
+}
+
+static int do_watch(struct xv_view *v, struct xv_conn *c)
+{
+	struct xv_xsd *xsd = v->xsd;
+	struct xv_watch **link, *w;
+	const char *token;
+	char *path;
+	int err = watch_lookup(c, &path, &token, &link);
+
+	if (err)
+		return err;
+	if (*link) {
+		free(path);
+		return -EEXIST;
+	}
 	if (c->domid != 0 && c->nwatches >= xsd->quota.watches) {
 		free(path);
 		return -E2BIG;
@@ -464,32 +494,26 @@ static int do_watch(struct xv_xsd *xsd, struct xv_conn *c)
 	return 0;
 }
 
-static int do_unwatch(struct xv_conn *c)
+static int do_unwatch(struct xv_view *v, struct xv_conn *c)
 {
-	struct xv_watch **pp, *w;
+	struct xv_watch **link, *w;
 	const char *token;
 	char *path;
-	int err;
+	int err = watch_lookup(c, &path, &token, &link);
 
-	if (count_strings(c) != 2)
-		return -EINVAL;
-	token = c->body + strlen(c->body) + 1;
-	err = canonical(c, c->body, true, &path);
+	free(path);
 	if (err)
 		return err;
-	for (pp = &c->watches; (w = *pp); pp = &w->next)
-		if (!strcmp(w->path, path) && !strcmp(w->token, token)) {
-			*pp = w->next;
-			free(w->path);
-			free(w->token);
-			free(w);
-			c->nwatches--;
-			free(path);
-			reply_ok(c);
-			return 0;
-		}
-	free(path);
-	return -ENOENT;
+	w = *link;
+	if (!w)
+		return -ENOENT;
+	*link = w->next;
+	free(w->path);
+	free(w->token);
+	free(w);
+	c->nwatches--;
+	reply_ok(c);
+	return 0;
 }
 
 static int do_txn_start(struct xv_view *v, struct xv_conn *c)
@@ -501,7 +525,10 @@ static int do_txn_start(struct xv_view *v, struct xv_conn *c)
 
 	if (v->txn)
 		return -EBUSY;
-	if (c->domid != 0 && c->ntxns >= xsd->quota.transactions)
+	/* '>', not '>=': C xenstored 4.17 (do_transaction_start) refuses only
+	 * once a guest already holds more than the quota, so a guest gets one
+	 * transaction over it, and programs tuned on Xen count on that. */
+	if (c->domid != 0 && c->ntxns > xsd->quota.transactions)
 		return -ENOSPC;
 	err = xv_xsd_txn_new(xsd, c->domid, &t);
 	if (err)
@@ -535,7 +562,7 @@ static int do_txn_end(struct xv_view *v, struct xv_conn *c)
 	return err;
 }
 
-static int do_domain_path(struct xv_conn *c)
+static int do_domain_path(struct xv_view *v, struct xv_conn *c)
 {
 	char out[32];
 	unsigned int domid;
@@ -547,16 +574,44 @@ static int do_domain_path(struct xv_conn *c)
 	return err;
 }
 
-static int do_is_introduced(struct xv_xsd *xsd, struct xv_conn *c)
+static int do_is_introduced(struct xv_view *v, struct xv_conn *c)
 {
 	unsigned int domid;
 	int err = parse_domid(onearg(c), &domid);
 
 	if (err)
 		return err;
-	reply(c, xv_xsd_dom_find(xsd, domid) ? "T" : "F", 2);
+	reply(c, xv_xsd_dom_find(v->xsd, domid) ? "T" : "F", 2);
 	return 0;
 }
+
+static int do_reset_watches(struct xv_view *v, struct xv_conn *c)
+{
+	xv_xsd_conn_drop_state(c);
+	reply_ok(c);
+	return 0;
+}
+
+/* CONTROL, INTRODUCE, RELEASE, RESUME and SET_TARGET have none (ENOSYS):
+ * the simulator's daemon, not a client, manages domains. */
+static int (*const handlers[XS_TYPE_COUNT])(struct xv_view *,
+					    struct xv_conn *) = {
+	[XS_READ] = do_read,
+	[XS_WRITE] = do_write,
+	[XS_MKDIR] = do_mkdir,
+	[XS_RM] = do_rm,
+	[XS_DIRECTORY] = do_directory,
+	[XS_DIRECTORY_PART] = do_directory_part,
+	[XS_GET_PERMS] = do_get_perms,
+	[XS_SET_PERMS] = do_set_perms,
+	[XS_WATCH] = do_watch,
+	[XS_UNWATCH] = do_unwatch,
+	[XS_TRANSACTION_START] = do_txn_start,
+	[XS_TRANSACTION_END] = do_txn_end,
+	[XS_GET_DOMAIN_PATH] = do_domain_path,
+	[XS_IS_DOMAIN_INTRODUCED] = do_is_introduced,
+	[XS_RESET_WATCHES] = do_reset_watches,
+};
 
 static bool is_known(uint32_t type)
 {
@@ -597,59 +652,8 @@ void xv_xsd_handle(struct xv_xsd *xsd, struct xv_conn *c)
 		reply_error(c, -err);
 		return;
 	}
-	switch (c->hdr.type) {
-	case XS_READ:
-		err = do_read(&v, c);
-		break;
-	case XS_WRITE:
-		err = do_write(&v, c);
-		break;
-	case XS_MKDIR:
-		err = do_mkdir(&v, c);
-		break;
-	case XS_RM:
-		err = do_rm(&v, c);
-		break;
-	case XS_DIRECTORY:
-		err = do_directory(&v, c);
-		break;
-	case XS_DIRECTORY_PART:
-		err = do_directory_part(&v, c);
-		break;
-	case XS_GET_PERMS:
-		err = do_get_perms(&v, c);
-		break;
-	case XS_SET_PERMS:
-		err = do_set_perms(&v, c);
-		break;
-	case XS_WATCH:
-		err = do_watch(xsd, c);
-		break;
-	case XS_UNWATCH:
-		err = do_unwatch(c);
-		break;
-	case XS_TRANSACTION_START:
-		err = do_txn_start(&v, c);
-		break;
-	case XS_TRANSACTION_END:
-		err = do_txn_end(&v, c);
-		break;
-	case XS_GET_DOMAIN_PATH:
-		err = do_domain_path(c);
-		break;
-	case XS_IS_DOMAIN_INTRODUCED:
-		err = do_is_introduced(xsd, c);
-		break;
-	case XS_RESET_WATCHES:
-		xv_xsd_conn_drop_state(c);
-		reply_ok(c);
-		break;
-	default:
-		/* CONTROL, INTRODUCE, RELEASE, RESUME, SET_TARGET: the
-		 * simulator's daemon, not a client, manages domains. */
-		err = -ENOSYS;
-		break;
-	}
+	/* admit() let through only types below XS_TYPE_COUNT. */
+	err = handlers[c->hdr.type] ? handlers[c->hdr.type](&v, c) : -ENOSYS;
 	if (err)
 		reply_error(c, -err);
 }

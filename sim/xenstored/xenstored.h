@@ -63,7 +63,7 @@ struct xv_xsd;
 struct xv_xsd_quota {
 	unsigned int nodes;        /* nodes a domain may own */
 	unsigned int watches;      /* watches per connection */
-	unsigned int transactions; /* open transactions per connection */
+	unsigned int transactions; /* per connection, plus one as xenstored */
 	unsigned int entry_size;   /* bytes of value per node */
 };
 

@@ -58,147 +58,147 @@ static void fd_start_daemon(void)
 		      "xvchan-sim start on the same directory failed");
 }
 
+static const size_t fd_stream_total = 4u << 20;
+
+static void fd_stream_server(void *arg)
+{
+	int *up = arg;
+	struct xvchan *x = ft_server("daemon-stream", 4096, 4096, 0);
+
+	ft_signal(up[1]);
+	ft_write_and_close(x, 21, fd_stream_total);
+}
+
+static void fd_stream_client(void *arg)
+{
+	int *up = arg;
+	struct xvchan *x = ft_client("daemon-stream", 0);
+
+	ft_signal(up[1]);
+	/* The server's close shut its side down first. */
+	ft_read_to_eof_and_close(x, 21, fd_stream_total);
+}
+
 START_TEST(test_connected_endpoints_keep_streaming_when_the_daemon_dies)
 {
-	static const size_t total = 4u << 20;
 	pid_t srv, cli;
 	int up[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("daemon-stream", 4096, 4096, 0);
-
-		ft_signal(up[1]);
-		ft_write_pattern(x, 21, total);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("daemon-stream", 0);
-
-		ft_signal(up[1]);
-		ft_read_pattern(x, 21, total);
-		/* The server's close shut its side down first. */
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
+	FT_PIPE(up);
+	srv = ft_fork_side(FT_SERVER_DOM, fd_stream_server, up);
+	cli = ft_fork_side(FT_CLIENT_DOM, fd_stream_client, up);
 	ck_assert_int_eq(read(up[0], (char[2]){ 0 }, 1), 1);
 	ck_assert_int_eq(read(up[0], (char[2]){ 0 }, 1), 1);
 	/* Mid-stream: 4 MiB through a 4 KiB ring takes many turns. */
 	fd_kill_daemon();
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	ft_close_pipe(up);
 	fd_start_daemon();
 }
 END_TEST
+
+static void fd_dead_side(void *arg)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+	int64_t t = fs_now_ns();
+
+	ft_config(&cfg, 0);
+	/* xenstored's socket is still there but nobody listens:
+	 * connect()'s error, passed through. */
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "daemon-dead", 4096, 4096,
+			    &cfg), -ECONNREFUSED);
+	FT_EQ(xvchan_client(&x, FT_CLIENT_DOM, "daemon-dead", &cfg),
+	      -ECONNREFUSED);
+	FT_ASSERT(x == NULL);
+	FT_ASSERT(fs_now_ns() - t < 1000 * 1000000ll);
+}
 
 START_TEST(test_new_endpoints_fail_at_once_while_the_daemon_is_dead)
 {
+	pid_t pid;
+
 	fd_kill_daemon();
-	{
-		pid_t pid = xv_test_fork_domain(FT_SERVER_DOM);
-
-		if (pid == 0) {
-			struct xvchan_config cfg;
-			struct xvchan *x = NULL;
-			int64_t t = fs_now_ns();
-
-			ft_config(&cfg, 0);
-			/* xenstored's socket is still there but nobody
-			 * listens: connect()'s error, passed through. */
-			FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "daemon-dead",
-					    4096, 4096, &cfg), -ECONNREFUSED);
-			FT_EQ(xvchan_client(&x, FT_CLIENT_DOM, "daemon-dead",
-					    &cfg), -ECONNREFUSED);
-			FT_ASSERT(x == NULL);
-			FT_ASSERT(fs_now_ns() - t < 1000 * 1000000ll);
-			_exit(0);
-		}
-		ck_assert_int_eq(xv_test_wait(pid, FT_WAIT_MS), 0);
-	}
+	pid = ft_fork_side(FT_SERVER_DOM, fd_dead_side, NULL);
+	ck_assert_int_eq(xv_test_wait(pid, FT_WAIT_MS), 0);
 	fd_start_daemon();
 }
 END_TEST
 
+static void fd_again_server(void *arg)
+{
+	struct xvchan *x = ft_server("daemon-again", 4096, 65536, 0);
+
+	ft_write_pattern(x, 22, 300000);
+	ft_read_pattern(x, 23, 5000);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void fd_again_client(void *arg)
+{
+	struct xvchan *x = ft_client("daemon-again", 0);
+
+	ft_read_pattern(x, 22, 300000);
+	ft_write_pattern(x, 23, 5000);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
 START_TEST(test_a_restarted_daemon_serves_new_connections)
 {
-	pid_t srv, cli;
-
 	fd_kill_daemon();
 	fd_start_daemon();
 	/* A new daemon knows only dom0, like a rebooted host. */
 	xv_test_sim_domain(FT_SERVER_DOM);
 	xv_test_sim_domain(FT_CLIENT_DOM);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("daemon-again", 4096, 65536, 0);
-
-		ft_write_pattern(x, 22, 300000);
-		ft_read_pattern(x, 23, 5000);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("daemon-again", 0);
-
-		ft_read_pattern(x, 22, 300000);
-		ft_write_pattern(x, 23, 5000);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(fd_again_server, fd_again_client, NULL, FT_WAIT_MS);
 }
 END_TEST
+
+static void fd_orphan_server(void *arg)
+{
+	int *up = arg;
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+	char c;
+	int64_t t;
+
+	ft_config(&cfg, 0);
+	cfg.io_timeout_ms = 500;
+	cfg.close_timeout_ms = 200;
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "daemon-orphan", 4096, 4096,
+			    &cfg), 0);
+	ft_signal(up[1]);
+	t = fs_now_ns();
+	FT_EQ(xvchan_read(x, &c, 1), -ETIMEDOUT);
+	FT_ASSERT(fs_now_ns() - t >= 500 * 1000000ll);
+	/* The dead client's live byte was never cleared. */
+	FT_EQ(xvchan_close(x), -ETIMEDOUT);
+}
+
+static void fd_orphan_client(void *arg)
+{
+	int *up = arg;
+
+	(void)ft_client("daemon-orphan", 0);
+	ft_signal(up[1]);
+	ft_sleep_until_killed();
+}
 
 START_TEST(test_a_death_while_the_daemon_is_down_ends_in_the_io_timeout)
 {
 	pid_t srv, cli;
 	int up[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan_config cfg;
-		struct xvchan *x = NULL;
-		char c;
-		int64_t t;
-
-		ft_config(&cfg, 0);
-		cfg.io_timeout_ms = 500;
-		cfg.close_timeout_ms = 200;
-		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "daemon-orphan", 4096,
-				    4096, &cfg), 0);
-		ft_signal(up[1]);
-		t = fs_now_ns();
-		FT_EQ(xvchan_read(x, &c, 1), -ETIMEDOUT);
-		FT_ASSERT(fs_now_ns() - t >= 500 * 1000000ll);
-		/* The dead client's live byte was never cleared. */
-		FT_EQ(xvchan_close(x), -ETIMEDOUT);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		(void)ft_client("daemon-orphan", 0);
-		ft_signal(up[1]);
-		pause();
-		_exit(0);
-	}
+	FT_PIPE(up);
+	srv = ft_fork_side(FT_SERVER_DOM, fd_orphan_server, up);
+	cli = ft_fork_side(FT_CLIENT_DOM, fd_orphan_client, up);
 	ck_assert_int_eq(read(up[0], (char[2]){ 0 }, 1), 1);
 	ck_assert_int_eq(read(up[0], (char[2]){ 0 }, 1), 1);
 	fd_kill_daemon();
-	ck_assert_int_eq(kill(cli, SIGKILL), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	FT_KILL(cli);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
+	ft_close_pipe(up);
 	fd_start_daemon();
 }
 END_TEST

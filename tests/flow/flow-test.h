@@ -1,8 +1,10 @@
 /*
  * Helpers for the flow tests on the simulator: every test forks a server
- * (domain 1) and a client (domain 2). A child cannot report through Check,
- * so it checks with FT_* (message on stderr, non-zero exit) and the parent
- * asserts exit status 0.
+ * (domain 1) and a client (domain 2), each running one side of the test,
+ * a function. A child cannot report through Check, so a side checks with
+ * FT_ASSERT() and FT_EQ() (message on stderr, non-zero exit) and the
+ * Check process asserts exit status 0; the helpers for the Check process
+ * come last.
  */
 #ifndef XV_TEST_FLOW_TEST_H
 #define XV_TEST_FLOW_TEST_H
@@ -132,6 +134,30 @@ static inline void ft_expect_eof(struct xvchan *x)
 	FT_EQ(xvchan_read(x, &c, 1), 0);
 }
 
+/* Write the whole stream @seed, then close cleanly. */
+static inline void ft_write_and_close(struct xvchan *x, uint64_t seed,
+				      size_t total)
+{
+	ft_write_pattern(x, seed, total);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+/* Read the whole stream @seed, then its end, then close cleanly. */
+static inline void ft_read_to_eof_and_close(struct xvchan *x,
+					    uint64_t seed, size_t total)
+{
+	ft_read_pattern(x, seed, total);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+/* A victim's last act: wait for the test to kill it (or its domain). */
+static inline void __attribute__((noreturn)) ft_sleep_until_killed(void)
+{
+	pause();
+	_exit(0);
+}
+
 /* A pipe to order steps between processes: one byte = one step. */
 static inline void ft_signal(int fd)
 {
@@ -147,6 +173,116 @@ static inline void ft_await(int fd)
 
 	FT_EQ(poll(&p, 1, FT_WAIT_MS), 1);
 	FT_EQ(read(fd, &c, 1), 1);
+}
+
+/* A test's two pipes, for its sides to share through their argument. */
+struct ft_pipes {
+	int up[2];
+	int down[2];
+};
+
+/* A side's turn is over: tell the other side (up) and wait for its
+ * answer (down). */
+static inline void ft_signal_and_await(struct ft_pipes *p)
+{
+	ft_signal(p->up[1]);
+	ft_await(p->down[0]);
+}
+
+/*
+ * The Check process's side. Its failures are Check failures, not exit
+ * codes; macros, so that a failure (and Check's last-checkpoint report)
+ * names the test's own line.
+ */
+#define FT_PIPE(p) ck_assert_int_eq(pipe(p), 0)
+
+#define FT_PIPES(p)							\
+	do {								\
+		FT_PIPE((p).up);					\
+		FT_PIPE((p).down);					\
+	} while (0)
+
+static inline void ft_close_pipe(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+static inline void ft_close_pipes(struct ft_pipes *p)
+{
+	ft_close_pipe(p->up);
+	ft_close_pipe(p->down);
+}
+
+/* ft_await() for the Check process. */
+#define FT_AWAIT_PARENT(rfd)						\
+	do {								\
+		struct pollfd ft_p_ = { .fd = (rfd), .events = POLLIN };\
+		char ft_c_;						\
+									\
+		ck_assert_int_eq(poll(&ft_p_, 1, FT_WAIT_MS), 1);	\
+		ck_assert_int_eq(read((rfd), &ft_c_, 1), 1);		\
+	} while (0)
+
+/* Both sides passed every check: server first, as they were forked. */
+#define FT_WAIT_PAIR(srv, cli, timeout_ms)				\
+	do {								\
+		ck_assert_int_eq(xv_test_wait((srv), (timeout_ms)), 0);	\
+		ck_assert_int_eq(xv_test_wait((cli), (timeout_ms)), 0);	\
+	} while (0)
+
+/* SIGKILL a child, which must die of exactly that. */
+#define FT_KILL(pid)							\
+	do {								\
+		ck_assert_int_eq(kill((pid), SIGKILL), 0);		\
+		ck_assert_int_eq(xv_test_wait((pid), FT_WAIT_MS),	\
+				 128 + SIGKILL);			\
+	} while (0)
+
+/* Fork simulated domain @domid to run one side of a test: a side that
+ * returns has passed every check and exits 0. */
+static inline pid_t ft_fork_side(unsigned int domid, void (*side)(void *),
+				 void *arg)
+{
+	pid_t pid = xv_test_fork_domain(domid);
+
+	if (pid == 0) {
+		side(arg);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* The usual test: @server as domain 1, then @client as domain 2, each
+ * given @arg, both passing within @timeout_ms. */
+#define FT_RUN_PAIR(server, client, arg, timeout_ms)			\
+	do {								\
+		pid_t ft_srv_ = ft_fork_side(FT_SERVER_DOM, (server), (arg));\
+		pid_t ft_cli_ = ft_fork_side(FT_CLIENT_DOM, (client), (arg));\
+									\
+		FT_WAIT_PAIR(ft_srv_, ft_cli_, (timeout_ms));		\
+	} while (0)
+
+/* FT_RUN_PAIR() for sides that order their steps through the pipes, made
+ * for them and closed after them: their argument is the struct ft_pipes. */
+#define FT_RUN_PIPED_PAIR(server, client, timeout_ms)			\
+	do {								\
+		struct ft_pipes ft_pipes_;				\
+									\
+		FT_PIPES(ft_pipes_);					\
+		FT_RUN_PAIR((server), (client), &ft_pipes_, (timeout_ms));\
+		ft_close_pipes(&ft_pipes_);				\
+	} while (0)
+
+/* Every forking test case: one private simulator for all its tests,
+ * and room for the slowest test on a loaded machine. */
+static inline TCase *ft_sim_tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, xv_test_sim_start, xv_test_sim_stop);
+	tcase_set_timeout(tc, 60);
+	return tc;
 }
 
 #endif

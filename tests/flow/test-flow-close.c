@@ -25,191 +25,165 @@ static void ft_half_close(struct xvchan *x, bool first)
 	FT_EQ(xvchan_close(x), 0);
 }
 
+struct ft_half_run {
+	const char *port;
+	size_t rs, ws;
+	bool server_first;
+};
+
+static void half_server(void *arg)
+{
+	const struct ft_half_run *h = arg;
+
+	ft_half_close(ft_server(h->port, h->rs, h->ws, 0), h->server_first);
+}
+
+static void half_client(void *arg)
+{
+	const struct ft_half_run *h = arg;
+
+	ft_half_close(ft_client(h->port, 0), !h->server_first);
+}
+
 START_TEST(test_half_close_client_first_keeps_the_other_direction)
 {
-	pid_t srv, cli;
+	struct ft_half_run h = { "half-cli", 4096, 2048, false };
 
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		ft_half_close(ft_server("half-cli", 4096, 2048, 0), false);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		ft_half_close(ft_client("half-cli", 0), true);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(half_server, half_client, &h, FT_WAIT_MS);
 }
 END_TEST
 
 START_TEST(test_half_close_server_first_keeps_the_other_direction)
 {
-	pid_t srv, cli;
+	struct ft_half_run h = { "half-srv", 1024, 65536, true };
 
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		ft_half_close(ft_server("half-srv", 1024, 65536, 0), true);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		ft_half_close(ft_client("half-srv", 0), false);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(half_server, half_client, &h, FT_WAIT_MS);
 }
 END_TEST
+
+static void close_drain_server(void *arg)
+{
+	struct xvchan *x = ft_server("close-drain", 1024, 1024, 0);
+
+	ft_read_pattern(x, 3, 10);
+	/* The client is blocked on a full 1 KiB ring with ~500 KB to go;
+	 * close must read it all away. */
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void close_drain_client(void *arg)
+{
+	struct xvchan *x = ft_client("close-drain", 0);
+
+	ft_write_pattern(x, 3, 500000);
+	/* The server shut down its side while we were writing. */
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
 
 START_TEST(test_close_drains_until_a_blocked_peer_finishes_its_write)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("close-drain", 1024, 1024, 0);
-
-		ft_read_pattern(x, 3, 10);
-		/* The client is blocked on a full 1 KiB ring with ~500 KB
-		 * to go; close must read it all away. */
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("close-drain", 0);
-
-		ft_write_pattern(x, 3, 500000);
-		/* The server shut down its side while we were writing. */
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(close_drain_server, close_drain_client, NULL,
+		    FT_WAIT_MS);
 }
 END_TEST
+
+static void close_both_server(void *arg)
+{
+	struct xvchan *x = ft_server("close-both", 4096, 4096, 0);
+
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void close_both_client(void *arg)
+{
+	struct xvchan *x = ft_client("close-both", 0);
+
+	FT_EQ(xvchan_close(x), 0);
+}
 
 START_TEST(test_both_sides_closing_at_once_do_not_wait_for_each_other)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("close-both", 4096, 4096, 0);
-
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("close-both", 0);
-
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
 	/* Well below the 20 s close timeout both sides use. */
-	ck_assert_int_eq(xv_test_wait(srv, 5000), 0);
-	ck_assert_int_eq(xv_test_wait(cli, 5000), 0);
+	FT_RUN_PAIR(close_both_server, close_both_client, NULL, 5000);
 }
 END_TEST
+
+static void close_timeout_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	ft_config(&cfg, 0);
+	cfg.close_timeout_ms = 200;
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "close-timeout", 4096, 4096,
+			    &cfg), 0);
+	/* The client neither writes nor shuts down. */
+	FT_EQ(xvchan_close(x), -ETIMEDOUT);
+	ft_signal(p->up[1]);
+}
+
+static void close_timeout_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_client("close-timeout", 0);
+
+	ft_await(p->up[0]);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+}
 
 START_TEST(test_close_gives_up_after_its_timeout_and_the_peer_sees_the_end)
 {
-	pid_t srv, cli;
-	int done[2];
-
-	ck_assert_int_eq(pipe(done), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan_config cfg;
-		struct xvchan *x = NULL;
-
-		ft_config(&cfg, 0);
-		cfg.close_timeout_ms = 200;
-		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "close-timeout", 4096,
-				    4096, &cfg), 0);
-		/* The client neither writes nor shuts down. */
-		FT_EQ(xvchan_close(x), -ETIMEDOUT);
-		ft_signal(done[1]);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("close-timeout", 0);
-
-		ft_await(done[0]);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(done[0]);
-	close(done[1]);
+	FT_RUN_PIPED_PAIR(close_timeout_server, close_timeout_client,
+			  FT_WAIT_MS);
 }
 END_TEST
+
+static void write_epipe_server(void *arg)
+{
+	struct xvchan *x = ft_server("write-epipe", 4096, 4096, 0);
+	static unsigned char big[100000];
+
+	ssize_t n;
+
+	/* Write without end: the client's close drains it for 200 ms,
+	 * gives up and ends the connection. */
+	do
+		n = xvchan_write(x, big, sizeof(big));
+	while (n == (ssize_t)sizeof(big));
+	FT_EQ(n, -EPIPE);
+	FT_EQ(xvchan_write(x, big, 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void write_epipe_client(void *arg)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	ft_config(&cfg, 0);
+	cfg.close_timeout_ms = 200;
+	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "write-epipe", &cfg), 0);
+	/* Close drains what the server writes; the server never shuts
+	 * down, so close ends by its timeout. */
+	FT_EQ(xvchan_close(x), -ETIMEDOUT);
+}
 
 START_TEST(test_writer_gets_epipe_once_the_draining_peer_gives_up)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("write-epipe", 4096, 4096, 0);
-		static unsigned char big[100000];
-
-		ssize_t n;
-
-		/* Write without end: the client's close drains it for
-		 * 200 ms, gives up and ends the connection. */
-		do
-			n = xvchan_write(x, big, sizeof(big));
-		while (n == (ssize_t)sizeof(big));
-		FT_EQ(n, -EPIPE);
-		FT_EQ(xvchan_write(x, big, 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan_config cfg;
-		struct xvchan *x = NULL;
-
-		ft_config(&cfg, 0);
-		cfg.close_timeout_ms = 200;
-		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "write-epipe", &cfg),
-		      0);
-		/* Close drains what the server writes; the server never
-		 * shuts down, so close ends by its timeout. */
-		FT_EQ(xvchan_close(x), -ETIMEDOUT);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(write_epipe_server, write_epipe_client, NULL,
+		    FT_WAIT_MS);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-close");
-	TCase *tc = tcase_create("close");
+	TCase *tc = ft_sim_tcase("close");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_half_close_client_first_keeps_the_other_direction);
 	tcase_add_test(tc,

@@ -6,108 +6,86 @@
  */
 #include "flow-test.h"
 
-/* ft_await() for the Check process itself: failures are Check failures. */
-static void ft_await_parent(int fd)
+static void death_writer_server(void *arg)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_server("death-writer", 4096, 4096, 0);
 
-	ck_assert_int_eq(poll(&p, 1, FT_WAIT_MS), 1);
-	ck_assert_int_eq(read(fd, &c, 1), 1);
+	ft_await(p->down[0]);
+	ft_read_pattern(x, 8, 3000);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void death_writer_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_client("death-writer", 0);
+
+	ft_write_pattern(x, 8, 3000);
+	ft_signal(p->up[1]);
+	ft_sleep_until_killed();
 }
 
 START_TEST(test_killed_writer_looks_like_a_close_after_its_data)
 {
+	struct ft_pipes p;
 	pid_t srv, cli;
-	int up[2], down[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("death-writer", 4096, 4096, 0);
-
-		ft_await(down[0]);
-		ft_read_pattern(x, 8, 3000);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("death-writer", 0);
-
-		ft_write_pattern(x, 8, 3000);
-		ft_signal(up[1]);
-		pause();
-		_exit(0);
-	}
-	ft_await_parent(up[0]);
-	ck_assert_int_eq(kill(cli, SIGKILL), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	FT_PIPES(p);
+	srv = ft_fork_side(FT_SERVER_DOM, death_writer_server, &p);
+	cli = ft_fork_side(FT_CLIENT_DOM, death_writer_client, &p);
+	FT_AWAIT_PARENT(p.up[0]);
+	FT_KILL(cli);
 	/* The server only starts reading once the client is dead. */
-	ck_assert_int_eq(write(down[1], "k", 1), 1);
+	ck_assert_int_eq(write(p.down[1], "k", 1), 1);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	ft_close_pipes(&p);
 }
 END_TEST
+
+static void death_reader_server(void *arg)
+{
+	int *up = arg;
+	struct xvchan *x = ft_server("death-reader", 4096, 4096, 0);
+	static unsigned char big[1 << 16];
+
+	ft_signal(up[1]);
+	/* Blocks on the full ring until the client dies. */
+	FT_EQ(xvchan_write(x, big, sizeof(big)), -EPIPE);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void death_reader_client(void *arg)
+{
+	(void)ft_client("death-reader", 0);
+	ft_sleep_until_killed();
+}
 
 START_TEST(test_blocked_writer_gets_epipe_when_the_reader_is_killed)
 {
 	pid_t srv, cli;
 	int up[2];
 
-	ck_assert_int_eq(pipe(up), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("death-reader", 4096, 4096, 0);
-		static unsigned char big[1 << 16];
-
-		ft_signal(up[1]);
-		/* Blocks on the full ring until the client dies. */
-		FT_EQ(xvchan_write(x, big, sizeof(big)), -EPIPE);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		(void)ft_client("death-reader", 0);
-		pause();
-		_exit(0);
-	}
-	ft_await_parent(up[0]);
+	FT_PIPE(up);
+	srv = ft_fork_side(FT_SERVER_DOM, death_reader_server, up);
+	cli = ft_fork_side(FT_CLIENT_DOM, death_reader_client, NULL);
+	FT_AWAIT_PARENT(up[0]);
 	/* Let the server reach its sleep on the full ring first. */
 	usleep(100 * 1000);
-	ck_assert_int_eq(kill(cli, SIGKILL), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	FT_KILL(cli);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
+	ft_close_pipe(up);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-death");
-	TCase *tc = tcase_create("death");
+	TCase *tc = ft_sim_tcase("death");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_killed_writer_looks_like_a_close_after_its_data);
 	tcase_add_test(tc,

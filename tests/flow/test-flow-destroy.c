@@ -85,27 +85,6 @@ static void dt_describes(struct xvchan *x, const char *what)
 	}
 }
 
-/* ft_await() for the Check process itself: failures are Check failures. */
-static void dt_await_parent(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	ck_assert_int_eq(poll(&p, 1, FT_WAIT_MS), 1);
-	ck_assert_int_eq(read(fd, &c, 1), 1);
-}
-
-static void dt_pipe(int p[2])
-{
-	ck_assert_int_eq(pipe(p), 0);
-}
-
-static void dt_close_pipe(int p[2])
-{
-	close(p[0]);
-	close(p[1]);
-}
-
 /* Child: report when it saw the end. */
 static void dt_send_time(int fd)
 {
@@ -139,64 +118,134 @@ static void dt_check_time(int fd, int64_t began, int64_t done,
 	ck_assert_int_lt(t - done, DT_BOUND_MS);
 }
 
+/* A timed case: its port, and the pipes on which the survivor says that
+ * it is up (@up) and when it saw the end (@res). */
+struct dt_case {
+	const char *port;
+	int up[2];
+	int res[2];
+};
+
 /*
- * The parent's half of a timed case: once the survivor says it is up (and
- * after @settle_ms, to let it reach its sleep), destroy @domid, whose
- * @victim must die of it; the @survivor reports the end on @res within
- * the bound and exits 0. Closes both pipes.
+ * A timed case: @server in domain @srv_dom, @client in @cli_dom, one of
+ * them dom0 (the survivor), the other the guest to destroy. Once the
+ * survivor says it is up (and 100 ms later, to let it reach its sleep),
+ * the guest is destroyed and its side must die of it; the survivor
+ * reports the end within the bound and exits 0.
  */
-static void dt_destroy_and_judge(unsigned int domid, pid_t victim,
-				 pid_t survivor, int up[2], int res[2],
-				 int settle_ms, const char *what)
+static void dt_run_timed(const char *port, unsigned int srv_dom,
+			 void (*server)(void *), unsigned int cli_dom,
+			 void (*client)(void *), const char *what)
 {
+	unsigned int guest = srv_dom != 0 ? srv_dom : cli_dom;
+	struct dt_case c = { .port = port };
+	pid_t srv, cli, victim, survivor;
 	int64_t began, done;
 
-	dt_await_parent(up[0]);
-	usleep((useconds_t)settle_ms * 1000);
-	dt_destroy(domid, &began, &done);
+	FT_PIPE(c.up);
+	FT_PIPE(c.res);
+	srv = ft_fork_side(srv_dom, server, &c);
+	cli = ft_fork_side(cli_dom, client, &c);
+	victim = guest == srv_dom ? srv : cli;
+	survivor = guest == srv_dom ? cli : srv;
+	FT_AWAIT_PARENT(c.up[0]);
+	usleep(100 * 1000);
+	dt_destroy(guest, &began, &done);
 	ck_assert_int_eq(xv_test_wait(victim, FT_WAIT_MS), 128 + SIGKILL);
-	dt_check_time(res[0], began, done, what);
+	dt_check_time(c.res[0], began, done, what);
 	ck_assert_int_eq(xv_test_wait(survivor, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(res);
+	ft_close_pipe(c.up);
+	ft_close_pipe(c.res);
+}
+
+/* A timed case's guest that only connects, then waits for its destroy. */
+static void dt_idle_client(void *arg)
+{
+	const struct dt_case *dc = arg;
+
+	(void)dt_client(0, dc->port, 0);
+	ft_sleep_until_killed();
+}
+
+/*
+ * A dom0 survivor's blocked read: after the guest's stream @seed it says it
+ * is up, sleeps on the empty ring until the destroy, reports when it woke
+ * to end of stream, and the end stays.
+ */
+static void dt_read_until_destroyed(struct xvchan *x,
+				    const struct dt_case *dc, uint64_t seed)
+{
+	char c;
+
+	ft_read_pattern(x, seed, 3000);
+	ft_signal(dc->up[1]);
+	FT_EQ(xvchan_read(x, &c, 1), 0);
+	dt_send_time(dc->res[1]);
+	ft_expect_eof(x);
+}
+
+/*
+ * An untimed case: dom0 serves guest @guest's @client. Once the client
+ * says it is up, the guest is destroyed (the client must die of it), and
+ * only then is the server told to go on; it must exit 0.
+ */
+static void dt_destroy_then_release(unsigned int guest,
+				    void (*server)(void *),
+				    void (*client)(void *))
+{
+	struct ft_pipes p;
+	pid_t srv, cli;
+
+	FT_PIPES(p);
+	srv = ft_fork_side(0, server, &p);
+	cli = ft_fork_side(guest, client, &p);
+	FT_AWAIT_PARENT(p.up[0]);
+	xv_test_sim_destroy(guest);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	ck_assert_int_eq(write(p.down[1], "d", 1), 1);
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ft_close_pipes(&p);
+}
+
+static void dt_watch_server(void *arg)
+{
+	struct xvchan *x = dt_server(3, "dt-watch", 0);
+	char c = 0;
+
+	dt_describes(x, "(peer_domain not-yet-watched)");
+	FT_ASSERT(xvchan_fd(x) >= 0);
+	dt_describes(x, "(peer_domain watched)");
+	FT_EQ(xvchan_write(x, "s", 1), 1);
+	FT_EQ(xvchan_read(x, &c, 1), 1);
+	FT_EQ(c, 'c');
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_watch_client(void *arg)
+{
+	struct xvchan *x = dt_client(0, "dt-watch", 0);
+	char c = 0;
+
+	FT_ASSERT(xvchan_fd(x) >= 0);
+	/* xenstored refuses a guest the question: no watch, and
+	 * no error either. */
+	dt_describes(x, "(peer_domain unwatched)");
+	FT_EQ(xvchan_read(x, &c, 1), 1);
+	FT_EQ(c, 's');
+	FT_EQ(xvchan_write(x, "c", 1), 1);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
 }
 
 START_TEST(test_dom0_watches_its_guest_peer_and_the_guest_does_without)
 {
 	pid_t srv, cli;
 
-	srv = xv_test_fork_domain(0);
-	if (srv == 0) {
-		struct xvchan *x = dt_server(3, "dt-watch", 0);
-		char c = 0;
-
-		dt_describes(x, "(peer_domain not-yet-watched)");
-		FT_ASSERT(xvchan_fd(x) >= 0);
-		dt_describes(x, "(peer_domain watched)");
-		FT_EQ(xvchan_write(x, "s", 1), 1);
-		FT_EQ(xvchan_read(x, &c, 1), 1);
-		FT_EQ(c, 'c');
-		FT_EQ(xvchan_close(x), 0);
-		dt_exit();
-	}
-	cli = xv_test_fork_domain(3);
-	if (cli == 0) {
-		struct xvchan *x = dt_client(0, "dt-watch", 0);
-		char c = 0;
-
-		FT_ASSERT(xvchan_fd(x) >= 0);
-		/* xenstored refuses a guest the question: no watch, and
-		 * no error either. */
-		dt_describes(x, "(peer_domain unwatched)");
-		FT_EQ(xvchan_read(x, &c, 1), 1);
-		FT_EQ(c, 's');
-		FT_EQ(xvchan_write(x, "c", 1), 1);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		dt_exit();
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	srv = ft_fork_side(0, dt_watch_server, NULL);
+	cli = ft_fork_side(3, dt_watch_client, NULL);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
 }
 END_TEST
 
@@ -205,164 +254,139 @@ END_TEST
  * is not there yet is no peer that went away. Domain 9 does not exist
  * when the watch is set and first asked.
  */
+static void dt_early_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = dt_server(9, "dt-early", XVCHAN_NONBLOCK);
+	struct pollfd pfd = { .fd = xvchan_fd(x), .events = POLLIN };
+	char c = 0;
+	ssize_t n;
+
+	FT_ASSERT(pfd.fd >= 0);
+	dt_describes(x, "(peer_domain watched)");
+	/* The read takes the watch's first event and asks. */
+	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
+	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
+	dt_describes(x, "(peer_domain watched)");
+	ft_signal_and_await(p);
+	for (;;) {
+		FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
+		n = xvchan_read(x, &c, 1);
+		if (n != -EAGAIN)
+			break;
+	}
+	FT_EQ(n, 1);
+	FT_EQ(c, 'c');
+	dt_describes(x, "(peer_domain watched)");
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_early_client(void *arg)
+{
+	struct xvchan *x = dt_client(0, "dt-early", 0);
+
+	FT_EQ(xvchan_write(x, "c", 1), 1);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
 START_TEST(test_a_server_for_a_domain_not_yet_created_keeps_waiting)
 {
-	int up[2], down[2];
+	struct ft_pipes p;
 	pid_t srv, cli;
 
-	dt_pipe(up);
-	dt_pipe(down);
-	srv = xv_test_fork_domain(0);
-	if (srv == 0) {
-		struct xvchan *x = dt_server(9, "dt-early", XVCHAN_NONBLOCK);
-		struct pollfd p = { .fd = xvchan_fd(x), .events = POLLIN };
-		char c = 0;
-		ssize_t n;
-
-		FT_ASSERT(p.fd >= 0);
-		dt_describes(x, "(peer_domain watched)");
-		/* The read takes the watch's first event and asks. */
-		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
-		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
-		dt_describes(x, "(peer_domain watched)");
-		ft_signal(up[1]);
-		ft_await(down[0]);
-		for (;;) {
-			FT_EQ(poll(&p, 1, FT_WAIT_MS), 1);
-			n = xvchan_read(x, &c, 1);
-			if (n != -EAGAIN)
-				break;
-		}
-		FT_EQ(n, 1);
-		FT_EQ(c, 'c');
-		dt_describes(x, "(peer_domain watched)");
-		FT_EQ(xvchan_close(x), 0);
-		dt_exit();
-	}
-	dt_await_parent(up[0]);
-	cli = xv_test_fork_domain(9);
-	if (cli == 0) {
-		struct xvchan *x = dt_client(0, "dt-early", 0);
-
-		FT_EQ(xvchan_write(x, "c", 1), 1);
-		FT_EQ(xvchan_close(x), 0);
-		dt_exit();
-	}
-	ck_assert_int_eq(write(down[1], "g", 1), 1);
+	FT_PIPES(p);
+	srv = ft_fork_side(0, dt_early_server, &p);
+	FT_AWAIT_PARENT(p.up[0]);
+	cli = ft_fork_side(9, dt_early_client, NULL);
+	ck_assert_int_eq(write(p.down[1], "g", 1), 1);
 	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(down);
+	ft_close_pipes(&p);
 }
 END_TEST
 
+static void dt_reader_server(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(4, dc->port, 0);
+
+	dt_read_until_destroyed(x, dc, 21);
+	dt_describes(x, "(peer_domain gone)");
+	/* The live byte was never cleared: only xenstore told. */
+	dt_describes(x, "(peer_live 1)");
+	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_reader_client(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_client(0, dc->port, 0);
+
+	ft_write_pattern(x, 21, 3000);
+	ft_sleep_until_killed();
+}
+
 START_TEST(test_a_blocked_dom0_reader_gets_eof_within_a_second)
 {
-	int up[2], res[2];
-	pid_t srv, cli;
-
-	dt_pipe(up);
-	dt_pipe(res);
-	srv = xv_test_fork_domain(0);
-	if (srv == 0) {
-		struct xvchan *x = dt_server(4, "dt-reader", 0);
-		char c;
-
-		ft_read_pattern(x, 21, 3000);
-		ft_signal(up[1]);
-		/* Sleeps on the empty ring until the destroy. */
-		FT_EQ(xvchan_read(x, &c, 1), 0);
-		dt_send_time(res[1]);
-		ft_expect_eof(x);
-		dt_describes(x, "(peer_domain gone)");
-		/* The live byte was never cleared: only xenstore told. */
-		dt_describes(x, "(peer_live 1)");
-		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		dt_exit();
-	}
-	cli = xv_test_fork_domain(4);
-	if (cli == 0) {
-		struct xvchan *x = dt_client(0, "dt-reader", 0);
-
-		ft_write_pattern(x, 21, 3000);
-		pause();
-		_exit(0);
-	}
-	dt_destroy_and_judge(4, cli, srv, up, res, 100,
-			     "blocked reader: EOF");
+	dt_run_timed("dt-reader", 0, dt_reader_server, 4, dt_reader_client,
+		     "blocked reader: EOF");
 }
 END_TEST
 
 /* Bytes the peer wrote before it was destroyed are all read first. */
+static void dt_inflight_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = dt_server(5, "dt-inflight", 0);
+
+	ft_await(p->down[0]);
+	ft_read_pattern(x, 22, 3000);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_inflight_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = dt_client(0, "dt-inflight", 0);
+
+	ft_write_pattern(x, 22, 3000);
+	ft_signal(p->up[1]);
+	ft_sleep_until_killed();
+}
+
 START_TEST(test_what_the_destroyed_peer_wrote_is_read_before_eof)
 {
-	int up[2], down[2];
-	int64_t began, done;
-	pid_t srv, cli;
-
-	dt_pipe(up);
-	dt_pipe(down);
-	srv = xv_test_fork_domain(0);
-	if (srv == 0) {
-		struct xvchan *x = dt_server(5, "dt-inflight", 0);
-
-		ft_await(down[0]);
-		ft_read_pattern(x, 22, 3000);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		dt_exit();
-	}
-	cli = xv_test_fork_domain(5);
-	if (cli == 0) {
-		struct xvchan *x = dt_client(0, "dt-inflight", 0);
-
-		ft_write_pattern(x, 22, 3000);
-		ft_signal(up[1]);
-		pause();
-		_exit(0);
-	}
-	dt_await_parent(up[0]);
-	dt_destroy(5, &began, &done);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
-	/* The server only starts reading once the domain is gone. */
-	ck_assert_int_eq(write(down[1], "d", 1), 1);
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(down);
+	dt_destroy_then_release(5, dt_inflight_server, dt_inflight_client);
 }
 END_TEST
 
+static void dt_writer_server(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(6, dc->port, 0);
+	static unsigned char big[1 << 16];
+
+	ft_signal(dc->up[1]);
+	/* Blocks on the full ring: the peer never reads. */
+	FT_EQ(xvchan_write(x, big, sizeof(big)), -EPIPE);
+	dt_send_time(dc->res[1]);
+	FT_EQ(xvchan_write(x, big, 1), -EPIPE);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
 START_TEST(test_a_blocked_dom0_writer_gets_epipe_within_a_second)
 {
-	int up[2], res[2];
-	pid_t srv, cli;
-
-	dt_pipe(up);
-	dt_pipe(res);
-	srv = xv_test_fork_domain(0);
-	if (srv == 0) {
-		struct xvchan *x = dt_server(6, "dt-writer", 0);
-		static unsigned char big[1 << 16];
-
-		ft_signal(up[1]);
-		/* Blocks on the full ring: the peer never reads. */
-		FT_EQ(xvchan_write(x, big, sizeof(big)), -EPIPE);
-		dt_send_time(res[1]);
-		FT_EQ(xvchan_write(x, big, 1), -EPIPE);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		dt_exit();
-	}
-	cli = xv_test_fork_domain(6);
-	if (cli == 0) {
-		(void)dt_client(0, "dt-writer", 0);
-		pause();
-		_exit(0);
-	}
-	dt_destroy_and_judge(6, cli, srv, up, res, 100,
-			     "blocked writer: -EPIPE");
+	dt_run_timed("dt-writer", 0, dt_writer_server, 6, dt_idle_client,
+		     "blocked writer: -EPIPE");
 }
 END_TEST
 
@@ -371,101 +395,92 @@ END_TEST
  * ring full), the descriptor polled; the destroy makes it readable, and
  * the calls then return 0 and -EPIPE.
  */
+static void dt_poll_server(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(7, dc->port, XVCHAN_NONBLOCK);
+	struct pollfd pfd = { .fd = xvchan_fd(x), .events = POLLIN };
+	unsigned char buf[4096];
+	size_t got = 0;
+	ssize_t r, w;
+
+	FT_ASSERT(pfd.fd >= 0);
+	while (got < 100) {
+		r = xvchan_read(x, buf, sizeof(buf));
+		if (r == -EAGAIN) {
+			FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
+			continue;
+		}
+		FT_ASSERT(r > 0);
+		got += (size_t)r;
+	}
+	FT_EQ(got, 100);
+	do
+		w = xvchan_write(x, buf, sizeof(buf));
+	while (w > 0);
+	FT_EQ(w, -EAGAIN);
+	FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
+	ft_signal(dc->up[1]);
+	/* A wake-up before the destroy (the watch's own first
+	 * event) leaves both at -EAGAIN; the destroy ends it. */
+	for (;;) {
+		FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
+		r = xvchan_read(x, buf, sizeof(buf));
+		if (r != -EAGAIN)
+			break;
+		w = xvchan_write(x, buf, sizeof(buf));
+		FT_ASSERT(w == -EAGAIN || w == -EPIPE);
+	}
+	FT_EQ(r, 0);
+	dt_send_time(dc->res[1]);
+	FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EPIPE);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_poll_client(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_client(0, dc->port, 0);
+	unsigned char buf[100] = { 0 };
+
+	FT_EQ(xvchan_write(x, buf, sizeof(buf)), 100);
+	ft_sleep_until_killed();
+}
+
 START_TEST(test_a_nonblocking_dom0_poller_wakes_to_eof_and_epipe)
 {
-	int up[2], res[2];
-	pid_t srv, cli;
-
-	dt_pipe(up);
-	dt_pipe(res);
-	srv = xv_test_fork_domain(0);
-	if (srv == 0) {
-		struct xvchan *x = dt_server(7, "dt-poll", XVCHAN_NONBLOCK);
-		struct pollfd p = { .fd = xvchan_fd(x), .events = POLLIN };
-		unsigned char buf[4096];
-		size_t got = 0;
-		ssize_t r, w;
-
-		FT_ASSERT(p.fd >= 0);
-		while (got < 100) {
-			r = xvchan_read(x, buf, sizeof(buf));
-			if (r == -EAGAIN) {
-				FT_EQ(poll(&p, 1, FT_WAIT_MS), 1);
-				continue;
-			}
-			FT_ASSERT(r > 0);
-			got += (size_t)r;
-		}
-		FT_EQ(got, 100);
-		do
-			w = xvchan_write(x, buf, sizeof(buf));
-		while (w > 0);
-		FT_EQ(w, -EAGAIN);
-		FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
-		ft_signal(up[1]);
-		/* A wake-up before the destroy (the watch's own first
-		 * event) leaves both at -EAGAIN; the destroy ends it. */
-		for (;;) {
-			FT_EQ(poll(&p, 1, FT_WAIT_MS), 1);
-			r = xvchan_read(x, buf, sizeof(buf));
-			if (r != -EAGAIN)
-				break;
-			w = xvchan_write(x, buf, sizeof(buf));
-			FT_ASSERT(w == -EAGAIN || w == -EPIPE);
-		}
-		FT_EQ(r, 0);
-		dt_send_time(res[1]);
-		FT_EQ(xvchan_write(x, buf, sizeof(buf)), -EPIPE);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		dt_exit();
-	}
-	cli = xv_test_fork_domain(7);
-	if (cli == 0) {
-		struct xvchan *x = dt_client(0, "dt-poll", 0);
-		unsigned char buf[100] = { 0 };
-
-		FT_EQ(xvchan_write(x, buf, sizeof(buf)), 100);
-		pause();
-		_exit(0);
-	}
-	dt_destroy_and_judge(7, cli, srv, up, res, 100,
-			     "non-blocking poller: EOF");
+	dt_run_timed("dt-poll", 0, dt_poll_server, 7, dt_poll_client,
+		     "non-blocking poller: EOF");
 }
 END_TEST
 
 /* dom0 as the client: the destroyed guest served the pages it maps. */
+static void dt_guestsrv_server(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(0, dc->port, 0);
+
+	ft_write_pattern(x, 23, 3000);
+	ft_sleep_until_killed();
+}
+
+static void dt_guestsrv_client(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_client(8, dc->port, 0);
+
+	dt_read_until_destroyed(x, dc, 23);
+	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
 START_TEST(test_a_dom0_client_of_a_destroyed_guest_server_sees_the_end)
 {
-	int up[2], res[2];
-	pid_t srv, cli;
-
-	dt_pipe(up);
-	dt_pipe(res);
-	srv = xv_test_fork_domain(8);
-	if (srv == 0) {
-		struct xvchan *x = dt_server(0, "dt-guestsrv", 0);
-
-		ft_write_pattern(x, 23, 3000);
-		pause();
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(0);
-	if (cli == 0) {
-		struct xvchan *x = dt_client(8, "dt-guestsrv", 0);
-		char c;
-
-		ft_read_pattern(x, 23, 3000);
-		ft_signal(up[1]);
-		FT_EQ(xvchan_read(x, &c, 1), 0);
-		dt_send_time(res[1]);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		dt_exit();
-	}
-	dt_destroy_and_judge(8, srv, cli, up, res, 100,
-			     "dom0 client: EOF");
+	dt_run_timed("dt-guestsrv", 8, dt_guestsrv_server, 0,
+		     dt_guestsrv_client, "dom0 client: EOF");
 }
 END_TEST
 
@@ -474,86 +489,57 @@ END_TEST
  * destroyed one never will, and close must not wait for the timeout,
  * whether the domain was gone before the close or goes during it.
  */
+static void dt_closeafter_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = dt_server(10, "dt-closeafter", 0);
+	int64_t t;
+
+	ft_await(p->down[0]);
+	t = dt_now_ms();
+	FT_EQ(xvchan_close(x), 0);
+	FT_ASSERT(dt_now_ms() - t < DT_BOUND_MS);
+	dt_exit();
+}
+
+static void dt_closeafter_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+
+	(void)dt_client(0, "dt-closeafter", 0);
+	ft_signal(p->up[1]);
+	ft_sleep_until_killed();
+}
+
 START_TEST(test_close_after_the_destroy_returns_at_once)
 {
-	int up[2], down[2];
-	int64_t began, done;
-	pid_t srv, cli;
-
-	dt_pipe(up);
-	dt_pipe(down);
-	srv = xv_test_fork_domain(0);
-	if (srv == 0) {
-		struct xvchan *x = dt_server(10, "dt-closeafter", 0);
-		int64_t t;
-
-		ft_await(down[0]);
-		t = dt_now_ms();
-		FT_EQ(xvchan_close(x), 0);
-		FT_ASSERT(dt_now_ms() - t < DT_BOUND_MS);
-		dt_exit();
-	}
-	cli = xv_test_fork_domain(10);
-	if (cli == 0) {
-		(void)dt_client(0, "dt-closeafter", 0);
-		ft_signal(up[1]);
-		pause();
-		_exit(0);
-	}
-	dt_await_parent(up[0]);
-	dt_destroy(10, &began, &done);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
-	ck_assert_int_eq(write(down[1], "d", 1), 1);
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	dt_close_pipe(up);
-	dt_close_pipe(down);
+	dt_destroy_then_release(10, dt_closeafter_server, dt_closeafter_client);
 }
 END_TEST
+
+static void dt_closing_server(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(11, dc->port, 0);
+
+	ft_signal(dc->up[1]);
+	FT_EQ(xvchan_close(x), 0);
+	dt_send_time(dc->res[1]);
+	dt_exit();
+}
 
 START_TEST(test_a_close_waiting_for_the_peer_ends_at_its_destroy)
 {
-	int up[2], res[2];
-	pid_t srv, cli;
-
-	dt_pipe(up);
-	dt_pipe(res);
-	srv = xv_test_fork_domain(0);
-	if (srv == 0) {
-		struct xvchan *x = dt_server(11, "dt-closing", 0);
-
-		ft_signal(up[1]);
-		FT_EQ(xvchan_close(x), 0);
-		dt_send_time(res[1]);
-		dt_exit();
-	}
-	cli = xv_test_fork_domain(11);
-	if (cli == 0) {
-		(void)dt_client(0, "dt-closing", 0);
-		pause();
-		_exit(0);
-	}
-	dt_destroy_and_judge(11, cli, srv, up, res, 100,
-			     "waiting close: returned");
+	dt_run_timed("dt-closing", 0, dt_closing_server, 11, dt_idle_client,
+		     "waiting close: returned");
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-destroy");
-	TCase *tc = tcase_create("destroy");
+	TCase *tc = ft_sim_tcase("destroy");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_dom0_watches_its_guest_peer_and_the_guest_does_without);
 	tcase_add_test(tc,

@@ -69,180 +69,152 @@ static void ft_expect_legacy(struct xvchan *x)
 	FT_ASSERT(strstr(d, "(peer legacy)") != NULL);
 }
 
+static void legacy_a_server(void *arg)
+{
+	struct xvchan *x = ft_server("legacy-a", 4096, 4096, 0);
+
+	ft_expect_legacy(x);
+	ft_read_pattern(x, 20, 3000);
+	ft_write_pattern(x, 21, 10000);
+	FT_EQ(xvchan_shutdown(x), 0);
+	/* An old peer stops writing once our live byte is 0. */
+	ft_expect_eof(x);
+	FT_EQ(xvchan_write(x, "x", 1), -ESHUTDOWN);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void legacy_a_client(void *arg)
+{
+	struct libxenvchan *c = ft_lx_client(FT_LEGACY_PATH("legacy-a"));
+	char b;
+
+	ft_lx_send(c, 20, 3000);
+	/* Every byte before the shutdown, then the end. */
+	ft_lx_recv(c, 21, 10000);
+	FT_EQ(libxenvchan_read(c, &b, 1), -1);
+	FT_EQ(libxenvchan_is_open(c), 0);
+	libxenvchan_close(c);
+}
+
 START_TEST(test_server_shutdown_ends_the_connection_for_a_libxenvchan_client)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("legacy-a", 4096, 4096, 0);
-
-		ft_expect_legacy(x);
-		ft_read_pattern(x, 20, 3000);
-		ft_write_pattern(x, 21, 10000);
-		FT_EQ(xvchan_shutdown(x), 0);
-		/* An old peer stops writing once our live byte is 0. */
-		ft_expect_eof(x);
-		FT_EQ(xvchan_write(x, "x", 1), -ESHUTDOWN);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct libxenvchan *c = ft_lx_client(FT_LEGACY_PATH("legacy-a"));
-		char b;
-
-		ft_lx_send(c, 20, 3000);
-		/* Every byte before the shutdown, then the end. */
-		ft_lx_recv(c, 21, 10000);
-		FT_EQ(libxenvchan_read(c, &b, 1), -1);
-		FT_EQ(libxenvchan_is_open(c), 0);
-		libxenvchan_close(c);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(legacy_a_server, legacy_a_client, NULL, FT_WAIT_MS);
 }
 END_TEST
+
+static const char legacy_b_path[] = FT_LEGACY_PATH("legacy-b");
+
+static void legacy_b_server(void *arg)
+{
+	struct libxenvchan *s = libxenvchan_server_init(NULL,
+		FT_CLIENT_DOM, legacy_b_path, 4096, 4096);
+	char b;
+
+	FT_ASSERT(s != NULL);
+	s->blocking = -1;
+	ft_lx_send(s, 30, 20000);
+	ft_lx_recv(s, 31, 5000);
+	FT_EQ(libxenvchan_read(s, &b, 1), -1);
+	libxenvchan_close(s);
+}
+
+static void legacy_b_client(void *arg)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	ft_config(&cfg, 0);
+	cfg.path = legacy_b_path;
+	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, NULL, &cfg), 0);
+	ft_expect_legacy(x);
+	ft_read_pattern(x, 30, 20000);
+	ft_write_pattern(x, 31, 5000);
+	FT_EQ(xvchan_shutdown(x), 0);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
 
 START_TEST(test_client_shutdown_ends_the_connection_for_a_libxenvchan_server)
 {
-	static const char path[] = FT_LEGACY_PATH("legacy-b");
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct libxenvchan *s = libxenvchan_server_init(NULL,
-			FT_CLIENT_DOM, path, 4096, 4096);
-		char b;
-
-		FT_ASSERT(s != NULL);
-		s->blocking = -1;
-		ft_lx_send(s, 30, 20000);
-		ft_lx_recv(s, 31, 5000);
-		FT_EQ(libxenvchan_read(s, &b, 1), -1);
-		libxenvchan_close(s);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan_config cfg;
-		struct xvchan *x = NULL;
-
-		ft_config(&cfg, 0);
-		cfg.path = path;
-		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, NULL, &cfg), 0);
-		ft_expect_legacy(x);
-		ft_read_pattern(x, 30, 20000);
-		ft_write_pattern(x, 31, 5000);
-		FT_EQ(xvchan_shutdown(x), 0);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(legacy_b_server, legacy_b_client, NULL, FT_WAIT_MS);
 }
 END_TEST
+
+static void legacy_c_server(void *arg)
+{
+	struct xvchan *x = ft_server("legacy-c", 4096, 65536, 0);
+
+	ft_expect_legacy(x);
+	ft_read_pattern(x, 40, 50000);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void legacy_c_client(void *arg)
+{
+	struct libxenvchan *c = ft_lx_client(FT_LEGACY_PATH("legacy-c"));
+
+	ft_lx_send(c, 40, 50000);
+	libxenvchan_close(c);
+}
 
 START_TEST(test_libxenvchan_close_is_eof_after_its_data_then_epipe)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("legacy-c", 4096, 65536, 0);
-
-		ft_expect_legacy(x);
-		ft_read_pattern(x, 40, 50000);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct libxenvchan *c = ft_lx_client(FT_LEGACY_PATH("legacy-c"));
-
-		ft_lx_send(c, 40, 50000);
-		libxenvchan_close(c);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(legacy_c_server, legacy_c_client, NULL, FT_WAIT_MS);
 }
 END_TEST
+
+static const char legacy_d_path[] = FT_LEGACY_PATH("legacy-d");
+
+static void legacy_d_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	/* libxenvchan hands us its mapped page: a handy liar. */
+	struct libxenvchan *s = libxenvchan_server_init(NULL,
+		FT_CLIENT_DOM, legacy_d_path, 4096, 4096);
+
+	FT_ASSERT(s != NULL);
+	s->blocking = -1;
+	ft_lx_send(s, 50, 100);
+	ft_await(p->up[0]);
+	/* More in flight than the 4 KiB ring can hold. */
+	s->ring->right.prod = s->ring->right.cons + 5000;
+	ft_signal(p->down[1]);
+	ft_await(p->up[0]);
+	libxenvchan_close(s);
+}
+
+static void legacy_d_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+	char b[64];
+
+	ft_config(&cfg, 0);
+	cfg.path = legacy_d_path;
+	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, NULL, &cfg), 0);
+	ft_read_pattern(x, 50, 100);
+	ft_signal_and_await(p);
+	FT_EQ(xvchan_read(x, b, sizeof(b)), -EPROTO);
+	FT_EQ(xvchan_read(x, b, sizeof(b)), -EPROTO);
+	FT_EQ(xvchan_write(x, "x", 1), -EPROTO);
+	FT_EQ(xvchan_close(x), -EPROTO);
+	ft_signal(p->up[1]);
+}
 
 START_TEST(test_impossible_index_from_the_peer_is_eproto_and_sticky)
 {
-	static const char path[] = FT_LEGACY_PATH("legacy-d");
-	pid_t srv, cli;
-	int up[2], down[2];
-
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		/* libxenvchan hands us its mapped page: a handy liar. */
-		struct libxenvchan *s = libxenvchan_server_init(NULL,
-			FT_CLIENT_DOM, path, 4096, 4096);
-
-		FT_ASSERT(s != NULL);
-		s->blocking = -1;
-		ft_lx_send(s, 50, 100);
-		ft_await(up[0]);
-		/* More in flight than the 4 KiB ring can hold. */
-		s->ring->right.prod = s->ring->right.cons + 5000;
-		ft_signal(down[1]);
-		ft_await(up[0]);
-		libxenvchan_close(s);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan_config cfg;
-		struct xvchan *x = NULL;
-		char b[64];
-
-		ft_config(&cfg, 0);
-		cfg.path = path;
-		FT_EQ(xvchan_client(&x, FT_SERVER_DOM, NULL, &cfg), 0);
-		ft_read_pattern(x, 50, 100);
-		ft_signal(up[1]);
-		ft_await(down[0]);
-		FT_EQ(xvchan_read(x, b, sizeof(b)), -EPROTO);
-		FT_EQ(xvchan_read(x, b, sizeof(b)), -EPROTO);
-		FT_EQ(xvchan_write(x, "x", 1), -EPROTO);
-		FT_EQ(xvchan_close(x), -EPROTO);
-		ft_signal(up[1]);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	FT_RUN_PIPED_PAIR(legacy_d_server, legacy_d_client, FT_WAIT_MS);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-legacy");
-	TCase *tc = tcase_create("legacy");
+	TCase *tc = ft_sim_tcase("legacy");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_server_shutdown_ends_the_connection_for_a_libxenvchan_client);
 	tcase_add_test(tc,

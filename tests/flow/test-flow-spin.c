@@ -72,49 +72,45 @@ static int64_t cpu_ms(void)
  * ceiling. A budget that never shrank would spin 5 ms per byte, 150 ms in
  * all; halving from 5 ms spins about 10 ms before it reaches none.
  */
+static void slow_server(void *arg)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+	int64_t c0;
+	char c;
+
+	ft_config(&cfg, 0);
+	cfg.spin_us = SLOW_CEILING_US;
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "slow", 4096, 4096, &cfg), 0);
+	c0 = cpu_ms();
+	for (int i = 0; i < SLOW_BYTES; i++) {
+		FT_EQ(xvchan_read(x, &c, 1), 1);
+		FT_EQ(c, 'a' + i % 26);
+	}
+	/* Generous for a loaded machine and sanitizers: the wake-ups
+	 * themselves cost well under a millisecond each. */
+	FT_ASSERT(cpu_ms() - c0 < 60);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void slow_client(void *arg)
+{
+	struct timespec gap = { .tv_nsec = SLOW_GAP_MS * 1000000L };
+	struct xvchan *x = ft_client("slow", 0);
+
+	for (int i = 0; i < SLOW_BYTES; i++) {
+		char c = (char)('a' + i % 26);
+
+		nanosleep(&gap, NULL);
+		FT_EQ(xvchan_write(x, &c, 1), 1);
+	}
+	FT_EQ(xvchan_close(x), 0);
+}
+
 START_TEST(test_a_reader_whose_peer_is_always_slow_stops_spinning)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan_config cfg;
-		struct xvchan *x = NULL;
-		int64_t c0;
-		char c;
-
-		ft_config(&cfg, 0);
-		cfg.spin_us = SLOW_CEILING_US;
-		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "slow", 4096, 4096,
-				    &cfg), 0);
-		c0 = cpu_ms();
-		for (int i = 0; i < SLOW_BYTES; i++) {
-			FT_EQ(xvchan_read(x, &c, 1), 1);
-			FT_EQ(c, 'a' + i % 26);
-		}
-		/* Generous for a loaded machine and sanitizers: the wake-ups
-		 * themselves cost well under a millisecond each. */
-		FT_ASSERT(cpu_ms() - c0 < 60);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct timespec gap = { .tv_nsec = SLOW_GAP_MS * 1000000L };
-		struct xvchan *x = ft_client("slow", 0);
-
-		for (int i = 0; i < SLOW_BYTES; i++) {
-			char c = (char)('a' + i % 26);
-
-			nanosleep(&gap, NULL);
-			FT_EQ(xvchan_write(x, &c, 1), 1);
-		}
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(slow_server, slow_client, NULL, FT_WAIT_MS);
 }
 END_TEST
 
@@ -122,7 +118,7 @@ Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-spin");
 	TCase *rule = tcase_create("rule");
-	TCase *endpoint = tcase_create("endpoint");
+	TCase *endpoint = ft_sim_tcase("endpoint");
 
 	tcase_add_test(rule,
 		test_a_wait_caught_within_the_ceiling_buys_twice_its_length);
@@ -132,9 +128,6 @@ Suite *xv_test_suite(void)
 		test_a_quick_wait_restores_a_budget_that_fell_to_none);
 	suite_add_tcase(s, rule);
 
-	tcase_add_unchecked_fixture(endpoint, xv_test_sim_start,
-				    xv_test_sim_stop);
-	tcase_set_timeout(endpoint, 60);
 	tcase_add_test(endpoint,
 		test_a_reader_whose_peer_is_always_slow_stops_spinning);
 	suite_add_tcase(s, endpoint);

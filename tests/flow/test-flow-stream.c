@@ -32,23 +32,33 @@ static void ft_duplex(struct xvchan *x, uint64_t wseed, uint64_t rseed,
 	FT_EQ(xvchan_close(x), 0);
 }
 
+struct ft_duplex_run {
+	const char *port;
+	size_t rs, ws, total;
+};
+
+static void duplex_server(void *arg)
+{
+	const struct ft_duplex_run *d = arg;
+
+	ft_duplex(ft_server(d->port, d->rs, d->ws, 0), 11, 22, d->total);
+}
+
+static void duplex_client(void *arg)
+{
+	const struct ft_duplex_run *d = arg;
+
+	ft_duplex(ft_client(d->port, 0), 22, 11, d->total);
+}
+
 static void ft_run_duplex(const char *port, size_t rs, size_t ws,
 			  size_t total)
 {
-	pid_t srv, cli;
+	struct ft_duplex_run d = {
+		.port = port, .rs = rs, .ws = ws, .total = total,
+	};
 
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		ft_duplex(ft_server(port, rs, ws, 0), 11, 22, total);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		ft_duplex(ft_client(port, 0), 22, 11, total);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(duplex_server, duplex_client, &d, FT_WAIT_MS);
 }
 
 START_TEST(test_bytes_flow_both_ways_at_once_through_in_page_rings)
@@ -86,211 +96,188 @@ static void *ft_reader_main(void *arg)
 	return NULL;
 }
 
+static void two_sleepers_server(void *arg)
+{
+	struct xvchan *x = ft_server("two-sleepers", 1024, 1024, 0);
+	struct ft_reader r = { .x = x };
+	pthread_t t;
+
+	/* The reader sleeps the whole time: the writer's wake-ups (space
+	 * freed) must reach it whoever consumes the event. */
+	FT_EQ(pthread_create(&t, NULL, ft_reader_main, &r), 0);
+	ft_write_pattern(x, 15, 3000000);
+	FT_EQ(pthread_join(t, NULL), 0);
+	FT_EQ(r.n, 3);
+	FT_EQ(memcmp(r.got, "bye", 3), 0);
+	FT_EQ(r.eof, 0);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void two_sleepers_client(void *arg)
+{
+	struct xvchan *x = ft_client("two-sleepers", 0);
+
+	ft_read_pattern(x, 15, 3000000);
+	FT_EQ(xvchan_write(x, "bye", 3), 3);
+	FT_EQ(xvchan_shutdown(x), 0);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
 START_TEST(test_writer_is_woken_while_a_reader_sleeps_on_the_same_endpoint)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("two-sleepers", 1024, 1024, 0);
-		struct ft_reader r = { .x = x };
-		pthread_t t;
-
-		/* The reader sleeps the whole time: the writer's wake-ups
-		 * (space freed) must reach it whoever consumes the event. */
-		FT_EQ(pthread_create(&t, NULL, ft_reader_main, &r), 0);
-		ft_write_pattern(x, 15, 3000000);
-		FT_EQ(pthread_join(t, NULL), 0);
-		FT_EQ(r.n, 3);
-		FT_EQ(memcmp(r.got, "bye", 3), 0);
-		FT_EQ(r.eof, 0);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("two-sleepers", 0);
-
-		ft_read_pattern(x, 15, 3000000);
-		FT_EQ(xvchan_write(x, "bye", 3), 3);
-		FT_EQ(xvchan_shutdown(x), 0);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(two_sleepers_server, two_sleepers_client, NULL,
+		    FT_WAIT_MS);
 }
 END_TEST
+
+static void writev_server(void *arg)
+{
+	struct xvchan *x = ft_server("writev", 4096, 4096, 0);
+	/* 40 iovecs, more than one internal batch, some empty. */
+	static unsigned char data[40 * 500];
+	struct iovec iov[40];
+	int i;
+
+	xv_pattern_fill(5, 0, data, sizeof(data));
+	for (i = 0; i < 40; i++) {
+		iov[i].iov_base = data + i * 500;
+		iov[i].iov_len = (i % 7 == 3) ? 0 : 500;
+	}
+	FT_EQ(xvchan_writev(x, iov, 40), 500 * (40 - 6));
+	FT_EQ(xvchan_writev(x, iov, 0), 0);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void writev_client(void *arg)
+{
+	struct xvchan *x = ft_client("writev", 0);
+	static unsigned char expect[40 * 500], got[40 * 500];
+	size_t off = 0;
+	int i;
+
+	xv_pattern_fill(5, 0, expect, sizeof(expect));
+	while (off < 500 * 34) {
+		ssize_t n = xvchan_read(x, got + off, sizeof(got) - off);
+
+		FT_ASSERT(n > 0);
+		off += (size_t)n;
+	}
+	FT_EQ(off, 500 * 34);
+	ft_expect_eof(x);
+	off = 0;
+	for (i = 0; i < 40; i++) {
+		if (i % 7 == 3)
+			continue;
+		FT_EQ(memcmp(got + off, expect + i * 500, 500), 0);
+		off += 500;
+	}
+	FT_EQ(xvchan_close(x), 0);
+}
 
 START_TEST(test_writev_delivers_every_iovec_in_order)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("writev", 4096, 4096, 0);
-		/* 40 iovecs, more than one internal batch, some empty. */
-		static unsigned char data[40 * 500];
-		struct iovec iov[40];
-		int i;
-
-		xv_pattern_fill(5, 0, data, sizeof(data));
-		for (i = 0; i < 40; i++) {
-			iov[i].iov_base = data + i * 500;
-			iov[i].iov_len = (i % 7 == 3) ? 0 : 500;
-		}
-		FT_EQ(xvchan_writev(x, iov, 40), 500 * (40 - 6));
-		FT_EQ(xvchan_writev(x, iov, 0), 0);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("writev", 0);
-		static unsigned char expect[40 * 500], got[40 * 500];
-		size_t off = 0;
-		int i;
-
-		xv_pattern_fill(5, 0, expect, sizeof(expect));
-		while (off < 500 * 34) {
-			ssize_t n = xvchan_read(x, got + off,
-						sizeof(got) - off);
-
-			FT_ASSERT(n > 0);
-			off += (size_t)n;
-		}
-		FT_EQ(off, 500 * 34);
-		ft_expect_eof(x);
-		off = 0;
-		for (i = 0; i < 40; i++) {
-			if (i % 7 == 3)
-				continue;
-			FT_EQ(memcmp(got + off, expect + i * 500, 500), 0);
-			off += 500;
-		}
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(writev_server, writev_client, NULL, FT_WAIT_MS);
 }
 END_TEST
+
+static void eof_after_data_server(void *arg)
+{
+	struct xvchan *x = ft_server("eof-after-data", 4096, 4096, 0);
+
+	/* Far more than the ring: the last bytes are still in flight when
+	 * close starts. */
+	ft_write_and_close(x, 9, 250000);
+}
+
+static void eof_after_data_client(void *arg)
+{
+	struct xvchan *x = ft_client("eof-after-data", 0);
+
+	ft_read_to_eof_and_close(x, 9, 250000);
+}
 
 START_TEST(test_read_returns_eof_only_after_every_byte_before_close)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("eof-after-data", 4096, 4096, 0);
-
-		/* Far more than the ring: the last bytes are still in
-		 * flight when close starts. */
-		ft_write_pattern(x, 9, 250000);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("eof-after-data", 0);
-
-		ft_read_pattern(x, 9, 250000);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(eof_after_data_server, eof_after_data_client, NULL,
+		    FT_WAIT_MS);
 }
 END_TEST
+
+static void close_race_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	/* Non-blocking: close does not wait for the client. */
+	struct xvchan *x = ft_server("close-race", 4096, 4096,
+				     XVCHAN_NONBLOCK);
+	unsigned char buf[3000];
+
+	ft_await(p->up[0]);
+	/* Less than the ring: all of it fits at once. */
+	xv_pattern_fill(4, 0, buf, sizeof(buf));
+	FT_EQ(xvchan_write(x, buf, sizeof(buf)), sizeof(buf));
+	FT_EQ(xvchan_close(x), 0);
+	ft_signal(p->down[1]);
+}
+
+static void close_race_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_client("close-race", 0);
+
+	/* Only read once the server is completely gone. */
+	ft_signal_and_await(p);
+	ft_read_pattern(x, 4, 3000);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+}
 
 START_TEST(test_data_written_just_before_a_close_is_not_lost)
 {
-	pid_t srv, cli;
-	int up[2], down[2];
-
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		/* Non-blocking: close does not wait for the client. */
-		struct xvchan *x = ft_server("close-race", 4096, 4096,
-					     XVCHAN_NONBLOCK);
-		unsigned char buf[3000];
-
-		ft_await(up[0]);
-		/* Less than the ring: all of it fits at once. */
-		xv_pattern_fill(4, 0, buf, sizeof(buf));
-		FT_EQ(xvchan_write(x, buf, sizeof(buf)), sizeof(buf));
-		FT_EQ(xvchan_close(x), 0);
-		ft_signal(down[1]);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("close-race", 0);
-
-		ft_signal(up[1]);
-		/* Only read once the server is completely gone. */
-		ft_await(down[0]);
-		ft_read_pattern(x, 4, 3000);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	FT_RUN_PIPED_PAIR(close_race_server, close_race_client, FT_WAIT_MS);
 }
 END_TEST
 
+static void bad_io_server(void *arg)
+{
+	struct xvchan *x = ft_server("bad-io", 4096, 4096, 0);
+	struct iovec iov[2] = {
+		{ .iov_base = NULL, .iov_len = 1 },
+		{ .iov_base = "ok", .iov_len = 2 },
+	};
+	char c;
+
+	FT_EQ(xvchan_read(x, &c, 0), -EINVAL);
+	FT_EQ(xvchan_read(x, NULL, 1), -EINVAL);
+	FT_EQ(xvchan_write(x, NULL, 1), -EINVAL);
+	FT_EQ(xvchan_writev(x, iov, -1), -EINVAL);
+	FT_EQ(xvchan_writev(x, iov, IOV_MAX + 1), -EINVAL);
+	FT_EQ(xvchan_writev(x, NULL, 1), -EINVAL);
+	FT_EQ(xvchan_writev(x, iov, 2), -EINVAL);
+	iov[0].iov_base = "x";
+	iov[1].iov_len = SSIZE_MAX;
+	FT_EQ(xvchan_writev(x, iov, 2), -EINVAL);
+	FT_EQ(xvchan_write(x, "", 0), 0);
+	/* Nothing above reached the ring: the client sees only this. */
+	FT_EQ(xvchan_write(x, "z", 1), 1);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void bad_io_client(void *arg)
+{
+	struct xvchan *x = ft_client("bad-io", 0);
+	char buf[8];
+
+	FT_EQ(xvchan_read(x, buf, sizeof(buf)), 1);
+	FT_EQ(buf[0], 'z');
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
 START_TEST(test_io_calls_refuse_bad_arguments_on_a_live_endpoint)
 {
-	pid_t srv, cli;
-
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("bad-io", 4096, 4096, 0);
-		struct iovec iov[2] = {
-			{ .iov_base = NULL, .iov_len = 1 },
-			{ .iov_base = "ok", .iov_len = 2 },
-		};
-		char c;
-
-		FT_EQ(xvchan_read(x, &c, 0), -EINVAL);
-		FT_EQ(xvchan_read(x, NULL, 1), -EINVAL);
-		FT_EQ(xvchan_write(x, NULL, 1), -EINVAL);
-		FT_EQ(xvchan_writev(x, iov, -1), -EINVAL);
-		FT_EQ(xvchan_writev(x, iov, IOV_MAX + 1), -EINVAL);
-		FT_EQ(xvchan_writev(x, NULL, 1), -EINVAL);
-		FT_EQ(xvchan_writev(x, iov, 2), -EINVAL);
-		iov[0].iov_base = "x";
-		iov[1].iov_len = SSIZE_MAX;
-		FT_EQ(xvchan_writev(x, iov, 2), -EINVAL);
-		FT_EQ(xvchan_write(x, "", 0), 0);
-		/* Nothing above reached the ring: the client sees only this. */
-		FT_EQ(xvchan_write(x, "z", 1), 1);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("bad-io", 0);
-		char buf[8];
-
-		FT_EQ(xvchan_read(x, buf, sizeof(buf)), 1);
-		FT_EQ(buf[0], 'z');
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_PAIR(bad_io_server, bad_io_client, NULL, FT_WAIT_MS);
 }
 END_TEST
 
@@ -308,80 +295,72 @@ static const struct ft_sizes ft_size_cases[] = {
 	{ XVCHAN_RING_MAX, 1, XVCHAN_RING_MAX, 2048 },
 };
 
+struct ft_sizes_run {
+	const struct ft_sizes *c;
+	char port[32];
+};
+
+static void sizes_server(void *arg)
+{
+	const struct ft_sizes_run *r = arg;
+	const struct ft_sizes *c = r->c;
+	struct xvchan *x = ft_server(r->port, c->req_read, c->req_write, 0);
+	size_t rs = 0, ws = 0;
+	char d[1024];
+
+	FT_EQ(xvchan_ring_sizes(x, &rs, &ws), 0);
+	FT_EQ(rs, c->got_read);
+	FT_EQ(ws, c->got_write);
+	FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
+	FT_ASSERT(strstr(d, "(role server)") != NULL);
+	FT_ASSERT(strstr(d, "(domid 1) (peer_domid 2)") != NULL);
+	FT_ASSERT(xvchan_fd(x) >= 0);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void sizes_client(void *arg)
+{
+	const struct ft_sizes_run *r = arg;
+	const struct ft_sizes *c = r->c;
+	struct xvchan *x = ft_client(r->port, 0);
+	size_t rs = 0, ws = 0;
+	char d[1024], expect[64];
+	int n;
+
+	/* The client sees the same rings from the other side. */
+	FT_EQ(xvchan_ring_sizes(x, &rs, &ws), 0);
+	FT_EQ(rs, c->got_write);
+	FT_EQ(ws, c->got_read);
+	FT_EQ(xvchan_ring_sizes(x, NULL, NULL), 0);
+	n = xvchan_describe(x, d, sizeof(d));
+	FT_ASSERT(n > 0 && (size_t)n < sizeof(d));
+	FT_EQ(strlen(d), n);
+	FT_ASSERT(strstr(d, "(role client)") != NULL);
+	FT_ASSERT(strstr(d, "(peer half-close)") != NULL);
+	FT_ASSERT(strstr(d, "(own_live 1) (peer_live 1)") != NULL);
+	snprintf(expect, sizeof(expect), "(read_size %zu)", c->got_write);
+	FT_ASSERT(strstr(d, expect) != NULL);
+	/* Truncation works like snprintf. */
+	FT_EQ(xvchan_describe(x, d, 8), n);
+	FT_EQ(strlen(d), 7);
+	FT_EQ(xvchan_describe(x, NULL, 0), n);
+	FT_EQ(xvchan_close(x), 0);
+}
+
 START_TEST(test_ring_sizes_round_up_as_documented)
 {
-	const struct ft_sizes *c = &ft_size_cases[_i];
-	char port[32];
-	pid_t srv, cli;
+	struct ft_sizes_run r = { .c = &ft_size_cases[_i] };
 
-	snprintf(port, sizeof(port), "sizes-%d", _i);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server(port, c->req_read, c->req_write,
-					     0);
-		size_t rs = 0, ws = 0;
-		char d[1024];
-
-		FT_EQ(xvchan_ring_sizes(x, &rs, &ws), 0);
-		FT_EQ(rs, c->got_read);
-		FT_EQ(ws, c->got_write);
-		FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
-		FT_ASSERT(strstr(d, "(role server)") != NULL);
-		FT_ASSERT(strstr(d, "(domid 1) (peer_domid 2)") != NULL);
-		FT_ASSERT(xvchan_fd(x) >= 0);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client(port, 0);
-		size_t rs = 0, ws = 0;
-		char d[1024], expect[64];
-		int n;
-
-		/* The client sees the same rings from the other side. */
-		FT_EQ(xvchan_ring_sizes(x, &rs, &ws), 0);
-		FT_EQ(rs, c->got_write);
-		FT_EQ(ws, c->got_read);
-		FT_EQ(xvchan_ring_sizes(x, NULL, NULL), 0);
-		n = xvchan_describe(x, d, sizeof(d));
-		FT_ASSERT(n > 0 && (size_t)n < sizeof(d));
-		FT_EQ(strlen(d), n);
-		FT_ASSERT(strstr(d, "(role client)") != NULL);
-		FT_ASSERT(strstr(d, "(peer half-close)") != NULL);
-		FT_ASSERT(strstr(d, "(own_live 1) (peer_live 1)") != NULL);
-		snprintf(expect, sizeof(expect), "(read_size %zu)",
-			 c->got_write);
-		FT_ASSERT(strstr(d, expect) != NULL);
-		/* Truncation works like snprintf. */
-		FT_EQ(xvchan_describe(x, d, 8), n);
-		FT_EQ(strlen(d), 7);
-		FT_EQ(xvchan_describe(x, NULL, 0), n);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	snprintf(r.port, sizeof(r.port), "sizes-%d", _i);
+	FT_RUN_PAIR(sizes_server, sizes_client, &r, FT_WAIT_MS);
 }
 END_TEST
-
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-stream");
-	TCase *tc = tcase_create("stream");
+	TCase *tc = ft_sim_tcase("stream");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_bytes_flow_both_ways_at_once_through_in_page_rings);
 	tcase_add_test(tc,

@@ -36,159 +36,137 @@ static void ft_read_range(struct xvchan *x, uint64_t seed, uint64_t off,
 	}
 }
 
+static void zc_wrap_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	/* Our send ring: 4096 bytes (order 12, one granted page). */
+	struct xvchan *x = ft_server("zc-wrap", 4096, 4096, 0);
+	struct xvchan_segs s;
+
+	FT_EQ(xvchan_write_reserve(x, &s), 4096);
+	FT_EQ(s.len[0], 4096);
+	FT_EQ(s.len[1], 0);
+	FT_ASSERT(s.ptr[0] != NULL && s.ptr[1] == NULL);
+	ft_fill_segs(&s, 7, 0, 3000);
+	FT_EQ(xvchan_write_commit(x, 3000), 0);
+	/* The commit ended the reservation. */
+	FT_EQ(xvchan_write_commit(x, 0), -EINVAL);
+	ft_signal_and_await(p);
+
+	/* The reader took all 3000: the free space now runs from
+	 * ring offset 3000 to the end, then from the start. */
+	FT_EQ(xvchan_write_reserve(x, &s), 4096);
+	FT_EQ(s.len[0], 1096);
+	FT_EQ(s.len[1], 3000);
+	FT_ASSERT((unsigned char *)s.ptr[1] + 3000 ==
+		  (unsigned char *)s.ptr[0]);
+	ft_fill_segs(&s, 7, 3000, 2000);
+	FT_EQ(xvchan_write_commit(x, 4097), -EINVAL);
+	FT_EQ(xvchan_write_commit(x, 2000), 0);
+
+	/* A commit of 0 publishes nothing and ends the reservation. */
+	FT_EQ(xvchan_write_reserve(x, &s), 2096);
+	FT_EQ(s.len[0], 2096);
+	FT_EQ(xvchan_write_commit(x, 0), 0);
+	FT_EQ(xvchan_write_commit(x, 0), -EINVAL);
+
+	FT_EQ(xvchan_shutdown(x), 0);
+	FT_EQ(xvchan_write_reserve(x, &s), -ESHUTDOWN);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void zc_wrap_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_client("zc-wrap", 0);
+
+	ft_await(p->up[0]);
+	ft_read_range(x, 7, 0, 3000);
+	ft_signal(p->down[1]);
+	ft_read_range(x, 7, 3000, 2000);
+	/* Nothing of the empty commit, then the shutdown. */
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
 START_TEST(test_reserve_commit_delivers_exactly_the_committed_bytes_across_the_wrap)
 {
-	pid_t srv, cli;
-	int up[2], down[2];
-
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		/* Our send ring: 4096 bytes (order 12, one granted page). */
-		struct xvchan *x = ft_server("zc-wrap", 4096, 4096, 0);
-		struct xvchan_segs s;
-
-		FT_EQ(xvchan_write_reserve(x, &s), 4096);
-		FT_EQ(s.len[0], 4096);
-		FT_EQ(s.len[1], 0);
-		FT_ASSERT(s.ptr[0] != NULL && s.ptr[1] == NULL);
-		ft_fill_segs(&s, 7, 0, 3000);
-		FT_EQ(xvchan_write_commit(x, 3000), 0);
-		/* The commit ended the reservation. */
-		FT_EQ(xvchan_write_commit(x, 0), -EINVAL);
-		ft_signal(up[1]);
-		ft_await(down[0]);
-
-		/* The reader took all 3000: the free space now runs from
-		 * ring offset 3000 to the end, then from the start. */
-		FT_EQ(xvchan_write_reserve(x, &s), 4096);
-		FT_EQ(s.len[0], 1096);
-		FT_EQ(s.len[1], 3000);
-		FT_ASSERT((unsigned char *)s.ptr[1] + 3000 ==
-			  (unsigned char *)s.ptr[0]);
-		ft_fill_segs(&s, 7, 3000, 2000);
-		FT_EQ(xvchan_write_commit(x, 4097), -EINVAL);
-		FT_EQ(xvchan_write_commit(x, 2000), 0);
-
-		/* A commit of 0 publishes nothing and ends the reservation. */
-		FT_EQ(xvchan_write_reserve(x, &s), 2096);
-		FT_EQ(s.len[0], 2096);
-		FT_EQ(xvchan_write_commit(x, 0), 0);
-		FT_EQ(xvchan_write_commit(x, 0), -EINVAL);
-
-		FT_EQ(xvchan_shutdown(x), 0);
-		FT_EQ(xvchan_write_reserve(x, &s), -ESHUTDOWN);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("zc-wrap", 0);
-
-		ft_await(up[0]);
-		ft_read_range(x, 7, 0, 3000);
-		ft_signal(down[1]);
-		ft_read_range(x, 7, 3000, 2000);
-		/* Nothing of the empty commit, then the shutdown. */
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	FT_RUN_PIPED_PAIR(zc_wrap_server, zc_wrap_client, FT_WAIT_MS);
 }
 END_TEST
+
+static void zc_nonblock_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_server("zc-nonblock", 4096, 4096, 0);
+
+	ft_await(p->up[0]);
+	ft_read_range(x, 9, 0, 1000);
+	ft_signal(p->down[1]);
+	/* The rest only once the client has looked at the space. */
+	ft_await(p->up[0]);
+	ft_read_range(x, 9, 1000, 3096);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void zc_nonblock_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	/* The client writes the server's 4096-byte read ring. */
+	struct xvchan *x = ft_client("zc-nonblock", XVCHAN_NONBLOCK);
+	struct xvchan_segs s;
+	unsigned char rest[3096];
+
+	FT_EQ(xvchan_write_reserve(x, &s), 4096);
+	ft_fill_segs(&s, 9, 0, 1000);
+	FT_EQ(xvchan_write_commit(x, 1000), 0);
+	/* A plain write of the rest fills the ring. */
+	xv_pattern_fill(9, 1000, rest, sizeof(rest));
+	FT_EQ(xvchan_write(x, rest, sizeof(rest)), 3096);
+	FT_EQ(xvchan_write_reserve(x, &s), -EAGAIN);
+	FT_EQ(xvchan_write_commit(x, 0), -EINVAL);
+	ft_signal_and_await(p);
+	/* The server read 1000 bytes: exactly those are free, at the
+	 * start of the ring. */
+	FT_EQ(xvchan_write_reserve(x, &s), 1000);
+	FT_EQ(s.len[0], 1000);
+	FT_EQ(s.len[1], 0);
+	ft_signal(p->up[1]);
+	FT_EQ(xvchan_close(x), 0);
+}
 
 START_TEST(test_nonblocking_reserve_on_a_full_ring_is_eagain_until_space_is_freed)
 {
-	pid_t srv, cli;
-	int up[2], down[2];
-
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		struct xvchan *x = ft_server("zc-nonblock", 4096, 4096, 0);
-
-		ft_await(up[0]);
-		ft_read_range(x, 9, 0, 1000);
-		ft_signal(down[1]);
-		/* The rest only once the client has looked at the space. */
-		ft_await(up[0]);
-		ft_read_range(x, 9, 1000, 3096);
-		ft_expect_eof(x);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		/* The client writes the server's 4096-byte read ring. */
-		struct xvchan *x = ft_client("zc-nonblock", XVCHAN_NONBLOCK);
-		struct xvchan_segs s;
-		unsigned char rest[3096];
-
-		FT_EQ(xvchan_write_reserve(x, &s), 4096);
-		ft_fill_segs(&s, 9, 0, 1000);
-		FT_EQ(xvchan_write_commit(x, 1000), 0);
-		/* A plain write of the rest fills the ring. */
-		xv_pattern_fill(9, 1000, rest, sizeof(rest));
-		FT_EQ(xvchan_write(x, rest, sizeof(rest)), 3096);
-		FT_EQ(xvchan_write_reserve(x, &s), -EAGAIN);
-		FT_EQ(xvchan_write_commit(x, 0), -EINVAL);
-		ft_signal(up[1]);
-		ft_await(down[0]);
-		/* The server read 1000 bytes: exactly those are free, at the
-		 * start of the ring. */
-		FT_EQ(xvchan_write_reserve(x, &s), 1000);
-		FT_EQ(s.len[0], 1000);
-		FT_EQ(s.len[1], 0);
-		ft_signal(up[1]);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
+	FT_RUN_PIPED_PAIR(zc_nonblock_server, zc_nonblock_client, FT_WAIT_MS);
 }
 END_TEST
 
+static void zc_dead_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+
+	(void)ft_server("zc-dead", 4096, 4096, 0);
+	ft_signal(p->up[1]);
+	/* Gone without a close: the simulator clears our live byte. */
+}
+
+static void zc_dead_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_client("zc-dead", 0);
+	struct xvchan_segs s;
+
+	ft_await(p->up[0]);
+	/* End of stream tells us the server is gone. */
+	ft_expect_eof(x);
+	FT_EQ(xvchan_write_reserve(x, &s), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+}
+
 START_TEST(test_reserve_after_the_peer_died_is_epipe)
 {
-	pid_t srv, cli;
-	int up[2];
-
-	ck_assert_int_eq(pipe(up), 0);
-	srv = xv_test_fork_domain(FT_SERVER_DOM);
-	if (srv == 0) {
-		(void)ft_server("zc-dead", 4096, 4096, 0);
-		ft_signal(up[1]);
-		/* Gone without a close: the simulator clears our live byte. */
-		_exit(0);
-	}
-	cli = xv_test_fork_domain(FT_CLIENT_DOM);
-	if (cli == 0) {
-		struct xvchan *x = ft_client("zc-dead", 0);
-		struct xvchan_segs s;
-
-		ft_await(up[0]);
-		/* End of stream tells us the server is gone. */
-		ft_expect_eof(x);
-		FT_EQ(xvchan_write_reserve(x, &s), -EPIPE);
-		FT_EQ(xvchan_close(x), 0);
-		_exit(0);
-	}
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	close(up[0]);
-	close(up[1]);
+	FT_RUN_PIPED_PAIR(zc_dead_server, zc_dead_client, FT_WAIT_MS);
 }
 END_TEST
 
@@ -201,23 +179,11 @@ START_TEST(test_reserve_and_commit_refuse_null_pointers)
 }
 END_TEST
 
-static void ft_setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void ft_teardown(void)
-{
-	xv_test_sim_stop();
-}
-
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-zerocopy");
-	TCase *tc = tcase_create("zerocopy");
+	TCase *tc = ft_sim_tcase("zerocopy");
 
-	tcase_add_unchecked_fixture(tc, ft_setup, ft_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 		test_reserve_commit_delivers_exactly_the_committed_bytes_across_the_wrap);
 	tcase_add_test(tc,

@@ -1,5 +1,6 @@
 /* Small pipes between a test and its domain children: values cross as
- * 32-bit words, so a child can report a ref or port, or wait for a go. */
+ * 32-bit words, so a child can report a ref or port, or wait for a go;
+ * and the children's own assertion. */
 #ifndef XV_TEST_CHAN_H
 #define XV_TEST_CHAN_H
 
@@ -7,7 +8,26 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <unistd.h>
+
+#define PAGE 4096
+
+/* In a domain child: report the failed condition and exit 1. */
+#define CHILD_ASSERT(c) do { \
+		if (!(c)) { \
+			fprintf(stderr, "%s:%d: child: %s (errno %d)\n", \
+				__FILE__, __LINE__, #c, errno); \
+			_exit(1); \
+		} \
+	} while (0)
+
+/* In a domain child: @call fails (returns 0 or NULL) with errno @err. */
+#define CHILD_FAILS(call, err) do { \
+		errno = 0; \
+		CHILD_ASSERT(!(call)); \
+		CHILD_ASSERT(errno == (err)); \
+	} while (0)
 
 struct xv_chan {
 	int rd, wr;

@@ -15,57 +15,9 @@
 #include <xenevtchn.h>
 #include <xengnttab.h>
 
+#include "sim-daemon.h"
 #include "test-common.h"
 #include "test-sim.h"
-
-static char out[8192];
-
-/* Run xvchan-sim with @args; its stdout and stderr land in `out`.
- * Returns the exit status. */
-static int sim(const char *const args[])
-{
-	const char *argv[32];
-	int p[2], status, i;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-
-	argv[0] = xv_test_sim_exe();
-	for (i = 0; args[i] && i < 30; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	ck_assert_int_eq(pipe(p), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((n = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = '\0';
-	close(p[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
-#define SIM(...) sim((const char *const[]){ __VA_ARGS__, NULL })
-
-static void setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void teardown(void)
-{
-	xv_test_sim_stop();
-}
 
 START_TEST(test_exec_runs_xenstore_utils_as_dom0_and_domus)
 {
@@ -73,23 +25,23 @@ START_TEST(test_exec_runs_xenstore_utils_as_dom0_and_domus)
 			     "data/greeting", "hello"), 0);
 	ck_assert_int_eq(SIM("exec", "--domid", "0", "--", "xenstore-read",
 			     "/local/domain/1/data/greeting"), 0);
-	ck_assert_str_eq(out, "hello\n");
+	ck_assert_str_eq(sim_out, "hello\n");
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "xenstore-read",
 			     "data/greeting"), 0);
-	ck_assert_str_eq(out, "hello\n");
+	ck_assert_str_eq(sim_out, "hello\n");
 	/* dom2 may not read dom1's node. */
 	ck_assert_int_ne(SIM("exec", "--domid", "2", "--", "xenstore-read",
 			     "/local/domain/1/data/greeting"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "couldn't read path"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "couldn't read path"));
 	/* A new domain appears on first use, with its domid node. */
 	ck_assert_int_eq(SIM("exec", "--domid=5", "--", "xenstore-read",
 			     "domid"), 0);
-	ck_assert_str_eq(out, "5\n");
+	ck_assert_str_eq(sim_out, "5\n");
 	ck_assert_int_eq(SIM("exec", "--domid", "0", "--", "xenstore-ls",
 			     "/local/domain/5"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "domid = \"5\""));
+	ck_assert_ptr_nonnull(strstr(sim_out, "domid = \"5\""));
 	ck_assert_int_eq(SIM("status"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2 5\n"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "domains: 0 1 2 5\n"));
 }
 END_TEST
 
@@ -110,14 +62,14 @@ START_TEST(test_exec_sets_the_domain_environment)
 	snprintf(expect, sizeof(expect),
 		 "%s 7 %s/xenstore/7 %s/preload/libxvchan-sim-preload.so\n",
 		 dir, dir, exe_dir);
-	ck_assert_str_eq(out, expect);
+	ck_assert_str_eq(sim_out, expect);
 	/* A caller's own LD_PRELOAD is kept, after ours. */
 	setenv("LD_PRELOAD", "libc.so.6", 1);
 	ck_assert_int_eq(SIM("exec", "--domid", "7", "--", "sh", "-c",
 			     "echo $LD_PRELOAD"), 0);
 	snprintf(expect, sizeof(expect),
 		 "%s/preload/libxvchan-sim-preload.so:libc.so.6\n", exe_dir);
-	ck_assert_str_eq(out, expect);
+	ck_assert_str_eq(sim_out, expect);
 }
 END_TEST
 
@@ -125,7 +77,7 @@ START_TEST(test_exec_reports_a_missing_program)
 {
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "--",
 			     "/nonexistent/program"), 127);
-	ck_assert_ptr_nonnull(strstr(out, "cannot run /nonexistent/program"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "cannot run /nonexistent/program"));
 }
 END_TEST
 
@@ -137,7 +89,7 @@ START_TEST(test_bad_domids_are_refused)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_int_eq(SIM("exec", "--domid", bad[i], "--", "true"), 1);
-		ck_assert_ptr_nonnull(strstr(out, "bad domid"));
+		ck_assert_ptr_nonnull(strstr(sim_out, "bad domid"));
 	}
 	ck_assert_int_eq(SIM("exec", "--domid", "32751", "--", "true"), 0);
 	ck_assert_int_eq(SIM("exec", "--", "true"), 2);
@@ -155,11 +107,11 @@ START_TEST(test_commands_without_a_daemon_say_so)
 	ck_assert_ptr_nonnull(mkdtemp(empty));
 	setenv("XVCHAN_SIM_DIR", empty, 1);
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "daemon not running"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "daemon not running"));
 	ck_assert_int_eq(SIM("stop"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "daemon not running"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "daemon not running"));
 	ck_assert_int_eq(SIM("status"), 3);
-	ck_assert_ptr_nonnull(strstr(out, "not running"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "not running"));
 	setenv("XVCHAN_SIM_DIR", saved, 1);
 	snprintf(saved, sizeof(saved), "%s/lock", empty);
 	unlink(saved);
@@ -170,7 +122,7 @@ END_TEST
 START_TEST(test_start_twice_is_refused)
 {
 	ck_assert_int_eq(SIM("start"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "already running"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "already running"));
 }
 END_TEST
 
@@ -186,54 +138,55 @@ static void wait_lock_free(const char *lock)
 	close(fd);
 }
 
-START_TEST(test_a_crashed_daemon_is_reported_and_recovered)
+/* The running daemon's pid, from its lock file, whose path goes to
+ * @lock. */
+static pid_t daemon_pid(char *lock, size_t len)
 {
-	char lock[256], buf[32] = "";
+	char buf[32] = "";
 	pid_t pid;
 	int fd;
 
-	snprintf(lock, sizeof(lock), "%s/lock", xv_test_sim_dir());
+	snprintf(lock, len, "%s/lock", xv_test_sim_dir());
 	fd = open(lock, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
 	close(fd);
 	pid = (pid_t)atoi(buf);
 	ck_assert_int_gt(pid, 0);
-	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	return pid;
+}
+
+START_TEST(test_a_crashed_daemon_is_reported_and_recovered)
+{
+	char lock[256];
+
+	ck_assert_int_eq(kill(daemon_pid(lock, sizeof(lock)), SIGKILL), 0);
 	wait_lock_free(lock);
 
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "died"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "died"));
 	ck_assert_int_eq(SIM("status"), 3);
 	ck_assert_int_eq(SIM("start"), 0);
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "xenstore-read",
 			     "domid"), 0);
-	ck_assert_str_eq(out, "1\n");
+	ck_assert_str_eq(sim_out, "1\n");
 }
 END_TEST
 
 START_TEST(test_sigterm_stops_the_daemon_cleanly)
 {
-	char lock[256], buf[32] = "";
-	pid_t pid;
+	char lock[256], buf[32];
 	int fd;
 
-	snprintf(lock, sizeof(lock), "%s/lock", xv_test_sim_dir());
-	fd = open(lock, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
-	close(fd);
-	pid = (pid_t)atoi(buf);
-	ck_assert_int_gt(pid, 0);
-	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(kill(daemon_pid(lock, sizeof(lock)), SIGTERM), 0);
 	wait_lock_free(lock);
 	/* A clean stop empties the pid: nothing to report as crashed. */
 	fd = open(lock, O_RDONLY);
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 0);
 	close(fd);
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
-	ck_assert_ptr_null(strstr(out, "died"));
-	ck_assert_ptr_nonnull(strstr(out, "daemon not running"));
+	ck_assert_ptr_null(strstr(sim_out, "died"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "daemon not running"));
 	ck_assert_int_eq(SIM("start"), 0);
 }
 END_TEST
@@ -267,7 +220,7 @@ START_TEST(test_start_waits_out_a_status_probing_the_lock)
 	ck_assert_int_eq(SIM("start"), 0);
 	ck_assert_int_eq(xv_test_wait(pid, 5000), 0);
 	ck_assert_int_eq(SIM("status"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "running: pid"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "running: pid"));
 }
 END_TEST
 
@@ -279,7 +232,7 @@ START_TEST(test_stats_counts_the_ports_and_grants_of_each_domain)
 	void *pages;
 
 	ck_assert_int_eq(SIM("stats"), 0);
-	ck_assert_str_eq(out, "domain ports grants\n0 0 0\n1 0 0\n2 0 0\n");
+	ck_assert_str_eq(sim_out, "domain ports grants\n0 0 0\n1 0 0\n2 0 0\n");
 	ck_assert_int_eq(setenv("XVCHAN_SIM_DOMID", "1", 1), 0);
 	e = xenevtchn_open(NULL, 0);
 	ck_assert_ptr_nonnull(e);
@@ -290,11 +243,11 @@ START_TEST(test_stats_counts_the_ports_and_grants_of_each_domain)
 	pages = xengntshr_share_pages(g, 2, 3, refs, 1);
 	ck_assert_ptr_nonnull(pages);
 	ck_assert_int_eq(SIM("stats"), 0);
-	ck_assert_str_eq(out, "domain ports grants\n0 0 0\n1 2 3\n2 0 0\n");
+	ck_assert_str_eq(sim_out, "domain ports grants\n0 0 0\n1 2 3\n2 0 0\n");
 	ck_assert_int_eq(xengntshr_unshare(g, pages, 3), 0);
 	ck_assert_int_eq(xenevtchn_close(e), 0);
 	ck_assert_int_eq(SIM("stats"), 0);
-	ck_assert_str_eq(out, "domain ports grants\n0 0 0\n1 0 0\n2 0 0\n");
+	ck_assert_str_eq(sim_out, "domain ports grants\n0 0 0\n1 0 0\n2 0 0\n");
 	ck_assert_int_eq(xengntshr_close(g), 0);
 }
 END_TEST
@@ -302,10 +255,10 @@ END_TEST
 START_TEST(test_help_describes_every_command)
 {
 	ck_assert_int_eq(SIM("--help"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "Usage: xvchan-sim"));
-	ck_assert_ptr_nonnull(strstr(out, "XVCHAN_SIM_PRELOAD"));
-	ck_assert_ptr_nonnull(strstr(out, "exec --domid N"));
-	ck_assert_ptr_nonnull(strstr(out, "  stats "));
+	ck_assert_ptr_nonnull(strstr(sim_out, "Usage: xvchan-sim"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "XVCHAN_SIM_PRELOAD"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "exec --domid N"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "  stats "));
 	ck_assert_int_eq(SIM("frobnicate"), 2);
 }
 END_TEST
@@ -314,7 +267,7 @@ START_TEST(test_a_missing_preload_library_is_reported)
 {
 	setenv("XVCHAN_SIM_PRELOAD", "/nonexistent/preload.so", 1);
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "/nonexistent/preload.so"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "/nonexistent/preload.so"));
 }
 END_TEST
 
@@ -323,7 +276,7 @@ Suite *xv_test_suite(void)
 	Suite *s = suite_create("sim-cli");
 	TCase *tc = tcase_create("cli");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, xv_test_sim_start, xv_test_sim_stop);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_exec_runs_xenstore_utils_as_dom0_and_domus);
 	tcase_add_test(tc, test_exec_sets_the_domain_environment);

@@ -9,41 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "sim-daemon.h"
 #include "test-common.h"
 #include "test-sim.h"
-
-static void setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void teardown(void)
-{
-	xv_test_sim_stop();
-}
-
-static int ctl(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ctl", xv_test_sim_dir());
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-/* Send @req, return the reply's error (the reply must echo the op). */
-static int call(int fd, const struct xv_sim_msg *req)
-{
-	struct xv_sim_msg rep;
-
-	ck_assert_int_eq(send(fd, req, sizeof(*req), 0), sizeof(*req));
-	ck_assert_int_eq(recv(fd, &rep, sizeof(rep), 0), sizeof(rep));
-	ck_assert_uint_eq(rep.op, req->op);
-	return rep.err;
-}
 
 /* The daemon still serves a real domain program. */
 static void still_serving(void)
@@ -57,7 +25,7 @@ static void still_serving(void)
 
 START_TEST(test_a_short_message_drops_the_connection)
 {
-	int fd = ctl();
+	int fd = sim_ctl_connect();
 	char buf[64];
 
 	ck_assert_int_eq(send(fd, "abc", 3, 0), 3);
@@ -70,7 +38,7 @@ END_TEST
 START_TEST(test_a_count_beyond_the_message_drops_the_connection)
 {
 	struct xv_sim_msg req = { .op = XV_SIM_DOMAIN_LIST, .count = 5 };
-	int fd = ctl();
+	int fd = sim_ctl_connect();
 	char buf[64];
 
 	ck_assert_int_eq(send(fd, &req, sizeof(req), 0), sizeof(req));
@@ -83,11 +51,11 @@ END_TEST
 START_TEST(test_requests_before_hello_are_refused)
 {
 	struct xv_sim_msg req = { .op = XV_SIM_EVT_OPEN };
-	int fd = ctl();
+	int fd = sim_ctl_connect();
 
-	ck_assert_int_eq(call(fd, &req), -EPROTO);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), -EPROTO);
 	req.op = 999;
-	ck_assert_int_eq(call(fd, &req), -EPROTO);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), -EPROTO);
 	close(fd);
 	still_serving();
 }
@@ -96,16 +64,16 @@ END_TEST
 START_TEST(test_hello_checks_version_and_domain)
 {
 	struct xv_sim_msg req = { .op = XV_SIM_HELLO };
-	int fd = ctl();
+	int fd = sim_ctl_connect();
 
 	req.arg[0] = XV_SIM_PROTO_VERSION + 1;
 	req.arg[1] = 1;
-	ck_assert_int_eq(call(fd, &req), -EPROTONOSUPPORT);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), -EPROTONOSUPPORT);
 	req.arg[0] = XV_SIM_PROTO_VERSION;
 	req.arg[1] = 9;		/* never created */
-	ck_assert_int_eq(call(fd, &req), -ESRCH);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), -ESRCH);
 	req.arg[1] = 0x7ff0;	/* not a domain id */
-	ck_assert_int_eq(call(fd, &req), -ESRCH);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), -ESRCH);
 	close(fd);
 	still_serving();
 }
@@ -114,22 +82,22 @@ END_TEST
 START_TEST(test_a_tool_connection_holds_no_resources)
 {
 	struct xv_sim_msg req = { .op = XV_SIM_HELLO };
-	int fd = ctl();
+	int fd = sim_ctl_connect();
 
 	req.arg[0] = XV_SIM_PROTO_VERSION;
 	req.arg[1] = 0xffffffffu;
-	ck_assert_int_eq(call(fd, &req), 0);
-	ck_assert_int_eq(call(fd, &req), -EPROTO);	/* HELLO twice */
+	ck_assert_int_eq(sim_ctl_call(fd, &req), 0);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), -EPROTO);	/* HELLO twice */
 	memset(&req, 0, sizeof(req));
 	req.op = XV_SIM_EVT_OPEN;
-	ck_assert_int_eq(call(fd, &req), -EPERM);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), -EPERM);
 	req.op = XV_SIM_GNT_UNSHARE;
-	ck_assert_int_eq(call(fd, &req), -EPERM);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), -EPERM);
 	req.op = XV_SIM_DOMAIN_CREATE;
 	req.arg[0] = 0x7ff0;
-	ck_assert_int_eq(call(fd, &req), -EINVAL);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), -EINVAL);
 	req.arg[0] = 7;
-	ck_assert_int_eq(call(fd, &req), 0);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), 0);
 	close(fd);
 	still_serving();
 }
@@ -139,7 +107,7 @@ START_TEST(test_a_domain_cannot_touch_another_processes_handles)
 {
 	struct xv_sim_msg req = { .op = XV_SIM_HELLO };
 	struct xv_sim_msg rep;
-	int a = ctl(), b = ctl(), fd;
+	int a = sim_ctl_connect(), b = sim_ctl_connect(), fd;
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
@@ -171,11 +139,11 @@ START_TEST(test_a_domain_cannot_touch_another_processes_handles)
 	req.op = XV_SIM_EVT_BIND_UNBOUND;
 	req.arg[0] = handle;
 	req.arg[1] = 2;
-	ck_assert_int_eq(call(b, &req), -EBADF);
+	ck_assert_int_eq(sim_ctl_call(b, &req), -EBADF);
 	req.op = XV_SIM_EVT_CLOSE;
-	ck_assert_int_eq(call(b, &req), -EBADF);
-	ck_assert_int_eq(call(a, &req), 0);
-	ck_assert_int_eq(call(a, &req), -EBADF);
+	ck_assert_int_eq(sim_ctl_call(b, &req), -EBADF);
+	ck_assert_int_eq(sim_ctl_call(a, &req), 0);
+	ck_assert_int_eq(sim_ctl_call(a, &req), -EBADF);
 	close(a);
 	close(b);
 	still_serving();
@@ -187,7 +155,7 @@ Suite *xv_test_suite(void)
 	Suite *s = suite_create("sim-ctl");
 	TCase *tc = tcase_create("ctl");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, xv_test_sim_start, xv_test_sim_stop);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_a_short_message_drops_the_connection);
 	tcase_add_test(tc, test_a_count_beyond_the_message_drops_the_connection);

@@ -18,16 +18,6 @@
 #include "test-common.h"
 #include "test-sim.h"
 
-#define PAGE 4096
-
-#define CHILD_ASSERT(c) do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: child: %s (errno %d)\n", \
-				__FILE__, __LINE__, #c, errno); \
-			_exit(1); \
-		} \
-	} while (0)
-
 /* This test process is dom1, the survivor. */
 static xenevtchn_handle *ev;
 static xengntshr_handle *gs;
@@ -99,6 +89,18 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* A page shared writable with dom2 (its ref in *ref) and a port left
+ * for dom2 to bind (*port): what a mapper child needs. */
+static unsigned char *share_with_dom2(uint32_t *ref, int *port)
+{
+	unsigned char *page = xengntshr_share_pages(gs, 2, 1, ref, 1);
+
+	ck_assert_ptr_nonnull(page);
+	*port = xenevtchn_bind_unbound_port(ev, 2);
+	ck_assert_int_gt(*port, 0);
+	return page;
+}
+
 static void killed_mapper_notifies(int fork_first)
 {
 	struct xv_chan up;
@@ -109,10 +111,7 @@ static void killed_mapper_notifies(int fork_first)
 	int port;
 
 	xv_chan_open(&up);
-	page = xengntshr_share_pages(gs, 2, 1, &ref, 1);
-	ck_assert_ptr_nonnull(page);
-	port = xenevtchn_bind_unbound_port(ev, 2);
-	ck_assert_int_gt(port, 0);
+	page = share_with_dom2(&ref, &port);
 	pid = mapper(&up, ref, port, fork_first);
 	if (fork_first)
 		grandchild = (pid_t)xv_chan_get(&up);
@@ -216,10 +215,7 @@ START_TEST(test_exit_without_closing_notifies_too)
 	int port;
 
 	xv_chan_open(&up);
-	page = xengntshr_share_pages(gs, 2, 1, &ref, 1);
-	ck_assert_ptr_nonnull(page);
-	port = xenevtchn_bind_unbound_port(ev, 2);
-	ck_assert_int_gt(port, 0);
+	page = share_with_dom2(&ref, &port);
 	pid = xv_test_fork_domain(2);
 	if (pid == 0) {
 		xenevtchn_handle *h = xenevtchn_open(NULL, 0);
@@ -260,6 +256,26 @@ static struct xv_sim_evtab *own_evtab(void)
 	return (struct xv_sim_evtab *)start;
 }
 
+/* In a dom2 child: bind to our @port and do the first half of a notify on
+ * it, the port marked queued and our handle's bell rung with this pid,
+ * without sending the datagram. */
+static void half_ring(int port)
+{
+	xenevtchn_handle *c = xenevtchn_open(NULL, 0);
+	struct xv_sim_evtab *tab;
+	uint32_t h;
+
+	CHILD_ASSERT(c != NULL);
+	CHILD_ASSERT(xenevtchn_bind_interdomain(c, 1, (evtchn_port_t)port) > 0);
+	tab = own_evtab();
+	CHILD_ASSERT(tab != NULL);
+	h = atomic_load(&tab->port[port].handle);
+	CHILD_ASSERT(h != 0 && h < XV_SIM_MAX_HANDLES);
+	atomic_fetch_or(&tab->port[port].state,
+			XV_SIM_PORT_MASKED | XV_SIM_PORT_QUEUED);
+	atomic_store(&tab->bell[h], (uint32_t)getpid());
+}
+
 /* A SIGKILL can land between the two halves of a notify: the port marked
  * queued and the handle's bell rung with the notifier's pid, but no
  * datagram sent.  The child does exactly that half and dies. */
@@ -271,20 +287,7 @@ START_TEST(test_a_notifier_killed_mid_ring_does_not_silence_the_handle)
 	ck_assert_int_gt(p1, 0);
 	pid = xv_test_fork_domain(2);
 	if (pid == 0) {
-		xenevtchn_handle *c = xenevtchn_open(NULL, 0);
-		struct xv_sim_evtab *tab;
-		uint32_t h1;
-
-		CHILD_ASSERT(c != NULL);
-		CHILD_ASSERT(xenevtchn_bind_interdomain(c, 1,
-					(evtchn_port_t)p1) > 0);
-		tab = own_evtab();
-		CHILD_ASSERT(tab != NULL);
-		h1 = atomic_load(&tab->port[p1].handle);
-		CHILD_ASSERT(h1 != 0 && h1 < XV_SIM_MAX_HANDLES);
-		atomic_fetch_or(&tab->port[p1].state,
-				XV_SIM_PORT_MASKED | XV_SIM_PORT_QUEUED);
-		atomic_store(&tab->bell[h1], (uint32_t)getpid());
+		half_ring(p1);
 		raise(SIGKILL);
 		_exit(1);
 	}
@@ -310,20 +313,7 @@ START_TEST(test_a_live_notifier_does_not_hide_a_dead_ringers_bell)
 	xv_chan_open(&up);
 	dying = xv_test_fork_domain(2);
 	if (dying == 0) {
-		xenevtchn_handle *c = xenevtchn_open(NULL, 0);
-		struct xv_sim_evtab *tab;
-		uint32_t h1;
-
-		CHILD_ASSERT(c != NULL);
-		CHILD_ASSERT(xenevtchn_bind_interdomain(c, 1,
-					(evtchn_port_t)p1) > 0);
-		tab = own_evtab();
-		CHILD_ASSERT(tab != NULL);
-		h1 = atomic_load(&tab->port[p1].handle);
-		CHILD_ASSERT(h1 != 0 && h1 < XV_SIM_MAX_HANDLES);
-		atomic_fetch_or(&tab->port[p1].state,
-				XV_SIM_PORT_MASKED | XV_SIM_PORT_QUEUED);
-		atomic_store(&tab->bell[h1], (uint32_t)getpid());
+		half_ring(p1);
 		xv_chan_put(&up, 1);
 		for (;;)
 			pause();

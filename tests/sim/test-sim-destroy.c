@@ -22,21 +22,12 @@
 #include <xenstore.h>
 
 #include "chan.h"
-#include "proto.h"
+#include "sim-daemon.h"
 #include "test-common.h"
 #include "test-sim.h"
 
-#define PAGE 4096
 /* The domain destroyed; 1 and 2 exist from the fixture, 3 is made for it. */
 #define VICTIM 3
-
-#define CHILD_ASSERT(c) do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: child: %s (errno %d)\n", \
-				__FILE__, __LINE__, #c, errno); \
-			_exit(1); \
-		} \
-	} while (0)
 
 /* This test process is dom0, the survivor: the toolstack's domain. */
 static xenevtchn_handle *ev;
@@ -265,9 +256,7 @@ START_TEST(test_xenstore_releases_the_domain)
 		struct xs_handle *g = xs_open(0);
 
 		CHILD_ASSERT(g);
-		errno = 0;
-		CHILD_ASSERT(!xs_is_domain_introduced(g, 1));
-		CHILD_ASSERT(errno == EACCES);
+		CHILD_FAILS(xs_is_domain_introduced(g, 1), EACCES);
 		_exit(0);
 	}
 	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
@@ -356,102 +345,48 @@ START_TEST(test_destroy_kills_what_exec_runs_and_spares_other_domains)
 }
 END_TEST
 
-static char out[8192];
-
-/* Run xvchan-sim with @args; its stdout and stderr land in `out`.
- * Returns the exit status. */
-static int sim(const char *const args[])
-{
-	const char *argv[16];
-	int p[2], status, i;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-
-	argv[0] = xv_test_sim_exe();
-	for (i = 0; args[i] && i < 14; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	ck_assert_int_eq(pipe(p), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((n = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = '\0';
-	close(p[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
-#define SIM(...) sim((const char *const[]){ __VA_ARGS__, NULL })
-
 START_TEST(test_destroy_command_errors_and_exit_codes)
 {
 	ck_assert_int_eq(SIM("destroy"), 2);
-	ck_assert_ptr_nonnull(strstr(out, "destroy needs --domid N"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "destroy needs --domid N"));
 	ck_assert_int_eq(SIM("destroy", "--domid"), 2);
 	ck_assert_int_eq(SIM("destroy", "--force", "--domid", "1"), 2);
-	ck_assert_ptr_nonnull(strstr(out, "unknown option '--force'"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "unknown option '--force'"));
 	ck_assert_int_eq(SIM("destroy", "--domid", "1", "extra"), 2);
-	ck_assert_ptr_nonnull(strstr(out, "takes no operand"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "takes no operand"));
 	ck_assert_int_eq(SIM("destroy", "--domid", "0"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "cannot destroy domain 0"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "cannot destroy domain 0"));
 	ck_assert_int_eq(SIM("destroy", "--domid", "32752"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "bad domid '32752'"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "bad domid '32752'"));
 	ck_assert_int_eq(SIM("destroy", "--domid", "7"), 1);
-	ck_assert_str_eq(out, "xvchan-sim: cannot destroy domain 7: no such domain\n");
+	ck_assert_str_eq(sim_out,
+			 "xvchan-sim: cannot destroy domain 7: no such domain\n");
 	/* None of that touched a domain. */
 	ck_assert_int_eq(SIM("status"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2\n"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "domains: 0 1 2\n"));
 
 	ck_assert_int_eq(SIM("destroy", "--domid=2"), 0);
-	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(sim_out, "");
 	ck_assert_int_eq(SIM("status"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1\n"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "domains: 0 1\n"));
 	ck_assert_int_eq(SIM("destroy", "--domid", "2"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "no such domain"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "no such domain"));
 	ck_assert_int_eq(SIM("--help"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "destroy --domid N"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "destroy --domid N"));
 }
 END_TEST
-
-/* Send @req, return the reply's error (the reply must echo the op).  A
- * domain's HELLO reply carries the event table: recv() drops it. */
-static int call(int fd, const struct xv_sim_msg *req)
-{
-	struct xv_sim_msg rep;
-
-	ck_assert_int_eq(send(fd, req, sizeof(*req), 0), sizeof(*req));
-	ck_assert_int_eq(recv(fd, &rep, sizeof(rep), 0), sizeof(rep));
-	ck_assert_uint_eq(rep.op, req->op);
-	return rep.err;
-}
 
 /* A control connection that said HELLO as @domid (XV_SIM_DOMID_TOOL for
  * a tool). */
 static int ctl_as(uint32_t domid)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct xv_sim_msg req = {
 		.op = XV_SIM_HELLO,
 		.arg = { XV_SIM_PROTO_VERSION, domid, (uint32_t)getpid() },
 	};
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	int fd = sim_ctl_connect();
 
-	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ctl", xv_test_sim_dir());
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(call(fd, &req), 0);
+	ck_assert_int_eq(sim_ctl_call(fd, &req), 0);
 	return fd;
 }
 
@@ -460,20 +395,20 @@ START_TEST(test_the_daemon_lets_only_the_toolstack_destroy)
 	struct xv_sim_msg req = { .op = XV_SIM_DOMAIN_DESTROY, .arg = { 1 } };
 	int guest = ctl_as(2), dom0 = ctl_as(0), tool = ctl_as(XV_SIM_DOMID_TOOL);
 
-	ck_assert_int_eq(call(guest, &req), -EPERM);
+	ck_assert_int_eq(sim_ctl_call(guest, &req), -EPERM);
 	req.arg[0] = 0;
-	ck_assert_int_eq(call(tool, &req), -EPERM);
-	ck_assert_int_eq(call(dom0, &req), -EPERM);
+	ck_assert_int_eq(sim_ctl_call(tool, &req), -EPERM);
+	ck_assert_int_eq(sim_ctl_call(dom0, &req), -EPERM);
 	req.arg[0] = 7;
-	ck_assert_int_eq(call(tool, &req), -ESRCH);
+	ck_assert_int_eq(sim_ctl_call(tool, &req), -ESRCH);
 	req.arg[0] = XV_SIM_MAX_DOMID + 1;
-	ck_assert_int_eq(call(dom0, &req), -ESRCH);
+	ck_assert_int_eq(sim_ctl_call(dom0, &req), -ESRCH);
 	ck_assert_int_eq(SIM("status"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2\n"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "domains: 0 1 2\n"));
 	req.arg[0] = 1;
-	ck_assert_int_eq(call(dom0, &req), 0);
+	ck_assert_int_eq(sim_ctl_call(dom0, &req), 0);
 	ck_assert_int_eq(SIM("status"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "domains: 0 2\n"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "domains: 0 2\n"));
 	close(guest);
 	close(dom0);
 	close(tool);
@@ -488,10 +423,10 @@ START_TEST(test_join_checks_domain_and_pid)
 
 	req.arg[0] = 7;
 	req.arg[1] = (uint32_t)getpid();
-	ck_assert_int_eq(call(tool, &req), -ESRCH);
+	ck_assert_int_eq(sim_ctl_call(tool, &req), -ESRCH);
 	req.arg[0] = 1;
 	req.arg[1] = 0;
-	ck_assert_int_eq(call(tool, &req), -EINVAL);
+	ck_assert_int_eq(sim_ctl_call(tool, &req), -EINVAL);
 	/* A pid that names no process: a reaped child's. */
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -499,7 +434,7 @@ START_TEST(test_join_checks_domain_and_pid)
 		_exit(0);
 	ck_assert_int_eq(xv_test_wait(pid, 5000), 0);
 	req.arg[1] = (uint32_t)pid;
-	ck_assert_int_eq(call(tool, &req), -ESRCH);
+	ck_assert_int_eq(sim_ctl_call(tool, &req), -ESRCH);
 	close(tool);
 }
 END_TEST
@@ -509,9 +444,9 @@ START_TEST(test_a_destroyed_domain_can_be_created_again)
 	ck_assert_int_eq(SIM("destroy", "--domid", "1"), 0);
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "xenstore-read",
 			     "domid"), 0);
-	ck_assert_str_eq(out, "1\n");
+	ck_assert_str_eq(sim_out, "1\n");
 	ck_assert_int_eq(SIM("status"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "domains: 0 1 2\n"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "domains: 0 1 2\n"));
 }
 END_TEST
 
@@ -519,7 +454,7 @@ START_TEST(test_destroy_without_a_daemon_says_so)
 {
 	xv_test_sim_stop();
 	ck_assert_int_eq(SIM("destroy", "--domid", "1"), 1);
-	ck_assert_ptr_nonnull(strstr(out, "daemon not running"));
+	ck_assert_ptr_nonnull(strstr(sim_out, "daemon not running"));
 	/* teardown stops it again: start one for it. */
 	xv_test_sim_start();
 }

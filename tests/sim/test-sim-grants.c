@@ -16,27 +16,6 @@
 #include "test-common.h"
 #include "test-sim.h"
 
-#define PAGE 4096
-
-/* In a domain child: report the failed condition and exit 1. */
-#define CHILD_ASSERT(c) do { \
-		if (!(c)) { \
-			fprintf(stderr, "%s:%d: child: %s (errno %d)\n", \
-				__FILE__, __LINE__, #c, errno); \
-			_exit(1); \
-		} \
-	} while (0)
-
-static void setup(void)
-{
-	xv_test_sim_start();
-}
-
-static void teardown(void)
-{
-	xv_test_sim_stop();
-}
-
 static int all_bytes(const unsigned char *p, size_t n, unsigned char v)
 {
 	size_t i;
@@ -101,9 +80,8 @@ START_TEST(test_map_by_a_domain_other_than_the_grantee_is_refused)
 		xengnttab_handle *gt = xengnttab_open(NULL, 0);
 
 		CHILD_ASSERT(gt);
-		errno = 0;
-		CHILD_ASSERT(!xengnttab_map_grant_ref(gt, 1, ref, PROT_READ));
-		CHILD_ASSERT(errno == EINVAL);
+		CHILD_FAILS(xengnttab_map_grant_ref(gt, 1, ref, PROT_READ),
+			    EINVAL);
 		/* Nor does the grantee with the wrong granting domain. */
 		_exit(0);
 	}
@@ -115,9 +93,8 @@ START_TEST(test_map_by_a_domain_other_than_the_grantee_is_refused)
 		unsigned char *p;
 
 		CHILD_ASSERT(gt);
-		errno = 0;
-		CHILD_ASSERT(!xengnttab_map_grant_ref(gt, 0, ref, PROT_READ));
-		CHILD_ASSERT(errno == EINVAL);
+		CHILD_FAILS(xengnttab_map_grant_ref(gt, 0, ref, PROT_READ),
+			    EINVAL);
 		p = xengnttab_map_grant_ref(gt, 1, ref, PROT_READ);
 		CHILD_ASSERT(p);
 		CHILD_ASSERT(all_bytes(p, PAGE, 0x5a));
@@ -147,10 +124,9 @@ START_TEST(test_read_only_grant_cannot_be_written)
 		unsigned char *p;
 
 		CHILD_ASSERT(gt);
-		errno = 0;
-		CHILD_ASSERT(!xengnttab_map_grant_ref(gt, 1, ref,
-						      PROT_READ | PROT_WRITE));
-		CHILD_ASSERT(errno == EINVAL);
+		CHILD_FAILS(xengnttab_map_grant_ref(gt, 1, ref,
+						    PROT_READ | PROT_WRITE),
+			    EINVAL);
 		p = xengnttab_map_grant_ref(gt, 1, ref, PROT_READ);
 		CHILD_ASSERT(p);
 		CHILD_ASSERT(all_bytes(p, PAGE, 0x33));
@@ -270,15 +246,14 @@ START_TEST(test_one_range_may_mix_granting_domains)
 		CHILD_ASSERT(all_bytes(p, PAGE, 0xb3));
 		CHILD_ASSERT(all_bytes(p + PAGE, 2 * PAGE, 0xa1));
 		/* dom3's page is read-only: a writable range is refused whole. */
-		errno = 0;
-		CHILD_ASSERT(!xengnttab_map_grant_refs(gt, 3, doms, r,
-						       PROT_READ | PROT_WRITE));
-		CHILD_ASSERT(errno == EINVAL);
+		CHILD_FAILS(xengnttab_map_grant_refs(gt, 3, doms, r,
+						     PROT_READ | PROT_WRITE),
+			    EINVAL);
 		/* Refs are per granting domain: dom2 granted nothing, so the
 		 * second entry fails, and with it the whole map. */
-		errno = 0;
-		CHILD_ASSERT(!xengnttab_map_grant_refs(gt, 2, wrong, rr, PROT_READ));
-		CHILD_ASSERT(errno == EINVAL);
+		CHILD_FAILS(xengnttab_map_grant_refs(gt, 2, wrong, rr,
+						     PROT_READ),
+			    EINVAL);
 		_exit(0);
 	}
 	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
@@ -360,9 +335,8 @@ START_TEST(test_page_stays_while_mapped_after_unshare)
 		p[0] = 7;
 		CHILD_ASSERT(p[0] == 7);
 		/* The ref itself is gone: no new mapping. */
-		errno = 0;
-		CHILD_ASSERT(!xengnttab_map_grant_ref(gt, 1, ref, PROT_READ));
-		CHILD_ASSERT(errno == EINVAL);
+		CHILD_FAILS(xengnttab_map_grant_ref(gt, 1, ref, PROT_READ),
+			    EINVAL);
 		_exit(0);
 	}
 	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
@@ -389,9 +363,8 @@ START_TEST(test_ref_zero_is_never_handed_out)
 			for (j = 0; j < i; j++)
 				CHILD_ASSERT(refs[i] != refs[j]);
 		}
-		errno = 0;
-		CHILD_ASSERT(!xengnttab_map_grant_ref(gt, 1, 0, PROT_READ));
-		CHILD_ASSERT(errno == EINVAL);
+		CHILD_FAILS(xengnttab_map_grant_ref(gt, 1, 0, PROT_READ),
+			    EINVAL);
 		_exit(0);
 	}
 	ck_assert_int_eq(xv_test_wait(pid, 10000), 0);
@@ -470,15 +443,13 @@ START_TEST(test_set_max_grants_limits_a_handle)
 		CHILD_ASSERT(gs && gt);
 		CHILD_ASSERT(xengnttab_set_max_grants(gt, 2) == 0);
 		CHILD_ASSERT(xengntshr_share_pages(gs, 1, 3, refs, 1));
-		errno = 0;
-		CHILD_ASSERT(!xengnttab_map_domain_grant_refs(gt, 3, 1, refs,
-							      PROT_READ));
-		CHILD_ASSERT(errno == ENOMEM);
+		CHILD_FAILS(xengnttab_map_domain_grant_refs(gt, 3, 1, refs,
+							    PROT_READ),
+			    ENOMEM);
 		p = xengnttab_map_domain_grant_refs(gt, 2, 1, refs, PROT_READ);
 		CHILD_ASSERT(p);
-		errno = 0;
-		CHILD_ASSERT(!xengnttab_map_grant_ref(gt, 1, refs[2], PROT_READ));
-		CHILD_ASSERT(errno == ENOMEM);
+		CHILD_FAILS(xengnttab_map_grant_ref(gt, 1, refs[2], PROT_READ),
+			    ENOMEM);
 		/* A plain munmap gives the grants back too. */
 		CHILD_ASSERT(munmap(p, 2 * PAGE) == 0);
 		q = xengnttab_map_domain_grant_refs(gt, 2, 1, refs + 1, PROT_READ);
@@ -494,7 +465,7 @@ Suite *xv_test_suite(void)
 	Suite *s = suite_create("sim-grants");
 	TCase *tc = tcase_create("grants");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, xv_test_sim_start, xv_test_sim_stop);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_grant_functions_resolve_to_the_simulator);
 	tcase_add_test(tc, test_map_by_a_domain_other_than_the_grantee_is_refused);

@@ -167,3 +167,23 @@ char *xv_run_read_all(int fd, size_t *len)
 		*len = (size_t)n;
 	return buf;
 }
+
+int xv_run_capture(const char *var, const char *const *args, const char *dir,
+		   int timeout_ms, char **out, char **err)
+{
+	char *argv[16];
+	int o = xv_run_file(dir, "out"), e = xv_run_file(dir, "err");
+	size_t n = 0;
+	int status;
+
+	argv[n++] = (char *)xv_run_exe(var);
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	status = xv_run_wait(xv_run_spawn(argv, -1, o, e), timeout_ms);
+	*out = xv_run_read_all(o, NULL);
+	*err = xv_run_read_all(e, NULL);
+	close(o);
+	close(e);
+	return status;
+}

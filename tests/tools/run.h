@@ -30,6 +30,13 @@ void xv_run_kill_all(void);
  * exit status, or -1. */
 int xv_run_quiet(char *const argv[], int timeout_ms);
 
+/* Run the program named by environment variable @var with @args
+ * (NULL-terminated, at most 14) to completion, at most @timeout_ms, with
+ * stdout and stderr in the files "out" and "err" of @dir; their contents
+ * in *out and *err (malloc'd).  Returns the status as xv_run_wait(). */
+int xv_run_capture(const char *var, const char *const *args, const char *dir,
+		   int timeout_ms, char **out, char **err);
+
 /* A fresh file in @dir named @name, opened read-write; returns the fd. */
 int xv_run_file(const char *dir, const char *name);
 

@@ -45,21 +45,7 @@ static void dir_remove(void)
  * *out and *err.  Returns the exit status. */
 static int bench_run(const char *const *args, char **out, char **err)
 {
-	char *argv[16];
-	int o = xv_run_file(dir, "out"), e = xv_run_file(dir, "err");
-	size_t n = 0;
-	int status;
-
-	argv[n++] = (char *)xv_run_exe("XVCHAN_BENCH");
-	for (; *args && n < 15; args++)
-		argv[n++] = (char *)*args;
-	argv[n] = NULL;
-	status = xv_run_wait(xv_run_spawn(argv, -1, o, e), WAIT_MS);
-	*out = xv_run_read_all(o, NULL);
-	*err = xv_run_read_all(e, NULL);
-	close(o);
-	close(e);
-	return status;
+	return xv_run_capture("XVCHAN_BENCH", args, dir, WAIT_MS, out, err);
 }
 
 /* One JSON record, as far as the checks need it. */

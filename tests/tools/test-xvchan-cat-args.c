@@ -32,25 +32,9 @@ static void dir_remove(void)
  * *out and *err.  Returns the exit status. */
 static int cat_run(const char *const *args, char **out, char **err)
 {
-	char *argv[16];
-	int o = xv_run_file(dir, "out"), e = xv_run_file(dir, "err");
-	size_t n = 0;
-	int status;
-
-	argv[n++] = (char *)xv_run_exe("XVCHAN_CAT");
-	while (args[n - 1] && n < 15) {
-		argv[n] = (char *)args[n - 1];
-		n++;
-	}
-	argv[n] = NULL;
 	/* No simulator and no xenstore: a refusal must come before both. */
 	unsetenv("XENSTORED_PATH");
-	status = xv_run_wait(xv_run_spawn(argv, -1, o, e), 10000);
-	*out = xv_run_read_all(o, NULL);
-	*err = xv_run_read_all(e, NULL);
-	close(o);
-	close(e);
-	return status;
+	return xv_run_capture("XVCHAN_CAT", args, dir, 10000, out, err);
 }
 
 START_TEST(test_help_exits_zero_with_man_page_sections)

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,95 +16,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cat-sim.h"
 #include "pattern.h"
 #include "run.h"
 #include "test-common.h"
 
 #define WAIT_MS 20000
 
-static char simdir[] = "/tmp/xv-test-cat-sim-XXXXXX";
-static char dir[] = "/tmp/xv-test-cat-XXXXXX";
-
-static bool started;
-
-/*
- * The teardown: stop the simulator and everything the test started, and
- * remove its files.  A failed assertion ends the test's process without
- * it; the processes then die with it (xv_run_spawn()), only the
- * directories stay behind.
- */
-static void sim_cleanup(void)
-{
-	char *stop[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)"stop",
-			 NULL };
-	char *rm[] = { (char *)"/bin/rm", (char *)"-rf", dir, simdir, NULL };
-
-	if (!started)
-		return;
-	started = false;
-	xv_run_quiet(stop, WAIT_MS);
-	xv_run_kill_all();
-	xv_run_quiet(rm, WAIT_MS);
-}
-
-/* The daemon runs in the foreground as this process's child, so that it
- * dies with it (`start` would detach it); it serves once `status` says
- * so. */
 static void sim_start(void)
 {
-	char *daemon[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)"daemon",
-			   NULL };
-	char *status[] = { daemon[0], (char *)"status", NULL };
-	struct timespec nap = { 0, 10 * 1000 * 1000 };
-	char ctl[sizeof(simdir) + 8];
-	int tries, log;
-
-	ck_assert_ptr_nonnull(mkdtemp(simdir));
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(setenv("XVCHAN_SIM_DIR", simdir, 1), 0);
-	started = true;
-	log = xv_run_file(dir, "sim-log");
-	xv_run_spawn(daemon, -1, log, log);
-	/* `status` only once the control socket exists: earlier, its probe
-	 * of the daemon's lock can make the starting daemon believe another
-	 * one runs. */
-	snprintf(ctl, sizeof(ctl), "%s/ctl", simdir);
-	for (tries = 0; tries < 1000; tries++) {
-		if (access(ctl, F_OK) == 0 &&
-		    xv_run_quiet(status, WAIT_MS) == 0) {
-			close(log);
-			return;
-		}
-		nanosleep(&nap, NULL);
-	}
-	ck_abort_msg("the simulator did not start: %s",
-		     xv_run_read_all(log, NULL));
+	cat_sim_start("cat", WAIT_MS);
 }
 
 /* xvchan-cat as domain @domid with @args (NULL-terminated). */
 static pid_t cat_spawn(unsigned int domid, const char *const *args, int in,
 		       int out, int err)
 {
-	char *argv[24], domstr[16];
-	size_t n = 0;
-
-	snprintf(domstr, sizeof(domstr), "%u", domid);
-	argv[n++] = (char *)xv_run_exe("XVCHAN_SIM");
-	argv[n++] = (char *)"exec";
-	argv[n++] = (char *)"--domid";
-	argv[n++] = domstr;
-	argv[n++] = (char *)"--";
-	argv[n++] = (char *)xv_run_exe("XVCHAN_CAT");
-	for (; *args && n < 23; args++)
-		argv[n++] = (char *)*args;
-	argv[n] = NULL;
-	return xv_run_spawn(argv, in, out, err);
+	return cat_sim_spawn(domid, "XVCHAN_CAT", args, in, out, err);
 }
 
 /* A file of @len pattern bytes of stream @seed, positioned at 0. */
 static int pattern_file(const char *name, uint64_t seed, size_t len)
 {
-	int fd = xv_run_file(dir, name);
+	int fd = cat_sim_file(name);
 	unsigned char *buf = malloc(len);
 
 	ck_assert_ptr_nonnull(buf);
@@ -180,10 +113,10 @@ static void both_ways(const char *const *srv_args, size_t a_len, size_t b_len)
 {
 	const char *cli_args[] = { "1", "files", NULL };
 	int a = pattern_file("a", 11, a_len), b = pattern_file("b", 22, b_len);
-	int srv_out = xv_run_file(dir, "srv-out");
-	int cli_out = xv_run_file(dir, "cli-out");
-	int srv_err = xv_run_file(dir, "srv-err");
-	int cli_err = xv_run_file(dir, "cli-err");
+	int srv_out = cat_sim_file("srv-out");
+	int cli_out = cat_sim_file("cli-out");
+	int srv_err = cat_sim_file("srv-err");
+	int cli_err = cat_sim_file("cli-err");
 	pid_t srv, cli;
 	int s, c;
 
@@ -230,8 +163,8 @@ START_TEST(test_stdin_eof_half_closes_and_peer_can_answer)
 {
 	const char *srv_args[] = { "-l", "2", "qa", NULL };
 	const char *cli_args[] = { "1", "qa", NULL };
-	int srv_in[2], srv_out[2], q = xv_run_file(dir, "q");
-	int cli_out = xv_run_file(dir, "cli-out");
+	int srv_in[2], srv_out[2], q = cat_sim_file("q");
+	int cli_out = cat_sim_file("cli-out");
 	char *seen, *got;
 	pid_t srv, cli;
 
@@ -295,7 +228,7 @@ START_TEST(test_no_server_exits_one_with_message)
 {
 	const char *cli_args[] = { "--connect-timeout", "300", "1", "nobody",
 				   NULL };
-	int err = xv_run_file(dir, "err");
+	int err = cat_sim_file("err");
 	char *msg;
 
 	ck_assert_int_eq(xv_run_wait(cat_spawn(2, cli_args, -1, -1, err),
@@ -310,7 +243,7 @@ END_TEST
 START_TEST(test_port_in_use_exits_one_with_message)
 {
 	const char *srv_args[] = { "-l", "2", "busy", NULL };
-	int hold[2], err = xv_run_file(dir, "err");
+	int hold[2], err = cat_sim_file("err");
 	pid_t first;
 	char *msg;
 
@@ -342,7 +275,7 @@ START_TEST(test_undeliverable_data_exits_one_with_message)
 	const char *cli_args[] = { "1", "full", NULL };
 	int zero = open("/dev/zero", O_RDONLY | O_CLOEXEC);
 	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
-	int serr = xv_run_file(dir, "srv-err"), cerr = xv_run_file(dir, "err");
+	int serr = cat_sim_file("srv-err"), cerr = cat_sim_file("err");
 	char *smsg, *cmsg;
 	pid_t srv, cli;
 
@@ -370,7 +303,7 @@ Suite *xv_test_suite(void)
 	Suite *s = suite_create("xvchan-cat");
 	TCase *tc = tcase_create("cat");
 
-	tcase_add_checked_fixture(tc, sim_start, sim_cleanup);
+	tcase_add_checked_fixture(tc, sim_start, cat_sim_stop);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_files_cross_in_both_directions);
 	tcase_add_test(tc, test_files_cross_through_small_rings);

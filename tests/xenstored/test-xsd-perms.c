@@ -79,21 +79,13 @@ START_TEST(test_other_domain_cannot_read_or_write_a_private_node)
 	unsigned int len, num;
 
 	ck_assert(xs_write(h1, XBT_NULL, "data/secret", "s", 1));
-	errno = 0;
-	ck_assert_ptr_null(xs_read(h2, XBT_NULL, "/local/domain/1/data/secret",
-				   &len));
-	ck_assert_int_eq(errno, EACCES);
-	errno = 0;
-	ck_assert(!xs_write(h2, XBT_NULL, "/local/domain/1/data/secret",
-			    "x", 1));
-	ck_assert_int_eq(errno, EACCES);
-	errno = 0;
-	ck_assert_ptr_null(xs_directory(h2, XBT_NULL, "/local/domain/1/data",
-					&num));
-	ck_assert_int_eq(errno, EACCES);
-	errno = 0;
-	ck_assert(!xs_rm(h2, XBT_NULL, "/local/domain/1/data/secret"));
-	ck_assert_int_eq(errno, EACCES);
+	XSD_FAILS(xs_read(h2, XBT_NULL, "/local/domain/1/data/secret", &len),
+		  EACCES);
+	XSD_FAILS(xs_write(h2, XBT_NULL, "/local/domain/1/data/secret", "x", 1),
+		  EACCES);
+	XSD_FAILS(xs_directory(h2, XBT_NULL, "/local/domain/1/data", &num),
+		  EACCES);
+	XSD_FAILS(xs_rm(h2, XBT_NULL, "/local/domain/1/data/secret"), EACCES);
 	xs_close(h2);
 	xs_close(h1);
 }
@@ -105,25 +97,16 @@ START_TEST(test_missing_node_under_unreadable_parent_is_eacces)
 	unsigned int len;
 
 	/* ENOENT would tell dom2 what does not exist in dom1's area. */
-	errno = 0;
-	ck_assert_ptr_null(xs_read(h2, XBT_NULL, "/local/domain/1/data/none",
-				   &len));
-	ck_assert_int_eq(errno, EACCES);
-	errno = 0;
-	ck_assert(!xs_write(h2, XBT_NULL, "/local/domain/1/data/new", "", 0));
-	ck_assert_int_eq(errno, EACCES);
-	errno = 0;
-	ck_assert(!xs_write(h2, XBT_NULL, "/tool/new", "", 0));
-	ck_assert_int_eq(errno, EACCES);
+	XSD_FAILS(xs_read(h2, XBT_NULL, "/local/domain/1/data/none", &len),
+		  EACCES);
+	XSD_FAILS(xs_write(h2, XBT_NULL, "/local/domain/1/data/new", "", 0),
+		  EACCES);
+	XSD_FAILS(xs_write(h2, XBT_NULL, "/tool/new", "", 0), EACCES);
 	/* Right under the root, which is dom0's alone. */
-	errno = 0;
-	ck_assert_ptr_null(xs_read(h2, XBT_NULL, "/nothing", &len));
-	ck_assert_int_eq(errno, EACCES);
+	XSD_FAILS(xs_read(h2, XBT_NULL, "/nothing", &len), EACCES);
 	xs_close(h2);
 	h2 = xsd_fix_open(0);
-	errno = 0;
-	ck_assert_ptr_null(xs_read(h2, XBT_NULL, "/nothing", &len));
-	ck_assert_int_eq(errno, ENOENT);
+	XSD_FAILS(xs_read(h2, XBT_NULL, "/nothing", &len), ENOENT);
 	xs_close(h2);
 }
 END_TEST
@@ -145,10 +128,8 @@ START_TEST(test_read_grant_lets_the_peer_read_but_not_write)
 	ck_assert_uint_eq(len, 1);
 	ck_assert_mem_eq(v, "8", 1);
 	free(v);
-	errno = 0;
-	ck_assert(!xs_write(h2, XBT_NULL, "/local/domain/1/data/ring-ref",
-			    "9", 1));
-	ck_assert_int_eq(errno, EACCES);
+	XSD_FAILS(xs_write(h2, XBT_NULL, "/local/domain/1/data/ring-ref",
+			   "9", 1), EACCES);
 	xs_close(h2);
 	xs_close(h1);
 }
@@ -172,10 +153,8 @@ START_TEST(test_default_entry_applies_to_unlisted_domains)
 	ck_assert(xs_write(h2, XBT_NULL, "/local/domain/1/data/pub", "q", 1));
 	/* An explicit entry wins over the default: dom2 is shut out. */
 	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/pub", p, 2));
-	errno = 0;
-	ck_assert_ptr_null(xs_read(h2, XBT_NULL, "/local/domain/1/data/pub",
-				   &len));
-	ck_assert_int_eq(errno, EACCES);
+	XSD_FAILS(xs_read(h2, XBT_NULL, "/local/domain/1/data/pub", &len),
+		  EACCES);
 	v = xs_read(h1, XBT_NULL, "data/pub", &len);
 	ck_assert_mem_eq(v, "q", 1);
 	free(v);
@@ -214,16 +193,10 @@ START_TEST(test_guest_cannot_give_a_node_away_or_chmod_others)
 	static const struct xs_permissions want[] = { { 2, XS_PERM_NONE } };
 
 	ck_assert(xs_write(h1, XBT_NULL, "data/x", "", 0));
-	errno = 0;
-	ck_assert(!xs_set_permissions(h1, XBT_NULL, "data/x", to2, 1));
-	ck_assert_int_eq(errno, EPERM);
+	XSD_FAILS(xs_set_permissions(h1, XBT_NULL, "data/x", to2, 1), EPERM);
 	/* Readable (via home's r1) but not its own: not the owner. */
-	errno = 0;
-	ck_assert(!xs_set_permissions(h1, XBT_NULL, "domid", mine, 1));
-	ck_assert_int_eq(errno, EACCES);
-	errno = 0;
-	ck_assert(!xs_set_permissions(h1, XBT_NULL, "data/x", six, 6));
-	ck_assert_int_eq(errno, ENOSPC);
+	XSD_FAILS(xs_set_permissions(h1, XBT_NULL, "domid", mine, 1), EACCES);
+	XSD_FAILS(xs_set_permissions(h1, XBT_NULL, "data/x", six, 6), ENOSPC);
 	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/x", six, 5));
 	/* dom0 may hand it over. */
 	ck_assert(xs_set_permissions(h0, XBT_NULL, "/local/domain/1/data/x",
@@ -267,9 +240,7 @@ START_TEST(test_both_grant_allows_read_and_write)
 		assert_perms(h0, "/local/domain/1/data/both/c", want, 2);
 		xs_close(h0);
 	}
-	errno = 0;
-	ck_assert_ptr_null(xs_read(h1, XBT_NULL, "data/both/c", &len));
-	ck_assert_int_eq(errno, EACCES);
+	XSD_FAILS(xs_read(h1, XBT_NULL, "data/both/c", &len), EACCES);
 	xs_close(h2);
 	xs_close(h1);
 }

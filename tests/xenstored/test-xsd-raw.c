@@ -53,6 +53,21 @@ static void recv_msg(int fd, struct xsd_sockmsg *hdr, char *body)
 	body[hdr->len] = '\0';
 }
 
+/* Start a transaction with request @req_id; returns its id. */
+static uint32_t start_txn(int fd, uint32_t req_id)
+{
+	struct xsd_sockmsg hdr;
+	char body[XENSTORE_PAYLOAD_MAX + 1];
+	uint32_t id;
+
+	send_msg(fd, XS_TRANSACTION_START, req_id, 0, "", 1);
+	recv_msg(fd, &hdr, body);
+	ck_assert_uint_eq(hdr.type, XS_TRANSACTION_START);
+	id = (uint32_t)strtoul(body, NULL, 10);
+	ck_assert_uint_ne(id, 0);
+	return id;
+}
+
 static void expect_error(int fd, uint32_t req_id, const char *name)
 {
 	struct xsd_sockmsg hdr;
@@ -156,11 +171,7 @@ START_TEST(test_malformed_arguments_get_einval)
 	/* Unknown transaction, then a nested start. */
 	send_msg(fd, XS_TRANSACTION_START, 9, 77, "", 1);
 	expect_error(fd, 9, "ENOENT");
-	send_msg(fd, XS_TRANSACTION_START, 10, 0, "", 1);
-	recv_msg(fd, &hdr, body);
-	ck_assert_uint_eq(hdr.type, XS_TRANSACTION_START);
-	id = (uint32_t)strtoul(body, NULL, 10);
-	ck_assert_uint_ne(id, 0);
+	id = start_txn(fd, 10);
 	send_msg(fd, XS_TRANSACTION_START, 11, id, "", 1);
 	expect_error(fd, 11, "EBUSY");
 	/* WATCH ignores the transaction id, as in xenstored. */
@@ -342,11 +353,7 @@ START_TEST(test_closing_with_open_transactions_and_watches_is_clean)
 	char body[XENSTORE_PAYLOAD_MAX + 1];
 	uint32_t id;
 
-	send_msg(fd, XS_TRANSACTION_START, 1, 0, "", 1);
-	recv_msg(fd, &hdr, body);
-	ck_assert_uint_eq(hdr.type, XS_TRANSACTION_START);
-	id = (uint32_t)strtoul(body, NULL, 10);
-	ck_assert_uint_ne(id, 0);
+	id = start_txn(fd, 1);
 	send_msg(fd, XS_WRITE, 2, id, "data/t\0v", 8);
 	recv_msg(fd, &hdr, body);
 	ck_assert_uint_eq(hdr.type, XS_WRITE);
@@ -360,9 +367,7 @@ START_TEST(test_closing_with_open_transactions_and_watches_is_clean)
 		struct xs_handle *h = xsd_fix_open(1);
 		unsigned int len;
 
-		errno = 0;
-		ck_assert_ptr_null(xs_read(h, XBT_NULL, "data/t", &len));
-		ck_assert_int_eq(errno, ENOENT);
+		XSD_FAILS(xs_read(h, XBT_NULL, "data/t", &len), ENOENT);
 		xs_close(h);
 	}
 }

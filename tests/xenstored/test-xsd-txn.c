@@ -17,34 +17,33 @@ static char *read_str(struct xs_handle *h, xs_transaction_t t,
 	return xs_read(h, t, path, &len);
 }
 
+/* @path reads as @want through @t. */
+static void assert_value(struct xs_handle *h, xs_transaction_t t,
+			 const char *path, const char *want)
+{
+	char *v = read_str(h, t, path);
+
+	ck_assert_str_eq(v, want);
+	free(v);
+}
+
 START_TEST(test_writes_in_a_transaction_are_private_until_commit)
 {
 	struct xs_handle *a = xsd_fix_open(0);
 	struct xs_handle *b = xsd_fix_open(0);
 	xs_transaction_t t;
-	char *v;
 
 	ck_assert(xs_write(a, XBT_NULL, "/tool/k", "old", 3));
 	t = xs_transaction_start(a);
 	ck_assert_uint_ne(t, XBT_NULL);
 	ck_assert(xs_write(a, t, "/tool/k", "new", 3));
 	ck_assert(xs_write(a, t, "/tool/n/deep", "d", 1));
-	v = read_str(a, t, "/tool/k");
-	ck_assert_str_eq(v, "new");
-	free(v);
-	v = read_str(b, XBT_NULL, "/tool/k");
-	ck_assert_str_eq(v, "old");
-	free(v);
-	errno = 0;
-	ck_assert_ptr_null(read_str(b, XBT_NULL, "/tool/n/deep"));
-	ck_assert_int_eq(errno, ENOENT);
+	assert_value(a, t, "/tool/k", "new");
+	assert_value(b, XBT_NULL, "/tool/k", "old");
+	XSD_FAILS(read_str(b, XBT_NULL, "/tool/n/deep"), ENOENT);
 	ck_assert(xs_transaction_end(a, t, false));
-	v = read_str(b, XBT_NULL, "/tool/k");
-	ck_assert_str_eq(v, "new");
-	free(v);
-	v = read_str(b, XBT_NULL, "/tool/n/deep");
-	ck_assert_str_eq(v, "d");
-	free(v);
+	assert_value(b, XBT_NULL, "/tool/k", "new");
+	assert_value(b, XBT_NULL, "/tool/n/deep", "d");
 	xs_close(b);
 	xs_close(a);
 }
@@ -56,27 +55,20 @@ START_TEST(test_abort_discards_every_change)
 	xs_transaction_t t;
 	unsigned int num;
 	char **dir;
-	char *v;
 
 	ck_assert(xs_write(h, XBT_NULL, "/tool/keep/x", "1", 1));
 	t = xs_transaction_start(h);
 	ck_assert(xs_rm(h, t, "/tool/keep"));
 	ck_assert(xs_write(h, t, "/tool/gone", "1", 1));
-	errno = 0;
-	ck_assert_ptr_null(read_str(h, t, "/tool/keep/x"));
-	ck_assert_int_eq(errno, ENOENT);
+	XSD_FAILS(read_str(h, t, "/tool/keep/x"), ENOENT);
 	ck_assert(xs_transaction_end(h, t, true));
-	v = read_str(h, XBT_NULL, "/tool/keep/x");
-	ck_assert_str_eq(v, "1");
-	free(v);
+	assert_value(h, XBT_NULL, "/tool/keep/x", "1");
 	dir = xs_directory(h, XBT_NULL, "/tool", &num);
 	ck_assert_uint_eq(num, 1);
 	ck_assert_str_eq(dir[0], "keep");
 	free(dir);
 	/* The id is gone after the end. */
-	errno = 0;
-	ck_assert(!xs_transaction_end(h, t, false));
-	ck_assert_int_eq(errno, ENOENT);
+	XSD_FAILS(xs_transaction_end(h, t, false), ENOENT);
 	xs_close(h);
 }
 END_TEST
@@ -86,20 +78,14 @@ START_TEST(test_conflicting_commit_fails_with_eagain)
 	struct xs_handle *a = xsd_fix_open(0);
 	struct xs_handle *b = xsd_fix_open(0);
 	xs_transaction_t t;
-	char *v;
 
 	ck_assert(xs_write(a, XBT_NULL, "/tool/c", "0", 1));
 	t = xs_transaction_start(a);
-	v = read_str(a, t, "/tool/c");
-	free(v);
+	free(read_str(a, t, "/tool/c"));
 	ck_assert(xs_write(a, t, "/tool/c", "a", 1));
 	ck_assert(xs_write(b, XBT_NULL, "/tool/c", "b", 1));
-	errno = 0;
-	ck_assert(!xs_transaction_end(a, t, false));
-	ck_assert_int_eq(errno, EAGAIN);
-	v = read_str(b, XBT_NULL, "/tool/c");
-	ck_assert_str_eq(v, "b");
-	free(v);
+	XSD_FAILS(xs_transaction_end(a, t, false), EAGAIN);
+	assert_value(b, XBT_NULL, "/tool/c", "b");
 	xs_close(b);
 	xs_close(a);
 }
@@ -110,20 +96,14 @@ START_TEST(test_read_only_dependency_conflicts_too)
 	struct xs_handle *a = xsd_fix_open(0);
 	struct xs_handle *b = xsd_fix_open(0);
 	xs_transaction_t t;
-	char *v;
 
 	ck_assert(xs_write(a, XBT_NULL, "/tool/src", "1", 1));
 	t = xs_transaction_start(a);
-	v = read_str(a, t, "/tool/src");
-	free(v);
+	free(read_str(a, t, "/tool/src"));
 	ck_assert(xs_write(a, t, "/tool/dst", "1", 1));
 	ck_assert(xs_rm(b, XBT_NULL, "/tool/src"));
-	errno = 0;
-	ck_assert(!xs_transaction_end(a, t, false));
-	ck_assert_int_eq(errno, EAGAIN);
-	errno = 0;
-	ck_assert_ptr_null(read_str(b, XBT_NULL, "/tool/dst"));
-	ck_assert_int_eq(errno, ENOENT);
+	XSD_FAILS(xs_transaction_end(a, t, false), EAGAIN);
+	XSD_FAILS(read_str(b, XBT_NULL, "/tool/dst"), ENOENT);
 	xs_close(b);
 	xs_close(a);
 }
@@ -134,7 +114,6 @@ START_TEST(test_unrelated_changes_do_not_conflict)
 	struct xs_handle *a = xsd_fix_open(0);
 	struct xs_handle *b = xsd_fix_open(0);
 	xs_transaction_t t;
-	char *v;
 
 	ck_assert(xs_write(a, XBT_NULL, "/tool/p/x", "1", 1));
 	ck_assert(xs_write(a, XBT_NULL, "/tool/q", "1", 1));
@@ -142,9 +121,7 @@ START_TEST(test_unrelated_changes_do_not_conflict)
 	ck_assert(xs_write(a, t, "/tool/p/x", "2", 1));
 	ck_assert(xs_write(b, XBT_NULL, "/tool/q", "3", 1));
 	ck_assert(xs_transaction_end(a, t, false));
-	v = read_str(b, XBT_NULL, "/tool/p/x");
-	ck_assert_str_eq(v, "2");
-	free(v);
+	assert_value(b, XBT_NULL, "/tool/p/x", "2");
 	xs_close(b);
 	xs_close(a);
 }
@@ -165,9 +142,7 @@ START_TEST(test_two_transactions_creating_siblings_conflict_on_the_parent)
 	ck_assert(xs_write(a, ta, "/tool/dir/a", "", 0));
 	ck_assert(xs_write(b, tb, "/tool/dir/b", "", 0));
 	ck_assert(xs_transaction_end(a, ta, false));
-	errno = 0;
-	ck_assert(!xs_transaction_end(b, tb, false));
-	ck_assert_int_eq(errno, EAGAIN);
+	XSD_FAILS(xs_transaction_end(b, tb, false), EAGAIN);
 	/* Retrying, as every xenstore client does, succeeds. */
 	tb = xs_transaction_start(b);
 	ck_assert(xs_write(b, tb, "/tool/dir/b", "", 0));
@@ -215,17 +190,12 @@ START_TEST(test_transaction_respects_permissions_and_relative_paths)
 	struct xs_handle *h1 = xsd_fix_open(1);
 	struct xs_handle *h0 = xsd_fix_open(0);
 	xs_transaction_t t;
-	char *v;
 
 	t = xs_transaction_start(h1);
 	ck_assert(xs_write(h1, t, "data/ring-ref", "42", 2));
-	errno = 0;
-	ck_assert(!xs_write(h1, t, "/local/domain/2/data/x", "", 0));
-	ck_assert_int_eq(errno, EACCES);
+	XSD_FAILS(xs_write(h1, t, "/local/domain/2/data/x", "", 0), EACCES);
 	ck_assert(xs_transaction_end(h1, t, false));
-	v = read_str(h0, XBT_NULL, "/local/domain/1/data/ring-ref");
-	ck_assert_str_eq(v, "42");
-	free(v);
+	assert_value(h0, XBT_NULL, "/local/domain/1/data/ring-ref", "42");
 	xs_close(h0);
 	xs_close(h1);
 }
@@ -235,9 +205,7 @@ START_TEST(test_unknown_transaction_id_is_enoent)
 {
 	struct xs_handle *h = xsd_fix_open(0);
 
-	errno = 0;
-	ck_assert(!xs_write(h, 12345, "/tool/x", "", 0));
-	ck_assert_int_eq(errno, ENOENT);
+	XSD_FAILS(xs_write(h, 12345, "/tool/x", "", 0), ENOENT);
 	xs_close(h);
 }
 END_TEST
@@ -248,9 +216,7 @@ START_TEST(test_transaction_of_another_connection_is_not_usable)
 	struct xs_handle *b = xsd_fix_open(0);
 	xs_transaction_t t = xs_transaction_start(a);
 
-	errno = 0;
-	ck_assert(!xs_write(b, t, "/tool/x", "", 0));
-	ck_assert_int_eq(errno, ENOENT);
+	XSD_FAILS(xs_write(b, t, "/tool/x", "", 0), ENOENT);
 	ck_assert(xs_transaction_end(a, t, true));
 	xs_close(b);
 	xs_close(a);

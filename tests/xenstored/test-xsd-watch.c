@@ -31,6 +31,13 @@ static void expect_none(struct xs_handle *h)
 		      got ? vec[1] : "");
 }
 
+/* Watch @path with @token and take the event a new watch fires at once. */
+static void watched(struct xs_handle *h, const char *path, const char *token)
+{
+	ck_assert(xs_watch(h, path, token));
+	expect(h, path, token);
+}
+
 START_TEST(test_watch_fires_once_at_registration)
 {
 	struct xs_handle *h = xsd_fix_open(0);
@@ -46,8 +53,7 @@ START_TEST(test_watch_fires_for_the_node_and_descendants_only)
 {
 	struct xs_handle *h = xsd_fix_open(0);
 
-	ck_assert(xs_watch(h, "/tool/w", "t1"));
-	expect(h, "/tool/w", "t1");
+	watched(h, "/tool/w", "t1");
 	ck_assert(xs_write(h, XBT_NULL, "/tool/w", "", 0));
 	expect(h, "/tool/w", "t1");
 	ck_assert(xs_write(h, XBT_NULL, "/tool/w/a/b", "1", 1));
@@ -66,13 +72,9 @@ START_TEST(test_each_watch_gets_its_own_token)
 	char **vec;
 	bool seen_a = false, seen_b = false;
 
-	ck_assert(xs_watch(h, "/tool", "A"));
-	expect(h, "/tool", "A");
-	ck_assert(xs_watch(h, "/tool/x", "B"));
-	expect(h, "/tool/x", "B");
-	errno = 0;
-	ck_assert(!xs_watch(h, "/tool/x", "B"));
-	ck_assert_int_eq(errno, EEXIST);
+	watched(h, "/tool", "A");
+	watched(h, "/tool/x", "B");
+	XSD_FAILS(xs_watch(h, "/tool/x", "B"), EEXIST);
 	ck_assert(xs_write(h, XBT_NULL, "/tool/x", "", 0));
 	for (int i = 0; i < 2; i++) {
 		ck_assert(xsd_fix_event(h, 2000, &vec));
@@ -85,9 +87,7 @@ START_TEST(test_each_watch_gets_its_own_token)
 	}
 	ck_assert(seen_a && seen_b);
 	ck_assert(xs_unwatch(h, "/tool/x", "B"));
-	errno = 0;
-	ck_assert(!xs_unwatch(h, "/tool/x", "B"));
-	ck_assert_int_eq(errno, ENOENT);
+	XSD_FAILS(xs_unwatch(h, "/tool/x", "B"), ENOENT);
 	ck_assert(xs_write(h, XBT_NULL, "/tool/x", "", 0));
 	expect(h, "/tool/x", "A");
 	expect_none(h);
@@ -100,13 +100,11 @@ START_TEST(test_relative_watch_reports_relative_paths)
 	struct xs_handle *h1 = xsd_fix_open(1);
 	struct xs_handle *h0 = xsd_fix_open(0);
 
-	ck_assert(xs_watch(h1, "data/vchan", "rel"));
-	expect(h1, "data/vchan", "rel");
+	watched(h1, "data/vchan", "rel");
 	ck_assert(xs_write(h0, XBT_NULL, "/local/domain/1/data/vchan/2/p",
 			   "", 0));
 	expect(h1, "data/vchan/2/p", "rel");
-	ck_assert(xs_watch(h1, "/local/domain/1/data", "abs"));
-	expect(h1, "/local/domain/1/data", "abs");
+	watched(h1, "/local/domain/1/data", "abs");
 	xs_close(h0);
 	xs_close(h1);
 }
@@ -119,10 +117,8 @@ START_TEST(test_rm_of_an_ancestor_fires_watches_below_it)
 	int deep = 0, top = 0;
 
 	ck_assert(xs_write(h, XBT_NULL, "/tool/t/a/b", "1", 1));
-	ck_assert(xs_watch(h, "/tool/t/a/b", "deep"));
-	expect(h, "/tool/t/a/b", "deep");
-	ck_assert(xs_watch(h, "/tool/t", "top"));
-	expect(h, "/tool/t", "top");
+	watched(h, "/tool/t/a/b", "deep");
+	watched(h, "/tool/t", "top");
 	ck_assert(xs_rm(h, XBT_NULL, "/tool/t"));
 	/* "top" hears the removed path; "deep" hears its own node go. */
 	while (xsd_fix_event(h, 300, &vec)) {
@@ -151,8 +147,7 @@ START_TEST(test_events_only_reach_domains_that_may_read_the_node)
 	};
 
 	/* dom2 may watch anything, but hears only what it may read. */
-	ck_assert(xs_watch(h2, "/local/domain/1/data", "spy"));
-	expect(h2, "/local/domain/1/data", "spy");
+	watched(h2, "/local/domain/1/data", "spy");
 	ck_assert(xs_write(h1, XBT_NULL, "data/private/x", "1", 1));
 	expect_none(h2);
 	ck_assert(xs_write(h1, XBT_NULL, "data/shared", "", 0));
@@ -170,8 +165,7 @@ START_TEST(test_dom0_watch_on_root_sees_guest_writes)
 	struct xs_handle *h0 = xsd_fix_open(0);
 	struct xs_handle *h2 = xsd_fix_open(2);
 
-	ck_assert(xs_watch(h0, "/", "all"));
-	expect(h0, "/", "all");
+	watched(h0, "/", "all");
 	ck_assert(xs_write(h2, XBT_NULL, "data/z", "", 0));
 	expect(h0, "/local/domain/2/data/z", "all");
 	xs_close(h2);
@@ -187,15 +181,11 @@ START_TEST(test_introduce_and_release_fire_the_special_watches)
 	unsigned int len;
 	char *v;
 
-	ck_assert(xs_watch(h0, "@introduceDomain", "in"));
-	expect(h0, "@introduceDomain", "in");
-	ck_assert(xs_watch(h0, "@releaseDomain", "out"));
-	expect(h0, "@releaseDomain", "out");
+	watched(h0, "@introduceDomain", "in");
+	watched(h0, "@releaseDomain", "out");
 	/* A guest may set the watch; without a grant it hears nothing. */
-	ck_assert(xs_watch(h1, "@releaseDomain", "g"));
-	expect(h1, "@releaseDomain", "g");
-	ck_assert(xs_watch(h0, "/local/domain/5", "home"));
-	expect(h0, "/local/domain/5", "home");
+	watched(h1, "@releaseDomain", "g");
+	watched(h0, "/local/domain/5", "home");
 
 	ck_assert_int_eq(xsd_fix_introduce(5, "five"), 0);
 	ck_assert_int_eq(xsd_fix_introduce(5, "again"), -EEXIST);
@@ -244,9 +234,7 @@ START_TEST(test_introduce_keeps_what_dom0_prepared_in_the_home)
 	free(v);
 	/* Created with /local/domain's "n0", and introduce changes only the
 	 * home itself: as on Xen, the toolstack sets such nodes' perms. */
-	errno = 0;
-	ck_assert_ptr_null(xs_read(h6, XBT_NULL, "device/vif", &len));
-	ck_assert_int_eq(errno, EACCES);
+	XSD_FAILS(xs_read(h6, XBT_NULL, "device/vif", &len), EACCES);
 	p = xs_get_permissions(h0, XBT_NULL, "/local/domain/6", &num);
 	ck_assert_uint_eq(num, 2);
 	ck_assert_uint_eq(p[0].id, 0);
@@ -272,11 +260,9 @@ START_TEST(test_granted_guest_hears_release_domain)
 	ck_assert_uint_eq(got[1].id, 1);
 	ck_assert_uint_eq(got[1].perms, XS_PERM_READ);
 	free(got);
-	errno = 0;
-	ck_assert(!xs_set_permissions(h1, XBT_NULL, "@releaseDomain", p, 2));
-	ck_assert_int_eq(errno, EACCES);
-	ck_assert(xs_watch(h1, "@releaseDomain", "g"));
-	expect(h1, "@releaseDomain", "g");
+	XSD_FAILS(xs_set_permissions(h1, XBT_NULL, "@releaseDomain", p, 2),
+		  EACCES);
+	watched(h1, "@releaseDomain", "g");
 	ck_assert_int_eq(xsd_fix_release(2), 0);
 	expect(h1, "@releaseDomain", "g");
 	xs_close(h1);
@@ -296,15 +282,11 @@ START_TEST(test_release_removes_what_the_domain_still_owns)
 	ck_assert(xs_set_permissions(h0, XBT_NULL, "/tool/given", to2, 1));
 	ck_assert(xs_write(h2, XBT_NULL, "/tool/given/by2", "", 0));
 	ck_assert(xs_write(h0, XBT_NULL, "/tool/other", "", 0));
-	ck_assert(xs_watch(h0, "/tool/given", "g"));
-	expect(h0, "/tool/given", "g");
+	watched(h0, "/tool/given", "g");
 	ck_assert_int_eq(xsd_fix_release(2), 0);
 	/* Its subtree goes with it, whoever owns the nodes below. */
 	expect(h0, "/tool/given", "g");
-	errno = 0;
-	ck_assert_ptr_null(xs_read(h0, XBT_NULL, "/tool/given/kept-by-0",
-				   &len));
-	ck_assert_int_eq(errno, ENOENT);
+	XSD_FAILS(xs_read(h0, XBT_NULL, "/tool/given/kept-by-0", &len), ENOENT);
 	dir = xs_directory(h0, XBT_NULL, "/tool", &num);
 	ck_assert_uint_eq(num, 1);
 	ck_assert_str_eq(dir[0], "other");

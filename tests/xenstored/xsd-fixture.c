@@ -85,6 +85,8 @@ void xsd_fix_start(void)
 
 void xsd_fix_stop(void)
 {
+	if (!fix.xsd)
+		return;
 	wake('q');
 	pthread_join(fix.thread, NULL);
 	close(fix.wake[0]);

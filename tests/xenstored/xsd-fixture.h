@@ -6,6 +6,8 @@
 #ifndef XV_TEST_XSD_FIXTURE_H
 #define XV_TEST_XSD_FIXTURE_H
 
+#include <check.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <xenstore.h>
@@ -14,7 +16,8 @@
 
 /* Start with @quota (NULL: xenstored's defaults). */
 void xsd_fix_start_quota(const struct xv_xsd_quota *quota);
-/* Checked-fixture hooks: start with defaults, and stop. */
+/* Checked-fixture hooks: start with defaults, and stop (nothing to do
+ * if a test stopped the store itself, to see it go away). */
 void xsd_fix_start(void);
 void xsd_fix_stop(void);
 
@@ -30,6 +33,13 @@ int xsd_fix_release(unsigned int domid);
 /* Read one watch event within @ms; false on timeout.  Fills @path and
  * @token (which the caller frees with free(vec)). */
 bool xsd_fix_event(struct xs_handle *h, int ms, char ***vec);
+
+/* @call, a libxenstore call, fails (false or NULL) with errno @err. */
+#define XSD_FAILS(call, err) do { \
+		errno = 0; \
+		ck_assert(!(call)); \
+		ck_assert_int_eq(errno, (err)); \
+	} while (0)
 
 /* A raw connected socket to @domid's xenstored socket. */
 int xsd_fix_raw(unsigned int domid);

@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,83 +19,25 @@
 #include <xenstore.h>
 
 #include "test-common.h"
-#include "xenstored.h"
 #include "xs.h"
+#include "xsd-fixture.h"
 
-#define MAX_POLL 256
-
-static struct xv_xsd *xsd;
-/* Quotas for the next xsd_start(); NULL: xenstored's defaults. */
-static const struct xv_xsd_quota *next_quota;
-static pthread_t xsd_thread;
-static int stop_pipe[2];
-static char dir[] = "/tmp/xv-test-xs-XXXXXX";
-
-static void sock_path(char *buf, size_t len, unsigned int domid)
+/* The fixture's domains 0, 1 and 2, and 3, the bystander. */
+static void xsd_start_quota(const struct xv_xsd_quota *quota)
 {
-	snprintf(buf, len, "%s/dom%u.sock", dir, domid);
-}
-
-static void *xsd_loop(void *arg)
-{
-	struct pollfd fds[MAX_POLL + 1];
-
-	for (;;) {
-		size_t n = xv_xsd_pollfds(xsd, fds, MAX_POLL);
-
-		fds[n] = (struct pollfd){ .fd = stop_pipe[0], .events = POLLIN };
-		if (poll(fds, n + 1, -1) < 0)
-			continue;
-		if (fds[n].revents)
-			return NULL;
-		xv_xsd_dispatch(xsd, fds, n);
-	}
+	xsd_fix_start_quota(quota);
+	ck_assert_int_eq(xsd_fix_introduce(3, "dom3"), 0);
 }
 
 static void xsd_start(void)
 {
-	char sock[256];
-	unsigned int d;
-
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(xv_xsd_new(&xsd, next_quota), 0);
-	for (d = 0; d <= 3; d++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "dom%u", d);
-		sock_path(sock, sizeof(sock), d);
-		ck_assert_int_eq(xv_xsd_domain_introduce(xsd, d, name, sock), 0);
-	}
-	ck_assert_int_eq(pipe(stop_pipe), 0);
-	ck_assert_int_eq(pthread_create(&xsd_thread, NULL, xsd_loop, NULL), 0);
-}
-
-static void xsd_stop(void)
-{
-	char sock[256];
-	unsigned int d;
-
-	if (!xsd)
-		return;
-	ck_assert_int_eq(write(stop_pipe[1], "x", 1), 1);
-	pthread_join(xsd_thread, NULL);
-	xv_xsd_free(xsd);
-	close(stop_pipe[0]);
-	close(stop_pipe[1]);
-	for (d = 0; d <= 3; d++) {
-		sock_path(sock, sizeof(sock), d);
-		unlink(sock);
-	}
-	rmdir(dir);
+	xsd_start_quota(NULL);
 }
 
 /* libxenstore reads XENSTORED_PATH at each xs_open(). */
 static void as_domain(unsigned int domid)
 {
-	char sock[256];
-
-	sock_path(sock, sizeof(sock), domid);
-	ck_assert_int_eq(setenv("XENSTORED_PATH", sock, 1), 0);
+	ck_assert_int_eq(setenv("XENSTORED_PATH", xsd_fix_sock(domid), 1), 0);
 }
 
 static struct xv_xs *open_as(unsigned int domid)
@@ -107,17 +48,6 @@ static struct xv_xs *open_as(unsigned int domid)
 	ck_assert_int_eq(xv_xs_open(&xs), 0);
 	ck_assert_ptr_nonnull(xs);
 	return xs;
-}
-
-/* A raw libxenstore handle, to inspect or forge what xs/ reads. */
-static struct xs_handle *raw_as(unsigned int domid)
-{
-	struct xs_handle *h;
-
-	as_domain(domid);
-	h = xs_open(0);
-	ck_assert_ptr_nonnull(h);
-	return h;
 }
 
 static char *mirage_path(const char *port)
@@ -136,6 +66,65 @@ static long elapsed_ms(const struct timespec *since)
 	return (now.tv_sec - since->tv_sec) * 1000 +
 	       (now.tv_nsec - since->tv_nsec) / 1000000;
 }
+
+/* Fork; the child sleeps @ms and speaks as domain 1.  Returns 0 in the
+ * child, which ends with _exit() (0 when all went well, as reap() checks);
+ * the xenstored thread stays in the parent, the child is just another
+ * client of its sockets. */
+static pid_t fork_dom1_after(int ms)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		usleep((useconds_t)ms * 1000);
+		as_domain(1);
+	}
+	return pid;
+}
+
+/* Fork a domain 1 that publishes @path for domain 2 after @ms. */
+static pid_t publish_later(const char *path, int ms, uint32_t ref,
+			   uint32_t port)
+{
+	pid_t pid = fork_dom1_after(ms);
+
+	if (pid == 0) {
+		struct xv_xs *srv;
+
+		if (xv_xs_open(&srv) < 0)
+			_exit(10);
+		_exit(xv_xs_publish(srv, path, 2, ref, port) == 0 ? 0 : 11);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+
+/* xv_xs_lookup() of @path finds @ref and @port. */
+static void assert_found(struct xv_xs *cli, const char *path, int timeout_ms,
+			 uint32_t ref, uint32_t port)
+{
+	uint32_t got_ref = 0, got_port = 0;
+
+	ck_assert_int_eq(xv_xs_lookup(cli, path, timeout_ms, &got_ref,
+				      &got_port), 0);
+	ck_assert_uint_eq(got_ref, ref);
+	ck_assert_uint_eq(got_port, port);
+}
+
+/* What a server in domain 1 sets on a rendezvous for client domain 2. */
+static struct xs_permissions srv1_cli2[2] = {
+	{ .id = 1, .perms = XS_PERM_NONE },
+	{ .id = 2, .perms = XS_PERM_READ },
+};
 
 START_TEST(test_own_domid_is_the_socket_domain)
 {
@@ -157,11 +146,10 @@ END_TEST
 START_TEST(test_open_without_xenstored_fails_with_errno)
 {
 	struct xv_xs *xs = NULL;
-	char sock[300];
 	int rc;
 
-	snprintf(sock, sizeof(sock), "%s/nobody-listens.sock", dir);
-	ck_assert_int_eq(setenv("XENSTORED_PATH", sock, 1), 0);
+	/* Domain 7 was never introduced: nobody listens on its socket. */
+	ck_assert_int_eq(setenv("XENSTORED_PATH", xsd_fix_sock(7), 1), 0);
 	rc = xv_xs_open(&xs);
 	/* libxenstore falls back to /dev/xen/xenbus, absent here too. */
 	ck_assert_int_eq(rc, -ENOENT);
@@ -173,12 +161,9 @@ START_TEST(test_client_reads_what_server_published)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *path = mirage_path("p1");
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 1000, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 123);
-	ck_assert_uint_eq(port, 45);
+	assert_found(cli, path, 1000, 123, 45);
 	free(path);
 	xv_xs_close(srv);
 	xv_xs_close(cli);
@@ -188,7 +173,7 @@ END_TEST
 START_TEST(test_published_values_are_plain_decimal)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	char *path = mirage_path("p1"), key[256];
 	unsigned int len;
 	char *v;
@@ -240,7 +225,7 @@ static void assert_rendezvous_perms(struct xs_handle *h0, const char *path,
 START_TEST(test_perms_are_owner_server_and_client_read)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	char *path = mirage_path("p1");
 
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
@@ -256,7 +241,7 @@ END_TEST
 START_TEST(test_perms_of_a_dom0_server_name_dom0_as_owner)
 {
 	struct xv_xs *srv = open_as(0);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	struct xs_permissions dom1s[1] = { { .id = 1, .perms = XS_PERM_NONE } };
 	char *path = NULL;
 
@@ -279,7 +264,7 @@ END_TEST
 START_TEST(test_perms_ignore_a_permissive_parent)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0), *h1 = raw_as(1), *h3 = raw_as(3);
+	struct xs_handle *h0 = xsd_fix_open(0), *h1 = xsd_fix_open(1), *h3 = xsd_fix_open(3);
 	struct xs_permissions open_dir[2] = {
 		{ .id = 1, .perms = XS_PERM_READ },
 		{ .id = 3, .perms = XS_PERM_WRITE },
@@ -307,7 +292,7 @@ END_TEST
 START_TEST(test_client_domain_can_read_and_others_cannot)
 {
 	struct xv_xs *srv = open_as(1), *other = open_as(3);
-	struct xs_handle *h2 = raw_as(2), *h3 = raw_as(3);
+	struct xs_handle *h2 = xsd_fix_open(2), *h3 = xsd_fix_open(3);
 	char *path = mirage_path("p1"), key[256];
 	uint32_t ref = 5, port = 6;
 	unsigned int len;
@@ -342,13 +327,10 @@ START_TEST(test_publish_refuses_existing_path)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *path = mirage_path("busy");
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 21, 22), 0);
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 31, 32), -EADDRINUSE);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 0, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 21);
-	ck_assert_uint_eq(port, 22);
+	assert_found(cli, path, 0, 21, 22);
 	free(path);
 	xv_xs_close(srv);
 	xv_xs_close(cli);
@@ -371,14 +353,10 @@ END_TEST
 START_TEST(test_explicit_relative_path_resolves_under_server_home)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_publish(srv, "data/explicit-vchan", 2, 77, 78),
 			 0);
-	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/explicit-vchan",
-				      0, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 77);
-	ck_assert_uint_eq(port, 78);
+	assert_found(cli, "/local/domain/1/data/explicit-vchan", 0, 77, 78);
 	xv_xs_close(srv);
 	xv_xs_close(cli);
 }
@@ -390,32 +368,17 @@ START_TEST(test_lookup_waits_for_a_later_server)
 	char *path = mirage_path("late");
 	uint32_t ref = 0, port = 0;
 	struct timespec t0;
-	int status;
 	pid_t pid;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct xv_xs *srv;
-
-		/* The xenstored thread stays in the parent; the child is
-		 * just another client of its sockets. */
-		usleep(200 * 1000);
-		as_domain(1);
-		if (xv_xs_open(&srv) < 0)
-			_exit(10);
-		_exit(xv_xs_publish(srv, path, 2, 4242, 17) == 0 ? 0 : 11);
-	}
+	pid = publish_later(path, 200, 4242, 17);
 	ck_assert_int_eq(xv_xs_lookup(cli, path, 5000, &ref, &port), 0);
 	ck_assert_int_ge(elapsed_ms(&t0), 190);
 	/* Woken by the watch, not by the once-a-second look. */
 	ck_assert_int_lt(elapsed_ms(&t0), 900);
 	ck_assert_uint_eq(ref, 4242);
 	ck_assert_uint_eq(port, 17);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	reap(pid);
 	free(path);
 	xv_xs_close(cli);
 }
@@ -451,17 +414,13 @@ END_TEST
 START_TEST(test_lookup_waits_while_a_key_is_missing)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_handle *h1 = raw_as(1);
-	struct xs_permissions perms[2] = {
-		{ .id = 1, .perms = XS_PERM_NONE },
-		{ .id = 2, .perms = XS_PERM_READ },
-	};
+	struct xs_handle *h1 = xsd_fix_open(1);
 	uint32_t ref = 5, port = 6;
 
 	ck_assert(xs_write(h1, XBT_NULL, "data/half/ring-ref", "9", 1));
-	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half", perms, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half", srv1_cli2, 2));
 	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half/ring-ref",
-				     perms, 2));
+				     srv1_cli2, 2));
 	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/half", 200,
 				      &ref, &port), -ETIMEDOUT);
 	ck_assert_uint_eq(ref, 5);
@@ -477,11 +436,8 @@ static void restart_without_watches(void)
 
 	xv_xsd_quota_default(&q);
 	q.watches = 0;
-	xsd_stop();
-	strcpy(dir, "/tmp/xv-test-xs-XXXXXX");
-	next_quota = &q;
-	xsd_start();
-	next_quota = NULL;
+	xsd_fix_stop();
+	xsd_start_quota(&q);
 }
 
 /* Keys already there are read without a watch (two round trips fewer, and
@@ -497,10 +453,7 @@ START_TEST(test_lookup_of_published_keys_sets_no_watch)
 	srv = open_as(1);
 	cli = open_as(2);
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 61, 62), 0);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 1000, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 61);
-	ck_assert_uint_eq(port, 62);
-	ref = port = 0;
+	assert_found(cli, path, 1000, 61, 62);
 	ck_assert_int_eq(xv_xs_lookup(cli, path, -1, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 61);
 	/* Looking once needs no watch either. */
@@ -527,33 +480,6 @@ static int thread_count(void)
 	return n;
 }
 
-/* Fork a domain 1 that publishes @path after @ms. */
-static pid_t publish_later(const char *path, int ms, uint32_t ref)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct xv_xs *srv;
-
-		usleep((useconds_t)ms * 1000);
-		as_domain(1);
-		if (xv_xs_open(&srv) < 0)
-			_exit(10);
-		_exit(xv_xs_publish(srv, path, 2, ref, 1) == 0 ? 0 : 11);
-	}
-	return pid;
-}
-
-static void reap(pid_t pid)
-{
-	int status;
-
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
-}
-
 /*
  * The watching connection of a lookup that waited (libxenstore's reader
  * thread with it) stays until the handle is closed, so that a client pays
@@ -569,12 +495,12 @@ START_TEST(test_a_waiting_lookup_leaves_its_watcher_to_the_close)
 	int base = thread_count();
 	pid_t pid;
 
-	pid = publish_later(a, 100, 81);
+	pid = publish_later(a, 100, 81, 1);
 	ck_assert_int_eq(xv_xs_lookup(cli, a, 5000, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 81);
 	reap(pid);
 	ck_assert_int_eq(thread_count(), base + 1);
-	pid = publish_later(b, 100, 82);
+	pid = publish_later(b, 100, 82, 1);
 	ck_assert_int_eq(xv_xs_lookup(cli, b, 5000, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 82);
 	reap(pid);
@@ -586,7 +512,7 @@ START_TEST(test_a_waiting_lookup_leaves_its_watcher_to_the_close)
 	ck_assert_int_eq(xv_xs_lookup(cli, a, 100, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 81);
 	ck_assert_int_eq(thread_count(), base);
-	pid = publish_later(c, 100, 83);
+	pid = publish_later(c, 100, 83, 1);
 	ck_assert_int_eq(xv_xs_lookup(cli, c, 5000, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 83);
 	reap(pid);
@@ -607,26 +533,18 @@ END_TEST
 START_TEST(test_lookup_finds_keys_written_in_the_other_order)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_permissions perms[2] = {
-		{ .id = 1, .perms = XS_PERM_NONE },
-		{ .id = 2, .perms = XS_PERM_READ },
-	};
 	uint32_t ref = 0, port = 0;
 	struct timespec t0;
-	int status;
 	pid_t pid;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = fork_dom1_after(100);
 	if (pid == 0) {
-		struct xs_handle *h;
+		struct xs_handle *h = xs_open(0);
 
-		usleep(100 * 1000);
-		as_domain(1);
-		h = xs_open(0);
 		if (!h || !xs_mkdir(h, XBT_NULL, "data/rev") ||
-		    !xs_set_permissions(h, XBT_NULL, "data/rev", perms, 2) ||
+		    !xs_set_permissions(h, XBT_NULL, "data/rev", srv1_cli2,
+					2) ||
 		    !xs_write(h, XBT_NULL, "data/rev/event-channel", "7", 1))
 			_exit(10);
 		usleep(100 * 1000);
@@ -638,9 +556,7 @@ START_TEST(test_lookup_finds_keys_written_in_the_other_order)
 	ck_assert_int_lt(elapsed_ms(&t0), 2500);
 	ck_assert_uint_eq(ref, 8);
 	ck_assert_uint_eq(port, 7);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	reap(pid);
 	xv_xs_close(cli);
 }
 END_TEST
@@ -654,26 +570,22 @@ static const char *const bad_values[] = {
 static void forge(struct xs_handle *h1, const char *dirname,
 		  const char *ring_ref, const char *event_channel)
 {
-	struct xs_permissions perms[2] = {
-		{ .id = 1, .perms = XS_PERM_NONE },
-		{ .id = 2, .perms = XS_PERM_READ },
-	};
 	char node[128];
 
 	snprintf(node, sizeof(node), "%s/ring-ref", dirname);
 	ck_assert(xs_write(h1, XBT_NULL, node, ring_ref, strlen(ring_ref)));
-	ck_assert(xs_set_permissions(h1, XBT_NULL, node, perms, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, node, srv1_cli2, 2));
 	snprintf(node, sizeof(node), "%s/event-channel", dirname);
 	ck_assert(xs_write(h1, XBT_NULL, node, event_channel,
 			   strlen(event_channel)));
-	ck_assert(xs_set_permissions(h1, XBT_NULL, node, perms, 2));
-	ck_assert(xs_set_permissions(h1, XBT_NULL, dirname, perms, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, node, srv1_cli2, 2));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, dirname, srv1_cli2, 2));
 }
 
 START_TEST(test_lookup_refuses_garbage_ring_ref)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_handle *h1 = raw_as(1);
+	struct xs_handle *h1 = xsd_fix_open(1);
 	uint32_t ref = 5, port = 6;
 	char rel[64], abs[96];
 
@@ -692,7 +604,7 @@ END_TEST
 START_TEST(test_lookup_refuses_garbage_event_channel)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_handle *h1 = raw_as(1);
+	struct xs_handle *h1 = xsd_fix_open(1);
 	uint32_t ref = 5, port = 6;
 
 	forge(h1, "data/bad-port", "3", bad_values[_i]);
@@ -710,7 +622,7 @@ END_TEST
 START_TEST(test_lookup_refuses_event_channel_beyond_int)
 {
 	struct xv_xs *cli = open_as(2);
-	struct xs_handle *h1 = raw_as(1);
+	struct xs_handle *h1 = xsd_fix_open(1);
 	uint32_t ref = 5, port = 6;
 
 	forge(h1, "data/big-port", "3", "2147483648");
@@ -725,7 +637,7 @@ END_TEST
 START_TEST(test_unpublish_removes_the_whole_path)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0), *h1 = raw_as(1);
+	struct xs_handle *h0 = xsd_fix_open(0), *h1 = xsd_fix_open(1);
 	char *path = mirage_path("gone"), extra[256];
 	unsigned int len;
 	char *v;
@@ -761,14 +673,11 @@ START_TEST(test_unpublish_keeps_client_dir_with_other_ports)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *a = mirage_path("a"), *b = mirage_path("b");
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2), 0);
 	ck_assert_int_eq(xv_xs_publish(srv, b, 2, 3, 4), 0);
 	ck_assert_int_eq(xv_xs_unpublish(srv, a), 0);
-	ck_assert_int_eq(xv_xs_lookup(cli, b, 0, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 3);
-	ck_assert_uint_eq(port, 4);
+	assert_found(cli, b, 0, 3, 4);
 	free(a);
 	free(b);
 	xv_xs_close(srv);
@@ -781,7 +690,7 @@ END_TEST
 START_TEST(test_unpublish_leaves_a_foreign_client_dir)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	struct xs_permissions mine[1] = { { .id = 1, .perms = XS_PERM_NONE } };
 	struct xs_permissions dom0s[1] = { { .id = 0, .perms = XS_PERM_NONE } };
 	char *path = mirage_path("foreign");
@@ -811,7 +720,7 @@ END_TEST
 START_TEST(test_unpublish_leaves_a_listable_foreign_client_dir)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	struct xs_permissions mine[1] = { { .id = 1, .perms = XS_PERM_NONE } };
 	struct xs_permissions dom0s[2] = {
 		{ .id = 0, .perms = XS_PERM_NONE },
@@ -847,14 +756,11 @@ START_TEST(test_unpublish_of_an_absent_port_changes_nothing)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *a = mirage_path("a"), *b = mirage_path("b");
-	uint32_t ref = 0, port = 0;
 
 	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
 	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2), 0);
 	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
-	ck_assert_int_eq(xv_xs_lookup(cli, a, 0, &ref, &port), 0);
-	ck_assert_uint_eq(ref, 1);
-	ck_assert_uint_eq(port, 2);
+	assert_found(cli, a, 0, 1, 2);
 	ck_assert_int_eq(xv_xs_unpublish(srv, "/local/domain/1/data/none"),
 			 -ENOENT);
 	free(a);
@@ -869,7 +775,7 @@ END_TEST
 START_TEST(test_unpublish_explicit_path_keeps_its_parent)
 {
 	struct xv_xs *srv = open_as(1);
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	unsigned int len;
 	char *v;
 
@@ -931,13 +837,10 @@ START_TEST(test_concurrent_publishers_all_succeed)
 	}
 	for (i = 0; i < N; i++) {
 		char port[32], *path;
-		uint32_t ref = 0, evt = 0;
 
 		snprintf(port, sizeof(port), "race%d-%d", i, ROUNDS - 1);
 		path = mirage_path(port);
-		ck_assert_int_eq(xv_xs_lookup(cli, path, 0, &ref, &evt), 0);
-		ck_assert_uint_eq(ref, (uint32_t)(i + 1));
-		ck_assert_uint_eq(evt, ROUNDS);
+		assert_found(cli, path, 0, (uint32_t)(i + 1), ROUNDS);
 		free(path);
 	}
 	xv_xs_close(cli);
@@ -946,7 +849,7 @@ END_TEST
 
 START_TEST(test_own_domid_refuses_a_malformed_domid_node)
 {
-	struct xs_handle *h0 = raw_as(0);
+	struct xs_handle *h0 = xsd_fix_open(0);
 	struct xv_xs *xs1;
 	unsigned int d = 99;
 
@@ -976,26 +879,17 @@ START_TEST(test_lookup_finds_a_mirage_style_publication)
 	char *path = mirage_path("mirage");
 	uint32_t ref = 0, port = 0;
 	struct timespec t0;
-	int status;
 	pid_t pid;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = fork_dom1_after(200);
 	if (pid == 0) {
-		struct xs_permissions perms[2] = {
-			{ .id = 1, .perms = XS_PERM_NONE },
-			{ .id = 2, .perms = XS_PERM_READ },
-		};
 		static const char *const keys[] = { "ring-ref", "event-channel" };
 		static const char *const vals[] = { "1234", "56" };
-		struct xs_handle *h;
+		struct xs_handle *h = xs_open(0);
 		xs_transaction_t t;
 		int i;
 
-		usleep(200 * 1000);
-		as_domain(1);
-		h = xs_open(0);
 		if (!h)
 			_exit(10);
 		t = xs_transaction_start(h);
@@ -1004,7 +898,7 @@ START_TEST(test_lookup_finds_a_mirage_style_publication)
 
 			snprintf(node, sizeof(node), "%s/%s", path, keys[i]);
 			if (!xs_write(h, t, node, vals[i], strlen(vals[i])) ||
-			    !xs_set_permissions(h, t, node, perms, 2))
+			    !xs_set_permissions(h, t, node, srv1_cli2, 2))
 				_exit(11);
 		}
 		_exit(xs_transaction_end(h, t, false) ? 0 : 12);
@@ -1015,9 +909,7 @@ START_TEST(test_lookup_finds_a_mirage_style_publication)
 	ck_assert_int_lt(elapsed_ms(&t0), 900);
 	ck_assert_uint_eq(ref, 1234);
 	ck_assert_uint_eq(port, 56);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	reap(pid);
 	free(path);
 	xv_xs_close(cli);
 }
@@ -1026,7 +918,7 @@ END_TEST
 static void *stop_xsd_later(void *arg)
 {
 	usleep(200 * 1000);
-	xsd_stop();
+	xsd_fix_stop();
 	return NULL;
 }
 
@@ -1052,8 +944,6 @@ START_TEST(test_lookup_fails_when_xenstored_goes_away)
 	ck_assert_int_eq(xv_xs_publish(cli, path, 1, 1, 1), -ECONNRESET);
 	free(path);
 	xv_xs_close(cli);
-	/* The fixture's teardown must not stop it twice. */
-	xsd = NULL;
 }
 END_TEST
 
@@ -1063,7 +953,7 @@ Suite *xv_test_suite(void)
 	TCase *tc = tcase_create("rendezvous");
 	int nbad = (int)(sizeof(bad_values) / sizeof(bad_values[0]));
 
-	tcase_add_checked_fixture(tc, xsd_start, xsd_stop);
+	tcase_add_checked_fixture(tc, xsd_start, xsd_fix_stop);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_own_domid_is_the_socket_domain);
 	tcase_add_test(tc, test_open_without_xenstored_fails_with_errno);
