@@ -1,7 +1,8 @@
 /*
  * xs/raw.c: watches and XS_IS_DOMAIN_INTRODUCED spoken directly on a
  * xenstore descriptor.  Against the simulator's xenstored run in-process
- * (domains 0..3, released on request as the toolstack's destroy would),
+ * (tests/xenstored's fixture: domains 0..3, released between two of the
+ * store's rounds as the toolstack's destroy would),
  * and against a scripted xenstored on a Unix socket for what a real one
  * never sends: partial messages, bad lengths, wrong replies, an end in
  * the middle of a request.
@@ -21,124 +22,33 @@
 #include <xenstore.h>
 
 #include "test-common.h"
-#include "xenstored.h"
 #include "xs-internal.h"
+#include "xsd-fixture.h"
 
-#define MAX_POLL 256
-#define CMD_STOP 0xFFFFFFFFu
 #define KEY "/local/domain/0/data/raw-key"
 
-static struct xv_xsd *xsd;
-static pthread_t xsd_thread;
-static int cmd_pipe[2], reply_pipe[2];
-static char dir[] = "/tmp/xv-test-xsraw-XXXXXX";
-
-static void sock_path(char *buf, size_t len, unsigned int domid)
-{
-	snprintf(buf, len, "%s/dom%u.sock", dir, domid);
-}
-
-/* The store is not thread-safe: every change to it is made here. */
-static void *xsd_loop(void *arg)
-{
-	struct pollfd fds[MAX_POLL + 1];
-
-	(void)arg;
-	for (;;) {
-		size_t n = xv_xsd_pollfds(xsd, fds, MAX_POLL);
-		unsigned int cmd;
-		int rc;
-
-		fds[n] = (struct pollfd){ .fd = cmd_pipe[0], .events = POLLIN };
-		if (poll(fds, n + 1, -1) < 0)
-			continue;
-		if (fds[n].revents) {
-			if (read(cmd_pipe[0], &cmd, sizeof(cmd)) != sizeof(cmd) ||
-			    cmd == CMD_STOP)
-				return NULL;
-			rc = xv_xsd_domain_release(xsd, cmd);
-			if (write(reply_pipe[1], &rc, sizeof(rc)) != sizeof(rc))
-				return NULL;
-			continue;
-		}
-		xv_xsd_dispatch(xsd, fds, n);
-	}
-}
-
+/* The fixture's domains 0, 1 and 2, and 3. */
 static void xsd_start(void)
 {
-	char sock[256];
-	unsigned int d;
-
-	strcpy(dir, "/tmp/xv-test-xsraw-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(xv_xsd_new(&xsd, NULL), 0);
-	for (d = 0; d <= 3; d++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "dom%u", d);
-		sock_path(sock, sizeof(sock), d);
-		ck_assert_int_eq(xv_xsd_domain_introduce(xsd, d, name, sock), 0);
-	}
-	ck_assert_int_eq(pipe(cmd_pipe), 0);
-	ck_assert_int_eq(pipe(reply_pipe), 0);
-	ck_assert_int_eq(pthread_create(&xsd_thread, NULL, xsd_loop, NULL), 0);
-}
-
-static void xsd_stop(void)
-{
-	unsigned int cmd = CMD_STOP, d;
-	char sock[256];
-
-	if (!xsd)
-		return;
-	ck_assert_int_eq(write(cmd_pipe[1], &cmd, sizeof(cmd)), sizeof(cmd));
-	pthread_join(xsd_thread, NULL);
-	xv_xsd_free(xsd);
-	xsd = NULL;
-	close(cmd_pipe[0]);
-	close(cmd_pipe[1]);
-	close(reply_pipe[0]);
-	close(reply_pipe[1]);
-	for (d = 0; d <= 3; d++) {
-		sock_path(sock, sizeof(sock), d);
-		unlink(sock);
-	}
-	rmdir(dir);
-}
-
-static int release(unsigned int domid)
-{
-	int rc = 1;
-
-	ck_assert_int_eq(write(cmd_pipe[1], &domid, sizeof(domid)),
-			 sizeof(domid));
-	ck_assert_int_eq(read(reply_pipe[0], &rc, sizeof(rc)), sizeof(rc));
-	return rc;
+	xsd_fix_start();
+	ck_assert_int_eq(xsd_fix_introduce(3, "dom3"), 0);
 }
 
 static struct xv_xs_raw *raw_as(unsigned int domid)
 {
 	struct xv_xs_raw *r = NULL;
-	char sock[256];
 
-	sock_path(sock, sizeof(sock), domid);
-	ck_assert_int_eq(xv_xs_raw_open(&r, sock, NULL), 0);
+	ck_assert_int_eq(xv_xs_raw_open(&r, xsd_fix_sock(domid), NULL), 0);
 	ck_assert_ptr_nonnull(r);
 	return r;
 }
 
-/* A libxenstore connection of dom0, to write the watched key with. */
+/* A libxenstore connection of dom0, to write the watched key with; the
+ * environment stays pointed at dom0's socket. */
 static struct xs_handle *writer(void)
 {
-	char sock[256];
-	struct xs_handle *h;
-
-	sock_path(sock, sizeof(sock), 0);
-	ck_assert_int_eq(setenv("XENSTORED_PATH", sock, 1), 0);
-	h = xs_open(0);
-	ck_assert_ptr_nonnull(h);
-	return h;
+	ck_assert_int_eq(setenv("XENSTORED_PATH", xsd_fix_sock(0), 1), 0);
+	return xsd_fix_open(0);
 }
 
 static void write_key(struct xs_handle *h, const char *val)
@@ -201,7 +111,7 @@ START_TEST(test_dom0_hears_which_domains_are_introduced)
 	ck_assert_int_eq(xv_xs_raw_domain_introduced(r, 0), 1);
 	ck_assert_int_eq(xv_xs_raw_domain_introduced(r, 2), 1);
 	ck_assert_int_eq(xv_xs_raw_domain_introduced(r, 77), 0);
-	ck_assert_int_eq(release(2), 0);
+	ck_assert_int_eq(xsd_fix_release(2), 0);
 	ck_assert_int_eq(xv_xs_raw_domain_introduced(r, 2), 0);
 	ck_assert_int_eq(xv_xs_raw_domain_introduced(r, 3), 1);
 	xv_xs_raw_close(r);
@@ -227,8 +137,8 @@ START_TEST(test_the_release_watch_fires_for_dom0_once_per_release)
 
 	ck_assert_int_eq(xv_xs_raw_watch(r, "@releaseDomain", "t"), 0);
 	ck_assert_int_eq(drain_events(r, 1), 1);
-	ck_assert_int_eq(release(1), 0);
-	ck_assert_int_eq(release(3), 0);
+	ck_assert_int_eq(xsd_fix_release(1), 0);
+	ck_assert_int_eq(xsd_fix_release(3), 0);
 	ck_assert_int_eq(drain_events(r, 2), 2);
 	ck_assert_int_eq(readable_within(xv_xs_raw_fd(r), 200), 0);
 	ck_assert_int_eq(xv_xs_raw_domain_introduced(r, 1), 0);
@@ -279,7 +189,7 @@ START_TEST(test_a_lost_xenstored_is_a_reset_on_every_call)
 
 	ck_assert_int_eq(xv_xs_raw_watch(r, "@releaseDomain", "t"), 0);
 	ck_assert_int_eq(drain_events(r, 1), 1);
-	xsd_stop();
+	xsd_fix_stop();
 	/* The end wakes a poller: no liveness timer needed. */
 	ck_assert_int_eq(readable_within(fd, 2000), 1);
 	ck_assert_int_eq(xv_xs_raw_drain(r), -ECONNRESET);
@@ -610,7 +520,7 @@ Suite *xv_test_suite(void)
 	TCase *tc = tcase_create("sim");
 	TCase *fk = tcase_create("fake");
 
-	tcase_add_checked_fixture(tc, xsd_start, xsd_stop);
+	tcase_add_checked_fixture(tc, xsd_start, xsd_fix_stop);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_a_watch_fires_at_once_then_once_per_write);
 	tcase_add_test(tc, test_dom0_hears_which_domains_are_introduced);
