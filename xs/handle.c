@@ -89,9 +89,9 @@ int xv_xs_fail(struct xv_xs *xs)
 		return xv_xs_errno();
 	/*
 	 * libxenstore also fails a request with EINVAL when its connection
-	 * dies while the request waits for the reply, and xs_check_watch()
-	 * when it finds the connection gone.  A request that cannot be
-	 * refused tells which: it fails too only if the connection is lost.
+	 * dies while the request waits for the reply.  A request that cannot
+	 * be refused tells which: it fails too only if the connection is
+	 * lost.
 	 */
 	errno = 0;
 	val = xs_read(xs->h, XBT_NULL, "domid", &len);
