@@ -13,17 +13,11 @@
 /* One watch per handle: the handle is meant to be this watch's alone. */
 #define XV_XS_DOMAIN_TOKEN "xvchan-release"
 
-/* The handle's raw connection, opened where the handle's own went. */
+/* The handle's raw connection, opened on first use. */
 static int dom_conn(struct xv_xs *xs, struct xv_xs_raw **out)
 {
-	int rc = 0;
+	int rc = xs->dom ? 0 : xv_xs_raw_beside(xs, &xs->dom);
 
-	if (!xs->dom)
-		rc = xv_xs_raw_open(&xs->dom, xs->env_path, xs->env_rundir);
-	if (rc == -ENOENT || rc == -ECONNREFUSED)
-		/* The handle connected, so xenstored was there: it is
-		 * gone now. */
-		rc = -ECONNRESET;
 	*out = xs->dom;
 	return rc;
 }

@@ -53,6 +53,14 @@ void xv_xs_close(struct xv_xs *xs)
 	free(xs);
 }
 
+int xv_xs_raw_beside(struct xv_xs *xs, struct xv_xs_raw **out)
+{
+	int rc = xv_xs_raw_open(out, xs->env_path, xs->env_rundir);
+
+	/* @xs connected, so xenstored was there: it has gone since. */
+	return rc == -ENOENT || rc == -ECONNREFUSED ? -ECONNRESET : rc;
+}
+
 int xv_xs_own_domid(struct xv_xs *xs, unsigned int *domid)
 {
 	unsigned int len;

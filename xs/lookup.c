@@ -150,7 +150,7 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		return -ETIMEDOUT;
 	xv_xs_raw_close(xs->watcher);
 	xs->watcher = NULL;
-	rc = xv_xs_raw_open(&watcher, xs->env_path, xs->env_rundir);
+	rc = xv_xs_raw_beside(xs, &watcher);
 	if (rc < 0)
 		return rc;
 	/*

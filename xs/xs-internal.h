@@ -35,6 +35,9 @@ struct xv_xs {
 int xv_xs_raw_open(struct xv_xs_raw **out, const char *xsd_path,
 		   const char *rundir);
 void xv_xs_raw_close(struct xv_xs_raw *r);
+/* A raw connection to where @xs connected, as the same domain; a
+ * xenstored that is no longer there is -ECONNRESET. */
+int xv_xs_raw_beside(struct xv_xs *xs, struct xv_xs_raw **out);
 /* Readable while watch events wait to be read (and at the connection's
  * end); valid until xv_xs_raw_close(). */
 int xv_xs_raw_fd(const struct xv_xs_raw *r);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -269,6 +270,51 @@ START_TEST(test_a_waiting_lookup_starts_no_thread_and_keeps_one_descriptor)
 	ck_assert_int_eq(thread_count(), threads);
 	xv_xs_close(xs);
 	xs_close(pub_h);
+}
+END_TEST
+
+static void *stop_later(void *arg)
+{
+	(void)arg;
+	usleep(100 * 1000);
+	xsd_fix_stop();
+	return NULL;
+}
+
+static int64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * A lookup waiting for ever hears xenstored go from its watcher's end of
+ * file, not from the once-a-second look (1000 ms) it needed while the
+ * watch was libxenstore's.
+ */
+START_TEST(test_a_waiting_lookup_ends_at_once_when_xenstored_goes)
+{
+	struct xv_xs *xs;
+	struct timespec t0;
+	pthread_t stopper;
+	uint32_t ref = 0, port = 0;
+	int rc;
+
+	ck_assert_int_eq(setenv("XENSTORED_PATH", xsd_fix_sock(0), 1), 0);
+	ck_assert_int_eq(xv_xs_open(&xs), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(pthread_create(&stopper, NULL, stop_later, NULL), 0);
+	rc = xv_xs_lookup(xs, "/local/domain/0/data/never", -1, &ref, &port);
+	ck_assert_int_eq(pthread_join(stopper, NULL), 0);
+	ck_assert_int_eq(rc, -ECONNRESET);
+	ck_assert_int_lt(ms_since(&t0), 900);
+	/* A later lookup fails the same way, at its first read. */
+	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/never", 100,
+				      &ref, &port), -ECONNRESET);
+	xv_xs_close(xs);
 }
 END_TEST
 
@@ -531,6 +577,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_a_lost_xenstored_is_a_reset_on_every_call);
 	tcase_add_test(tc,
 		test_a_waiting_lookup_starts_no_thread_and_keeps_one_descriptor);
+	tcase_add_test(tc,
+		test_a_waiting_lookup_ends_at_once_when_xenstored_goes);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(fk, fake_start, fake_stop);
