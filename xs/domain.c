@@ -2,67 +2,51 @@
  * Whether a domain still exists, as xenstored knows it: @releaseDomain and
  * XS_IS_DOMAIN_INTRODUCED.  A destroyed domain runs nothing on its way out
  * (no unmap notification, no event), so this is the only place its end can
- * be seen from.
+ * be seen from.  Both go over a raw connection (xs/raw.c) of the handle's
+ * own: the watch then needs no libxenstore reader thread, and its events
+ * wake the caller's poll() on the socket or device itself.
  */
 #include <errno.h>
-#include <stdlib.h>
-#include <xenstore.h>
 
 #include "xs-internal.h"
 
 /* One watch per handle: the handle is meant to be this watch's alone. */
 #define XV_XS_DOMAIN_TOKEN "xvchan-release"
 
+/* The handle's raw connection, opened on first use. */
+static int dom_conn(struct xv_xs *xs, struct xv_xs_raw **out)
+{
+	int rc = xs->dom ? 0 : xv_xs_raw_beside(xs, &xs->dom);
+
+	*out = xs->dom;
+	return rc;
+}
+
 int xv_xs_domain_watch(struct xv_xs *xs)
 {
-	int fd;
+	struct xv_xs_raw *r;
+	int rc = dom_conn(xs, &r);
 
-	errno = 0;
-	/* The pipe libxenstore raises for queued events; asked for first so
-	 * that the event xenstored fires at once for a new watch finds it. */
-	fd = xs_fileno(xs->h);
-	if (fd < 0)
-		return xv_xs_errno();
-	errno = 0;
-	if (!xs_watch(xs->h, "@releaseDomain", XV_XS_DOMAIN_TOKEN))
-		return xv_xs_fail(xs);
-	return fd;
+	if (rc == 0)
+		rc = xv_xs_raw_watch(r, "@releaseDomain", XV_XS_DOMAIN_TOKEN);
+	return rc < 0 ? rc : xv_xs_raw_fd(r);
 }
 
 int xv_xs_watch_drain(struct xv_xs *xs)
 {
-	int n = 0;
-	char **ev;
+	struct xv_xs_raw *r;
+	int rc = dom_conn(xs, &r);
 
-	for (;;) {
-		errno = 0;
-		ev = xs_check_watch(xs->h);
-		if (!ev)
-			break;
-		free(ev);
-		/* The count is only informative: saturate, never wrap. */
-		if (n < 1000000)
-			n++;
-	}
-	/* EAGAIN: nothing queued.  Anything else (EINVAL once the
-	 * connection is gone) is a failure of the handle. */
-	return errno == EAGAIN ? n : xv_xs_fail(xs);
+	return rc < 0 ? rc : xv_xs_raw_drain(r);
 }
 
 int xv_xs_domain_exists(struct xv_xs *xs, unsigned int domid)
 {
+	struct xv_xs_raw *r;
+	int rc;
+
 	if (domid >= XV_XS_DOMID_END)
 		return -EINVAL;
-	/*
-	 * xs_is_domain_introduced() answers false both for xenstored's "F"
-	 * and for a failed request (EACCES to an unprivileged domain, a lost
-	 * connection): only errno tells them apart.  A successful exchange
-	 * leaves errno alone, so a false with errno still 0 is the "F".
-	 */
-	errno = 0;
-	if (xs_is_domain_introduced(xs->h, domid))
-		return 1;
-	if (errno == 0)
-		return 0;
-	return xv_xs_fail(xs);
+	rc = dom_conn(xs, &r);
+	return rc < 0 ? rc : xv_xs_raw_domain_introduced(r, domid);
 }

@@ -1,34 +1,64 @@
 /* The xenstore connection and this domain's own id. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xs-internal.h"
+
+/* A copy of an environment variable, NULL if unset; false: no memory. */
+static bool env_copy(const char *name, char **out)
+{
+	const char *v = getenv(name);
+
+	*out = v ? strdup(v) : NULL;
+	return !v || *out;
+}
 
 int xv_xs_open(struct xv_xs **out)
 {
 	struct xv_xs *xs = calloc(1, sizeof(*xs));
+	int rc = -ENOMEM;
 
 	if (!xs)
 		return -ENOMEM;
+	if (!env_copy("XENSTORED_PATH", &xs->env_path) ||
+	    !env_copy("XENSTORED_RUNDIR", &xs->env_rundir))
+		goto fail;
 	errno = 0;
 	xs->h = xs_open(0);
 	if (!xs->h) {
-		int rc = xv_xs_errno();
-
-		free(xs);
-		return rc;
+		rc = xv_xs_errno();
+		goto fail;
 	}
 	*out = xs;
 	return 0;
+fail:
+	free(xs->env_path);
+	free(xs->env_rundir);
+	free(xs);
+	return rc;
 }
 
 void xv_xs_close(struct xv_xs *xs)
 {
 	if (!xs)
 		return;
-	xv_xs_close(xs->watcher);
+	xv_xs_raw_close(xs->watcher);
+	xv_xs_raw_close(xs->dom);
 	xs_close(xs->h);
+	free(xs->env_path);
+	free(xs->env_rundir);
 	free(xs);
+}
+
+int xv_xs_raw_beside(struct xv_xs *xs, struct xv_xs_raw **out)
+{
+	int rc = xv_xs_raw_open(out, xs->env_path, xs->env_rundir);
+
+	/* @xs connected, so xenstored was there: it has gone since. */
+	return rc == -ENOENT || rc == -ECONNREFUSED ? -ECONNRESET : rc;
 }
 
 int xv_xs_own_domid(struct xv_xs *xs, unsigned int *domid)
@@ -67,9 +97,9 @@ int xv_xs_fail(struct xv_xs *xs)
 		return xv_xs_errno();
 	/*
 	 * libxenstore also fails a request with EINVAL when its connection
-	 * dies while the request waits for the reply, and xs_check_watch()
-	 * when it finds the connection gone.  A request that cannot be
-	 * refused tells which: it fails too only if the connection is lost.
+	 * dies while the request waits for the reply.  A request that cannot
+	 * be refused tells which: it fails too only if the connection is
+	 * lost.
 	 */
 	errno = 0;
 	val = xs_read(xs->h, XBT_NULL, "domid", &len);

@@ -14,10 +14,10 @@
 #define NOT_YET 1
 /*
  * Longest sleep between two looks at the keys.  The watch wakes a lookup
- * as soon as the server publishes; this bound only matters when the
- * connection to xenstored dies: libxenstore then closes its socket and
- * wakes blocked requests, but never the descriptor from xs_fileno(), so
- * without it a lookup with no timeout would sleep for ever.
+ * as soon as the server publishes, and the end of xenstored's socket
+ * wakes it too; this bound is for a server that writes event-channel
+ * before ring-ref outside a transaction (only its ring-ref is then not
+ * announced), and for a device, whose descriptor never ends.
  */
 #define LIVENESS_MS 1000
 
@@ -87,17 +87,15 @@ static int64_t now_ns(void)
  * each read after the wake-up sees all changes those events announced.
  * Returns 0 (look again), -ETIMEDOUT or a -errno.
  */
-static int wait_event(struct xv_xs *xs, int64_t deadline)
+static int wait_event(struct xv_xs_raw *watcher, int64_t deadline)
 {
 	struct pollfd pfd = { .events = POLLIN };
-	char **ev;
-	int n;
+	int n, rc;
 
-	errno = 0;
-	pfd.fd = xs_fileno(xs->h);
-	if (pfd.fd < 0)
-		return xv_xs_fail(xs);
-	do {
+	pfd.fd = xv_xs_raw_fd(watcher);
+	/* Events the XS_WATCH reply was preceded by left the descriptor
+	 * quiet: they are in the count. */
+	while (!xv_xs_raw_pending(watcher)) {
 		int ms = LIVENESS_MS;
 
 		if (deadline >= 0) {
@@ -117,32 +115,27 @@ static int wait_event(struct xv_xs *xs, int64_t deadline)
 		/* Time to look again, event or not (see LIVENESS_MS). */
 		if (n == 0 && ms == LIVENESS_MS)
 			return 0;
-	} while (n <= 0);
-	/* Events for other tokens on this handle only cause a re-read. */
-	for (;;) {
-		errno = 0;
-		ev = xs_check_watch(xs->h);
-		if (!ev)
+		if (n > 0)
 			break;
-		free(ev);
 	}
-	return errno == EAGAIN ? 0 : xv_xs_fail(xs);
+	/* Only a count: the keys are read again whatever changed. */
+	rc = xv_xs_raw_drain(watcher);
+	return rc < 0 ? rc : 0;
 }
 
 /*
  * Keys first: a client started after its server then makes two reads and
- * no watch.  Only keys not there yet make it watch, and on a connection of
- * its own: libxenstore starts a reader thread on a handle's first watch,
- * through which every later reply on that handle then passes.  So @xs
- * never gets that thread, and closing the watcher removes its watch with
- * it (no XS_UNWATCH).  One xenstored serves both connections in order: a
- * read sent after an event arrived sees what the event announced.
+ * no watch.  Only keys not there yet make it watch, on a raw connection
+ * (xs/raw.c) of its own: no libxenstore reader thread to start, wake and
+ * join, and closing the watcher removes its watch with it (no
+ * XS_UNWATCH).  One xenstored serves both connections in order: a read
+ * sent after an event arrived sees what the event announced.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel)
 {
 	char key[XV_XS_KEY_BUF];
-	struct xv_xs *watcher;
+	struct xv_xs_raw *watcher;
 	int64_t deadline = -1;
 	int rc;
 
@@ -155,26 +148,24 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		return rc;
 	if (timeout_ms == 0)
 		return -ETIMEDOUT;
-	xv_xs_close(xs->watcher);
+	xv_xs_raw_close(xs->watcher);
 	xs->watcher = NULL;
-	rc = xv_xs_open(&watcher);
+	rc = xv_xs_raw_beside(xs, &watcher);
 	if (rc < 0)
 		return rc;
 	/*
 	 * Only the key written last: a watch on @path would also fire for
 	 * the directory's creation, its permissions and ring-ref, each one
-	 * an event that xenstored sends and libxenstore's thread reads for
+	 * an event that xenstored sends and this process wakes for, for
 	 * nothing.  Every known server (libxenvchan, ocaml-vchan, ours)
 	 * writes event-channel after ring-ref, in one transaction; one that
 	 * wrote them the other way round without one would only have its
 	 * ring-ref found by the liveness look.
 	 */
 	snprintf(key, sizeof(key), "%s/event-channel", path);
-	errno = 0;
-	if (!xs_watch(watcher->h, key, "xvchan-lookup")) {
-		rc = xv_xs_fail(watcher);
+	rc = xv_xs_raw_watch(watcher, key, "xvchan-lookup");
+	if (rc < 0)
 		goto out;
-	}
 	/*
 	 * Read again only after an event: xenstored fires a new watch once
 	 * straight away (Xen's docs/misc/xenstore.txt), so a publication
@@ -191,12 +182,11 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 			break;
 	}
 out:
-	/* Closing it joins libxenstore's reader thread, which takes a
-	 * while: a client that found its server has better things to do
-	 * first (see xs.h). */
+	/* Closing it makes xenstored drop the watch, work a client that
+	 * found its server can leave for later (see xs.h). */
 	if (rc == 0)
 		xs->watcher = watcher;
 	else
-		xv_xs_close(watcher);
+		xv_xs_raw_close(watcher);
 	return rc;
 }

@@ -10,12 +10,54 @@
 
 #include "xs.h"
 
+struct xv_xs_raw;
+
 struct xv_xs {
 	struct xs_handle *h;
 	bool own_known;
 	unsigned int own_domid;	/* cached by xv_xs_own_domid() */
-	struct xv_xs *watcher;	/* left open by a lookup, see xs.h */
+	/* Where xs_open() looked when @h was opened ($XENSTORED_PATH,
+	 * $XENSTORED_RUNDIR; NULL: unset): the raw connections below go to
+	 * the same xenstored, as the same domain, whatever the environment
+	 * says by the time they are opened. */
+	char *env_path, *env_rundir;
+	struct xv_xs_raw *watcher;	/* left open by a lookup, see xs.h */
+	struct xv_xs_raw *dom;		/* xs/domain.c's, opened on first use */
 };
+
+/*
+ * A raw connection (xs/raw.c): the xenstore wire protocol on a descriptor
+ * of its own, no thread.  Opened where libxenstore 4.17's xs_open(0)
+ * connects: @xsd_path if not NULL, else <@rundir or /var/run/xenstored>/
+ * socket, else /dev/xen/xenbus (or /proc/xen/xenbus).  Returns 0 or a
+ * -errno (-ENOENT, -ECONNREFUSED, -EACCES, -ENOMEM).
+ */
+int xv_xs_raw_open(struct xv_xs_raw **out, const char *xsd_path,
+		   const char *rundir);
+void xv_xs_raw_close(struct xv_xs_raw *r);
+/* A raw connection to where @xs connected, as the same domain; a
+ * xenstored that is no longer there is -ECONNRESET. */
+int xv_xs_raw_beside(struct xv_xs *xs, struct xv_xs_raw **out);
+/* Readable while watch events wait to be read (and at the connection's
+ * end); valid until xv_xs_raw_close(). */
+int xv_xs_raw_fd(const struct xv_xs_raw *r);
+/*
+ * Requests: one at a time; each waits for its reply without a timeout
+ * (xenstored's end is an end of file, -ECONNRESET).  Watch events read
+ * while a reply is awaited are kept for the next drain; the reply itself
+ * already reflects what they announced, since xenstored sends each
+ * connection's messages in order.  Returns 0 (a watch set), 1/0 ("T"/"F"),
+ * the -errno xenstored answered (-EACCES, -E2BIG, -ENOSPC, ...),
+ * -ECONNRESET or -EPROTO (malformed stream: the connection is done).
+ */
+int xv_xs_raw_watch(struct xv_xs_raw *r, const char *path, const char *token);
+int xv_xs_raw_domain_introduced(struct xv_xs_raw *r, unsigned int domid);
+/* True if events were read by a request and not yet drained: the
+ * descriptor no longer says so. */
+bool xv_xs_raw_pending(const struct xv_xs_raw *r);
+/* Read every queued message without blocking; the count of watch events
+ * since the last drain (saturating), or -ECONNRESET / -EPROTO / -errno. */
+int xv_xs_raw_drain(struct xv_xs_raw *r);
 
 /* Bounded retries of a transaction that xenstored ended with EAGAIN:
  * conflicts come from other writers under the same node (e.g. servers
@@ -33,10 +75,10 @@ struct xv_xs {
 
 /*
  * libxenstore reports failures through errno; it sometimes leaves it 0.
- * Once the connection to xenstored is lost, a handle with a reader thread
- * (one that watched) closes its socket and every later request fails with
- * EBADF; one without keeps the socket, and its requests fail with EPIPE
- * (libxenstore ignores SIGPIPE while it writes).  Say what happened.
+ * Once the connection to xenstored is lost, requests fail with EPIPE
+ * (libxenstore ignores SIGPIPE while it writes), or EBADF once it closed
+ * the socket after a failed exchange.  (No handle here ever watches
+ * through libxenstore: xs/raw.c does.)  Say what happened.
  */
 static inline int xv_xs_errno(void)
 {

@@ -122,11 +122,13 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
  * -ETIMEDOUT, -EPROTO (malformed value), -ECONNRESET (xenstored gone), or
  * a -errno from xenstore.  It reads the keys first and only if they are not there yet sets the
  * watch, on a second connection; the watch wakes it when the server
- * publishes; it also looks again once a second, only so that a lost
- * xenstored connection is noticed.  After a success that needed the watch,
- * that connection stays open until xv_xs_close(@xs) or the next lookup:
- * closing it joins libxenstore's reader thread (about 0.1 ms on the
- * simulator), which a client can better do once it has connected.
+ * publishes, and the end of that connection wakes it too (-ECONNRESET); it
+ * also looks again once a second, for a server that writes the keys in the
+ * other order outside a transaction.  The second connection speaks the
+ * wire protocol itself (no libxenstore reader thread).  After a success
+ * that needed the watch, it stays open until xv_xs_close(@xs) or the next
+ * lookup: closing it makes xenstored drop the watch, which a client can
+ * better have done once it has connected.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel);
@@ -156,10 +158,20 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
  * (or ENOSPC, depending on the daemon).
  */
 
+/*
+ * These three use a connection of the handle's own, opened on first use
+ * where xv_xs_open() connected, that speaks the wire protocol directly:
+ * no libxenstore reader thread, and the descriptor is xenstored's socket
+ * (or the xenbus device) itself.
+ */
+
 /* Set the watch on @releaseDomain (once per handle).  Returns the
- * descriptor that is readable while events are queued (owned by the
- * handle, valid until xv_xs_close()), or a -errno from xenstore (-E2BIG
- * for the watch quota, -ECONNRESET, ...). */
+ * descriptor that is readable while events are queued, and for good once
+ * xenstored is gone (owned by the handle, valid until xv_xs_close()), or
+ * a -errno from xenstore (-E2BIG for the watch quota, -ECONNRESET, ...).
+ * An event read by xv_xs_domain_exists() while it waited for its answer
+ * leaves the descriptor quiet: that answer already reflects it, and the
+ * next xv_xs_watch_drain() counts it. */
 int xv_xs_domain_watch(struct xv_xs *xs);
 
 /* Consume every queued watch event of @xs without blocking, so that its
