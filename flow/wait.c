@@ -226,8 +226,7 @@ void xv_flow_dom_start_locked(struct xvchan *x)
 	if (x->peer_domid == x->own_domid || xv_xs_open(&xs))
 		return;
 	/* A guest is refused the question (EACCES): asking first spares it
-	 * a watch that would never fire, held against its quota, and
-	 * libxenstore's reader thread, which the watch starts. */
+	 * a watch that would never fire, held against its quota. */
 	there = xv_xs_domain_exists(xs, x->peer_domid);
 	/* Then watch, then ask again: a destroy after that question is
 	 * announced by the watch, one before it is answered by it. */

@@ -26,9 +26,9 @@
  *   in shared memory. A peer *domain* destroyed (`xl destroy`) runs
  *   nothing on its way out, so that byte never changes and no event
  *   comes; xenstore is the only witness (@releaseDomain). An endpoint
- *   whose peer is another domain therefore watches xenstore for it, on a
- *   xenstore connection of its own (plus libxenstore's reader thread),
- *   set up the first time a blocking call sleeps after the connect or
+ *   whose peer is another domain therefore watches xenstore for it, on
+ *   xenstore connections of its own (no thread: the watch speaks
+ *   xenstore's wire protocol itself), set up the first time a blocking call sleeps after the connect or
  *   xvchan_fd() is first called, and kept until xvchan_close() (where
  *   xenstore refuses, the connection is closed at once). Once the
  *   connected peer's domain is gone, reads return what is still in the
