@@ -189,6 +189,35 @@ t_lib_srv_dom0_xv_cli() { stream dom0 65536 xenvchan-peer xvchan-peer; }
 t_xv_srv_domu_lib_cli() { stream domu 4096 xvchan-peer xenvchan-peer; }
 t_lib_srv_domu_xv_cli() { stream domu 4096 xenvchan-peer xvchan-peer; }
 
+# late SERVER_ROLE : the client has to wait for its server through a
+# xenstore watch, the domU's on /dev/xen/xenbus, dom0's on xenstored's
+# socket (xs/raw.c speaks the wire protocol on either). The client's half
+# says it is starting; the server's half starts 3 s after it saw that. The
+# client's time counts from before its connect, so it shows the wait.
+late() {
+	local flag=/local/domain/$DOMU/data/xv/$NAME-client rc t
+	if [ "$ROLE" = "$1" ]; then
+		xswait "$flag" 60 >/dev/null ||
+			{ echo "the client's half never started"; return 1; }
+		sleep 3
+		stream "$1" 65536
+		return
+	fi
+	xenstore-write "$flag" starting || return 1
+	stream "$1" 65536 2>/tmp/late.err
+	rc=$?
+	cat /tmp/late.err
+	[ "$rc" = 0 ] || return "$rc"
+	t=$(sed -n 's/.* in \([0-9.]*\) s$/\1/p' /tmp/late.err | tail -n 1)
+	awk -v t="${t:-0}" 'BEGIN { exit !(t >= 2.0) }' || {
+		echo "the client found its server at once (in ${t:-?} s): it never waited"
+		return 1
+	}
+	echo "the client waited for its server: connected and done in $t s"
+}
+t_late_dom0_srv() { late dom0; }
+t_late_domu_srv() { late domu; }
+
 # xvchan-demo: greeting, 4 MiB each way, half-close, read to the end, close
 demo() {
 	if [ "$ROLE" = "$1" ]; then
@@ -315,7 +344,7 @@ t_peer_death() {
 LOCAL="xen_grants xen_evtchn xen_xenstore bench_smoke"
 TESTS="xs_guest_view ring_1k_dom0_srv ring_1k_domu_srv ring_4k_dom0_srv ring_4k_domu_srv
 ring_64k_dom0_srv ring_64k_domu_srv ring_1m_dom0_srv ring_1m_domu_srv
-ring_64k_both_poll ring_64k_both_threads
+ring_64k_both_poll ring_64k_both_threads late_dom0_srv late_domu_srv
 lib_lib_dom0_srv lib_lib_64k_domu_srv lib_lib_1m_dom0_srv lib_lib_1m_domu_srv
 xv_srv_dom0_lib_cli lib_srv_dom0_xv_cli xv_srv_domu_lib_cli
 lib_srv_domu_xv_cli demo_dom0_srv demo_domu_srv close_wait_dom0_srv
