@@ -9,7 +9,6 @@
  */
 #define _GNU_SOURCE
 
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -201,19 +200,6 @@ START_TEST(test_a_lost_xenstored_is_a_reset_on_every_call)
 }
 END_TEST
 
-static int thread_count(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/task");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* Publish the keys of the path after 100 ms, in one transaction. */
 static void *publish_later(void *arg)
 {
@@ -248,7 +234,7 @@ START_TEST(test_a_waiting_lookup_starts_no_thread_and_keeps_one_descriptor)
 
 	ck_assert_int_eq(xv_xs_open(&xs), 0);
 	ck_assert_int_eq(setenv("XENSTORED_PATH", "/nonexistent", 1), 0);
-	threads = thread_count();
+	threads = xv_test_thread_count();
 	ck_assert_int_eq(pthread_create(&pub, NULL, publish_later, pub_h), 0);
 	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/rawlk", 5000,
 				      &ref, &port), 0);
@@ -256,7 +242,7 @@ START_TEST(test_a_waiting_lookup_starts_no_thread_and_keeps_one_descriptor)
 	ck_assert_ptr_null(res);
 	ck_assert_uint_eq(ref, 91);
 	ck_assert_uint_eq(port, 92);
-	ck_assert_int_eq(thread_count(), threads);
+	ck_assert_int_eq(xv_test_thread_count(), threads);
 	w = xs->watcher;
 	ck_assert_ptr_nonnull(w);
 	/* Found at once: no watch, the last one's watcher stays; a lookup
@@ -267,7 +253,7 @@ START_TEST(test_a_waiting_lookup_starts_no_thread_and_keeps_one_descriptor)
 	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/none", 100,
 				      &ref, &port), -ETIMEDOUT);
 	ck_assert_ptr_null(xs->watcher);
-	ck_assert_int_eq(thread_count(), threads);
+	ck_assert_int_eq(xv_test_thread_count(), threads);
 	xv_xs_close(xs);
 	xs_close(pub_h);
 }

@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -467,19 +466,6 @@ START_TEST(test_lookup_of_published_keys_sets_no_watch)
 }
 END_TEST
 
-static int thread_count(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/task");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /*
  * Lookups that wait, one after the other on one handle (each replacing
  * the last one's watching connection, a failed one keeping none, one found
@@ -494,33 +480,33 @@ START_TEST(test_waiting_lookups_one_after_another_start_no_thread)
 	char *c = mirage_path("wc");
 	uint32_t ref = 0, port = 0;
 	struct xv_xs *cli = open_as(2);
-	int base = thread_count();
+	int base = xv_test_thread_count();
 	pid_t pid;
 
 	pid = publish_later(a, 100, 81, 1);
 	ck_assert_int_eq(xv_xs_lookup(cli, a, 5000, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 81);
 	reap(pid);
-	ck_assert_int_eq(thread_count(), base);
+	ck_assert_int_eq(xv_test_thread_count(), base);
 	pid = publish_later(b, 100, 82, 1);
 	ck_assert_int_eq(xv_xs_lookup(cli, b, 5000, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 82);
 	reap(pid);
-	ck_assert_int_eq(thread_count(), base);
+	ck_assert_int_eq(xv_test_thread_count(), base);
 	ck_assert_int_eq(xv_xs_lookup(cli, "data/none", 100, &ref, &port),
 			 -ETIMEDOUT);
-	ck_assert_int_eq(thread_count(), base);
+	ck_assert_int_eq(xv_test_thread_count(), base);
 	/* Found at once: no watch, no thread. */
 	ck_assert_int_eq(xv_xs_lookup(cli, a, 100, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 81);
-	ck_assert_int_eq(thread_count(), base);
+	ck_assert_int_eq(xv_test_thread_count(), base);
 	pid = publish_later(c, 100, 83, 1);
 	ck_assert_int_eq(xv_xs_lookup(cli, c, 5000, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 83);
 	reap(pid);
-	ck_assert_int_eq(thread_count(), base);
+	ck_assert_int_eq(xv_test_thread_count(), base);
 	xv_xs_close(cli);
-	ck_assert_int_eq(thread_count(), base);
+	ck_assert_int_eq(xv_test_thread_count(), base);
 	free(a);
 	free(b);
 	free(c);
