@@ -223,7 +223,7 @@ void xv_flow_dom_start_locked(struct xvchan *x)
 	if (x->dom != XV_FLOW_DOM_UNSET)
 		return;
 	x->dom = XV_FLOW_DOM_OFF;
-	if (x->peer_domid == x->own_domid || xv_xs_open(&xs))
+	if (x->peer_domid == x->own_domid || xv_xs_open_domain(&xs))
 		return;
 	/* A guest is refused the question (EACCES): asking first spares it
 	 * a watch that would never fire, held against its quota. */

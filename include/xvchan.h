@@ -27,10 +27,11 @@
  *   nothing on its way out, so that byte never changes and no event
  *   comes; xenstore is the only witness (@releaseDomain). An endpoint
  *   whose peer is another domain therefore watches xenstore for it, on
- *   xenstore connections of its own (no thread: the watch speaks
- *   xenstore's wire protocol itself), set up the first time a blocking call sleeps after the connect or
- *   xvchan_fd() is first called, and kept until xvchan_close() (where
- *   xenstore refuses, the connection is closed at once). Once the
+ *   a xenstore connection of its own (no thread: the watch speaks
+ *   xenstore's wire protocol itself), set up the first time a blocking
+ *   call sleeps after the connect or xvchan_fd() is first called, and
+ *   kept until xvchan_close() (where xenstore refuses, the connection is
+ *   closed at once). Once the
  *   connected peer's domain is gone, reads return what is still in the
  *   ring and then 0, writes -EPIPE, and close stops waiting, within a
  *   second (as for a closed peer). This needs the privilege to ask

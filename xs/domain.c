@@ -13,7 +13,8 @@
 /* One watch per handle: the handle is meant to be this watch's alone. */
 #define XV_XS_DOMAIN_TOKEN "xvchan-release"
 
-/* The handle's raw connection, opened on first use. */
+/* The handle's raw connection, opened on first use (a domain-only handle
+ * opened it already). */
 static int dom_conn(struct xv_xs *xs, struct xv_xs_raw **out)
 {
 	int rc = xs->dom ? 0 : xv_xs_raw_beside(xs, &xs->dom);

@@ -16,7 +16,12 @@ static bool env_copy(const char *name, char **out)
 	return !v || *out;
 }
 
-int xv_xs_open(struct xv_xs **out)
+/*
+ * A handle remembering where xs_open() looks now, with its libxenstore
+ * connection (@libxenstore) or, for the domain functions alone, its raw
+ * one opened at once.
+ */
+static int handle_open(struct xv_xs **out, bool libxenstore)
 {
 	struct xv_xs *xs = calloc(1, sizeof(*xs));
 	int rc = -ENOMEM;
@@ -26,11 +31,17 @@ int xv_xs_open(struct xv_xs **out)
 	if (!env_copy("XENSTORED_PATH", &xs->env_path) ||
 	    !env_copy("XENSTORED_RUNDIR", &xs->env_rundir))
 		goto fail;
-	errno = 0;
-	xs->h = xs_open(0);
-	if (!xs->h) {
-		rc = xv_xs_errno();
-		goto fail;
+	if (libxenstore) {
+		errno = 0;
+		xs->h = xs_open(0);
+		if (!xs->h) {
+			rc = xv_xs_errno();
+			goto fail;
+		}
+	} else {
+		rc = xv_xs_raw_open(&xs->dom, xs->env_path, xs->env_rundir);
+		if (rc)
+			goto fail;
 	}
 	*out = xs;
 	return 0;
@@ -39,6 +50,16 @@ fail:
 	free(xs->env_rundir);
 	free(xs);
 	return rc;
+}
+
+int xv_xs_open(struct xv_xs **out)
+{
+	return handle_open(out, true);
+}
+
+int xv_xs_open_domain(struct xv_xs **out)
+{
+	return handle_open(out, false);
 }
 
 void xv_xs_close(struct xv_xs *xs)

@@ -13,7 +13,7 @@
 struct xv_xs_raw;
 
 struct xv_xs {
-	struct xs_handle *h;
+	struct xs_handle *h;	/* NULL: xv_xs_open_domain()'s handle */
 	bool own_known;
 	unsigned int own_domid;	/* cached by xv_xs_own_domid() */
 	/* Where xs_open() looked when @h was opened ($XENSTORED_PATH,
@@ -22,7 +22,8 @@ struct xv_xs {
 	 * says by the time they are opened. */
 	char *env_path, *env_rundir;
 	struct xv_xs_raw *watcher;	/* left open by a lookup, see xs.h */
-	struct xv_xs_raw *dom;		/* xs/domain.c's, opened on first use */
+	struct xv_xs_raw *dom;		/* xs/domain.c's: opened on first use,
+					 * or by xv_xs_open_domain() */
 };
 
 /*

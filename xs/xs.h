@@ -57,7 +57,14 @@ struct xv_xs;
  * -EACCES when xenstored's socket or device is missing or closed). */
 int xv_xs_open(struct xv_xs **out);
 
-/* Close the connection and free @xs; NULL is allowed. */
+/* A handle for the domain functions at the end of this header only
+ * (xv_xs_domain_watch, xv_xs_watch_drain, xv_xs_domain_exists): their
+ * connection, which needs no libxenstore, is opened here and is the
+ * handle's only one.  Never pass it to any other function.  Returns as
+ * xv_xs_open(). */
+int xv_xs_open_domain(struct xv_xs **out);
+
+/* Close the connection(s) and free @xs; NULL is allowed. */
 void xv_xs_close(struct xv_xs *xs);
 
 /* Read this domain's id from the relative key "domid".  Returns 0,

@@ -459,6 +459,16 @@ size_t xv_xsd_domain_pidfds(const struct xv_xsd *xsd, unsigned int domid,
 	return n;
 }
 
+size_t xv_xsd_domain_connections(const struct xv_xsd *xsd,
+				 unsigned int domid)
+{
+	size_t n = 0;
+
+	for (const struct xv_conn *c = xsd->conns; c; c = c->next)
+		n += c->domid == domid && !c->dead;
+	return n;
+}
+
 /* Receive into @buf; false when the connection is over or must wait. */
 static bool recv_some(struct xv_conn *c, void *buf, size_t want, size_t *got)
 {

@@ -115,6 +115,12 @@ int xv_xsd_adopt_fd(struct xv_xsd *xsd, unsigned int domid, int fd);
 size_t xv_xsd_domain_pidfds(const struct xv_xsd *xsd, unsigned int domid,
 			    int *pidfds, size_t max);
 
+/* Extension: how many connections domain @domid's socket has now (those
+ * xv_xsd_adopt_fd() made included), for tests that count what a client
+ * holds. */
+size_t xv_xsd_domain_connections(const struct xv_xsd *xsd,
+				 unsigned int domid);
+
 /* Write into @fds (at most @max entries) the descriptors to poll, with the
  * events wanted.  Returns how many entries were written. */
 size_t xv_xsd_pollfds(struct xv_xsd *xsd, struct pollfd *fds, size_t max);

@@ -8,12 +8,11 @@
 /* Each test file defines this and builds its whole Suite in it. */
 Suite *xv_test_suite(void);
 
-/* Threads of this process now (/proc/self/task): for the tests that a
- * call starts none, or leaves none behind. */
-static inline int xv_test_thread_count(void)
+/* Entries of directory @dir now, "." and ".." left out. */
+static inline int xv_test_dir_entries(const char *dir)
 {
 	struct dirent *e;
-	DIR *d = opendir("/proc/self/task");
+	DIR *d = opendir(dir);
 	int n = 0;
 
 	ck_assert_ptr_nonnull(d);
@@ -21,6 +20,20 @@ static inline int xv_test_thread_count(void)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+/* Threads of this process now (/proc/self/task): for the tests that a
+ * call starts none, or leaves none behind. */
+static inline int xv_test_thread_count(void)
+{
+	return xv_test_dir_entries("/proc/self/task");
+}
+
+/* Descriptors open in this process now, not counting the listing's own:
+ * for the tests that a call holds or leaks none. */
+static inline int xv_test_fd_count(void)
+{
+	return xv_test_dir_entries("/proc/self/fd") - 1;
 }
 
 #endif

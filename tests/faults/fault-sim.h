@@ -204,23 +204,6 @@ static inline int fs_xs_exists(struct xs_handle *h, const char *path)
 	return errno == ENOENT ? 0 : -errno;
 }
 
-/* Descriptors open in this process. */
-static inline int fs_own_fds(void)
-{
-	struct dirent *d;
-	DIR *dp = opendir("/proc/self/fd");
-	int count = 0;
-
-	if (!dp)
-		return -1;
-	while ((d = readdir(dp)))
-		if (d->d_name[0] != '.')
-			count++;
-	closedir(dp);
-	/* The directory stream's own descriptor. */
-	return count - 1;
-}
-
 /*
  * Mappings of simulator grant pages in this process: a leaked grant
  * mapping is one of these. (All mappings would not do: the first

@@ -131,6 +131,16 @@ int xsd_fix_release(unsigned int domid)
 	return err;
 }
 
+size_t xsd_fix_connections(unsigned int domid)
+{
+	size_t n;
+
+	pthread_mutex_lock(&fix.lock);
+	n = xv_xsd_domain_connections(fix.xsd, domid);
+	pthread_mutex_unlock(&fix.lock);
+	return n;
+}
+
 bool xsd_fix_event(struct xs_handle *h, int ms, char ***vec)
 {
 	for (int waited = 0; waited <= ms; waited += 5) {

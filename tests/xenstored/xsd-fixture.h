@@ -30,6 +30,10 @@ struct xs_handle *xsd_fix_open(unsigned int domid);
 int xsd_fix_introduce(unsigned int domid, const char *name);
 int xsd_fix_release(unsigned int domid);
 
+/* Connections the store serves on @domid's socket now (a client's
+ * connection counts once the store has answered it a request). */
+size_t xsd_fix_connections(unsigned int domid);
+
 /* Read one watch event within @ms; false on timeout.  Fills @path and
  * @token (which the caller frees with free(vec)). */
 bool xsd_fix_event(struct xs_handle *h, int ms, char ***vec);

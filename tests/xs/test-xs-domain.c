@@ -33,6 +33,17 @@ static struct xv_xs *open_as(unsigned int domid)
 	return xs;
 }
 
+/* xv_xs_open_domain() as @domid: its connection is open once it returns. */
+static struct xv_xs *open_domain_as(unsigned int domid)
+{
+	struct xv_xs *xs = NULL;
+
+	ck_assert_int_eq(setenv("XENSTORED_PATH", xsd_fix_sock(domid), 1), 0);
+	ck_assert_int_eq(xv_xs_open_domain(&xs), 0);
+	ck_assert_ptr_nonnull(xs);
+	return xs;
+}
+
 static int readable_within(int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -154,6 +165,46 @@ START_TEST(test_a_lost_xenstored_is_a_failure_not_a_gone_domain)
 }
 END_TEST
 
+/* What a dom0 endpoint holds while it watches: one connection, not two. */
+START_TEST(test_a_domain_only_handle_watches_on_its_one_connection)
+{
+	struct xv_xs *xs = open_domain_as(0), *full;
+	int fd = watch_and_settle(xs);
+
+	ck_assert_uint_eq(xsd_fix_connections(0), 1);
+	ck_assert_int_eq(xv_xs_domain_exists(xs, 2), 1);
+	ck_assert_int_eq(xsd_fix_release(2), 0);
+	ck_assert_int_eq(drain_events(xs, fd, 1), 1);
+	ck_assert_int_eq(xv_xs_domain_exists(xs, 2), 0);
+	ck_assert_int_eq(xv_xs_domain_exists(xs, 1), 1);
+	ck_assert_uint_eq(xsd_fix_connections(0), 1);
+
+	/* A full handle doing the same holds libxenstore's as well. */
+	full = open_as(0);
+	(void)watch_and_settle(full);
+	ck_assert_int_eq(xv_xs_domain_exists(full, 1), 1);
+	ck_assert_uint_eq(xsd_fix_connections(0), 3);
+	xv_xs_close(full);
+	xv_xs_close(xs);
+}
+END_TEST
+
+START_TEST(test_a_domain_only_handle_is_refused_to_a_guest_and_to_no_xenstored)
+{
+	struct xv_xs *xs = open_domain_as(1), *none = NULL;
+	int full;
+
+	ck_assert_int_eq(xv_xs_domain_exists(xs, 2), -EACCES);
+	xv_xs_close(xs);
+	/* No xenstored there: the same error as a full handle's open. */
+	ck_assert_int_eq(setenv("XENSTORED_PATH", "/nonexistent/xs", 1), 0);
+	full = xv_xs_open(&none);
+	ck_assert_int_lt(full, 0);
+	ck_assert_int_eq(xv_xs_open_domain(&none), full);
+	ck_assert_ptr_null(none);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("xs-domain");
@@ -168,6 +219,10 @@ Suite *xv_test_suite(void)
 		test_existing_domains_are_there_and_unknown_ones_are_not);
 	tcase_add_test(tc, test_a_guest_may_not_ask_and_never_hears_a_release);
 	tcase_add_test(tc, test_a_lost_xenstored_is_a_failure_not_a_gone_domain);
+	tcase_add_test(tc,
+		test_a_domain_only_handle_watches_on_its_one_connection);
+	tcase_add_test(tc,
+		test_a_domain_only_handle_is_refused_to_a_guest_and_to_no_xenstored);
 	suite_add_tcase(s, tc);
 	return s;
 }
