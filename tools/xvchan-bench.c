@@ -122,7 +122,11 @@ static const char usage[] =
 "connect: s; idle: the reader's CPU seconds), p99 (pingpong: median of\n"
 "the repetitions' p99; connect: over all connections), unit, cpu_s (CPU\n"
 "seconds per GB, per round trip, per connection; idle: per second\n"
-"blocked), reps, ok, and ratio_vs_libxenvchan, buffer_effective (the\n"
+"blocked), reps, ok, rounds, round_medians (the median of each round's\n"
+"repetitions, same unit), and ratio_vs_libxenvchan,\n"
+"rounds_behind_libxenvchan (xvchan and xvchan-nospin: the rounds whose\n"
+"median was worse than libxenvchan's in the same round; also shown for\n"
+"each cell the targets list as slower), buffer_effective (the\n"
 "socketpair's SO_SNDBUF as the kernel reports it), idle_s where they\n"
 "apply.\n"
 "\n"
@@ -134,6 +138,7 @@ static const char usage[] =
 "Exit status: 0 if every cell ran, 1 if any failed, 2 on bad usage.\n";
 
 #define MAX_REPS 100
+#define MAX_ROUNDS 10
 #define NMSG 3
 #define NRING 3
 
@@ -189,6 +194,12 @@ struct result {
 	double median, min, max, p99;
 	double cpu;
 	double ratio;		/* NAN when not computed */
+	/* Per round: where its repetitions end in val[], their median. */
+	int rounds, round_end[MAX_ROUNDS];
+	double round_median[MAX_ROUNDS];
+	/* xvchan, xvchan-nospin: rounds in which its median was worse than
+	 * libxenvchan's median of the same round; -1 when not compared. */
+	int behind;
 	int64_t buf;
 	double idle_s;
 };
@@ -663,6 +674,12 @@ static void summarise(struct result *res)
 	if (!res->ok)
 		return;
 	res->median = median_of(res->val, res->n);
+	for (i = 0; i < res->rounds; i++) {
+		int from = i ? res->round_end[i - 1] : 0;
+
+		res->round_median[i] = median_of(res->val + from,
+						 res->round_end[i] - from);
+	}
 	res->min = res->max = res->val[0];
 	for (i = 1; i < res->n; i++) {
 		if (res->val[i] < res->min)
@@ -743,8 +760,20 @@ static int write_json(const char *path)
 		if (r->test == XV_BENCH_PINGPONG || r->test == XV_BENCH_CONNECT)
 			json_num(f, "p99", r->p99, r->ok);
 		json_num(f, "cpu_s", r->cpu, r->ok);
+		fprintf(f, ", \"rounds\": %d, \"round_medians\": ", r->rounds);
+		if (r->ok) {
+			for (int k = 0; k < r->rounds; k++)
+				fprintf(f, "%s%.6g", k ? ", " : "[",
+					r->round_median[k]);
+			fputs("]", f);
+		} else {
+			fputs("null", f);
+		}
 		if (!isnan(r->ratio))
 			json_num(f, "ratio_vs_libxenvchan", r->ratio, 1);
+		if (r->behind >= 0)
+			fprintf(f, ", \"rounds_behind_libxenvchan\": %d",
+				r->behind);
 		if (r->transport == XV_BENCH_SOCKETPAIR && r->test == XV_BENCH_STREAM)
 			json_num(f, "buffer_effective", (double)r->buf, r->ok);
 		if (r->test == XV_BENCH_IDLE)
@@ -984,8 +1013,31 @@ static void print_targets(void)
 		if (ns->test == XV_BENCH_STREAM)
 			printf(" %s/%s", size_str(ns->msg, a, sizeof(a)),
 			       size_str(ns->ring, b, sizeof(b)));
-		printf(" (nospin/lx %.2f)\n", ns->ratio);
+		printf(" (nospin/lx %.2f", ns->ratio);
+		if (ns->behind >= 0)
+			printf("; behind in %d of %d rounds", ns->behind,
+			       ns->rounds);
+		printf(")\n");
 	}
+}
+
+/*
+ * In how many rounds @r's median was worse than @lx's median of the same
+ * round (stream: lower B/s; the others: more seconds).  A cell slower on
+ * the median of all repetitions but behind in only some rounds is a cell
+ * the host's load moved, not one that is slower every time.
+ */
+static int rounds_behind(const struct result *r, const struct result *lx)
+{
+	int i, n = 0;
+
+	if (r->rounds != lx->rounds)
+		return -1;
+	for (i = 0; i < r->rounds; i++)
+		n += r->test == XV_BENCH_STREAM ?
+		     r->round_median[i] < lx->round_median[i] :
+		     r->round_median[i] > lx->round_median[i];
+	return n;
 }
 
 static void set_ratios(void)
@@ -997,13 +1049,16 @@ static void set_ratios(void)
 		const struct result *lx;
 
 		r->ratio = NAN;
+		r->behind = -1;
 		if (r->transport != XV_BENCH_XVCHAN &&
 		    r->transport != XV_BENCH_XVCHAN_NOSPIN)
 			continue;
 		lx = find(XV_BENCH_LIBXENVCHAN, r->test, r->msg, r->ring);
 		if (r->ok && lx && lx->ok && lx->median > 0 &&
-		    r->test != XV_BENCH_IDLE)
+		    r->test != XV_BENCH_IDLE) {
 			r->ratio = r->median / lx->median;
+			r->behind = rounds_behind(r, lx);
+		}
 	}
 }
 
@@ -1082,8 +1137,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			}
 			o->reps = (int)v;
 		} else if (!strcmp(a, "--rounds")) {
-			if (xv_tool_parse_uint(arg, 10, &v) < 0 || v == 0) {
-				xv_tool_err("bad --rounds '%s' (1..10)", arg);
+			if (xv_tool_parse_uint(arg, MAX_ROUNDS, &v) < 0 ||
+			    v == 0) {
+				xv_tool_err("bad --rounds '%s' (1..%d)", arg,
+					    MAX_ROUNDS);
 				goto bad;
 			}
 			o->rounds = (int)v;
@@ -1165,6 +1222,7 @@ static void run_one(struct xv_bench_job *tmpl, enum xv_bench_transport t,
 		size_str(tmpl->ring, b, sizeof(b)));
 	if (run_job(tmpl, &raw, side, timeout_ms) == 0 &&
 	    gather(tmpl, &raw, side, res) == 0) {
+		res->round_end[res->rounds++] = res->n;
 		fprintf(stderr, " %.2f s\n",
 			(double)(xv_bench_now_ns() - t0) / 1e9);
 		return;

@@ -48,18 +48,24 @@ static int bench_run(const char *const *args, char **out, char **err)
 	return xv_run_capture("XVCHAN_BENCH", args, dir, WAIT_MS, out, err);
 }
 
+/* The smoke run's rounds (idle runs in the first only); odd, so that
+ * "behind" and "ahead" never count alike. */
+#define ROUNDS 3
+
 /* One JSON record, as far as the checks need it. */
 struct record {
 	char transport[32], test[32], unit[8];
 	double msg_size, ring_size, median, min, max, p99, cpu_s, ratio;
-	int has_p99, has_ratio, ok;
+	double round_medians[ROUNDS + 1];
+	int nround_medians, rounds, behind;
+	int has_p99, has_ratio, has_behind, ok;
 	unsigned int seen;	/* bit per entry of required[] */
 };
 
 /* Every record has these, each of its own kind (none may be null). */
 static const char *const required[] = {
 	"transport", "test", "unit", "ok", "msg_size", "ring_size", "median",
-	"min", "max", "cpu_s",
+	"min", "max", "cpu_s", "rounds", "round_medians",
 };
 #define NREQ (sizeof(required) / sizeof(required[0]))
 
@@ -133,6 +139,30 @@ static int value(struct parser *ps, double *num, char *s, size_t len)
 	return 1;
 }
 
+/* An array of numbers, into @r->round_medians. */
+static void numbers(struct parser *ps, struct record *r)
+{
+	expect(ps, '[');
+	ws(ps);
+	if (*ps->p == ']') {
+		ps->p++;
+		return;
+	}
+	for (;;) {
+		char s[8];
+
+		ck_assert_int_lt(r->nround_medians, ROUNDS + 1);
+		ck_assert_int_eq(value(ps, &r->round_medians[r->nround_medians],
+				       s, sizeof(s)), 1);
+		r->nround_medians++;
+		ws(ps);
+		if (*ps->p != ',')
+			break;
+		ps->p++;
+	}
+	expect(ps, ']');
+}
+
 static void object(struct parser *ps, struct record *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -145,7 +175,13 @@ static void object(struct parser *ps, struct record *r)
 
 		string(ps, key, sizeof(key));
 		expect(ps, ':');
-		kind = value(ps, &num, s, sizeof(s));
+		ws(ps);
+		if (!strcmp(key, "round_medians") && *ps->p == '[') {
+			numbers(ps, r);
+			kind = 6;	/* an array */
+		} else {
+			kind = value(ps, &num, s, sizeof(s));
+		}
 		for (i = 0; i < NREQ; i++)
 			if (!strcmp(key, required[i]) && kind != 0) {
 				ck_assert_msg(!(r->seen & (1u << i)),
@@ -172,6 +208,12 @@ static void object(struct parser *ps, struct record *r)
 			r->max = num;
 		else if (kind == 1 && !strcmp(key, "cpu_s"))
 			r->cpu_s = num;
+		else if (kind == 1 && !strcmp(key, "rounds"))
+			r->rounds = (int)num;
+		else if (kind == 1 && !strcmp(key, "rounds_behind_libxenvchan")) {
+			r->behind = (int)num;
+			r->has_behind = 1;
+		}
 		else if (kind == 1 && !strcmp(key, "p99")) {
 			r->p99 = num;
 			r->has_p99 = 1;
@@ -246,13 +288,36 @@ static void check_record(const struct record *r)
 			      r->test, r->has_ratio ? "unexpected" : "missing");
 	if (r->has_ratio)
 		ck_assert(r->ratio > 0);
+	/* A median per round, each inside the cell's range. */
+	ck_assert_int_eq(r->rounds, strcmp(r->test, "idle") ? ROUNDS : 1);
+	ck_assert_int_eq(r->nround_medians, r->rounds);
+	for (int i = 0; i < r->rounds; i++)
+		ck_assert(r->round_medians[i] >= r->min &&
+			  r->round_medians[i] <= r->max);
+	ck_assert_int_eq(r->has_behind, r->has_ratio);
+}
+
+/* @r (xvchan or xvchan-nospin) against libxenvchan's record @lx of the same
+ * test: the rounds it was behind in, counted again from the medians. */
+static void check_behind(const struct record *r, const struct record *lx)
+{
+	int behind = 0;
+
+	for (int i = 0; i < r->rounds; i++)
+		behind += !strcmp(r->test, "stream") ?
+			  r->round_medians[i] < lx->round_medians[i] :
+			  r->round_medians[i] > lx->round_medians[i];
+	ck_assert_msg(r->behind == behind, "%s %s: behind in %d rounds, "
+		      "the medians say %d", r->transport, r->test, r->behind,
+		      behind);
 }
 
 START_TEST(test_smoke_run_writes_one_complete_record_per_transport_and_test)
 {
 	char json[64], *out, *err, *text;
 	struct record rec[64];
-	const char *args[] = { "--smoke", "--json", json, NULL };
+	const char *args[] = { "--smoke", "--rounds", "3", "--json", json,
+			       NULL };
 	size_t n, i, t, k;
 	int fd;
 
@@ -284,6 +349,11 @@ START_TEST(test_smoke_run_writes_one_complete_record_per_transport_and_test)
 			ck_assert_msg(found == 1, "%s %s: %d records",
 				      transports[t], tests[k], found);
 		}
+	for (i = 0; i < n; i++)
+		for (k = 0; k < n && rec[i].has_behind; k++)
+			if (!strcmp(rec[k].transport, "libxenvchan") &&
+			    !strcmp(rec[k].test, rec[i].test))
+				check_behind(&rec[i], &rec[k]);
 	free(text);
 	free(out);
 	free(err);
