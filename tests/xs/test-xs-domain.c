@@ -22,26 +22,22 @@ static void xsd_start(void)
 	ck_assert_int_eq(xsd_fix_introduce(3, "dom3"), 0);
 }
 
-static struct xv_xs *open_as(unsigned int domid)
+/* A handle from @open (xv_xs_open or xv_xs_open_domain) speaking as
+ * @domid: both read XENSTORED_PATH when they open. */
+static struct xv_xs *open_with(int (*open)(struct xv_xs **),
+			       unsigned int domid)
 {
 	struct xv_xs *xs = NULL;
 
-	/* libxenstore reads XENSTORED_PATH at each xs_open(). */
 	ck_assert_int_eq(setenv("XENSTORED_PATH", xsd_fix_sock(domid), 1), 0);
-	ck_assert_int_eq(xv_xs_open(&xs), 0);
+	ck_assert_int_eq(open(&xs), 0);
 	ck_assert_ptr_nonnull(xs);
 	return xs;
 }
 
-/* xv_xs_open_domain() as @domid: its connection is open once it returns. */
-static struct xv_xs *open_domain_as(unsigned int domid)
+static struct xv_xs *open_as(unsigned int domid)
 {
-	struct xv_xs *xs = NULL;
-
-	ck_assert_int_eq(setenv("XENSTORED_PATH", xsd_fix_sock(domid), 1), 0);
-	ck_assert_int_eq(xv_xs_open_domain(&xs), 0);
-	ck_assert_ptr_nonnull(xs);
-	return xs;
+	return open_with(xv_xs_open, domid);
 }
 
 static int readable_within(int fd, int ms)
@@ -168,7 +164,7 @@ END_TEST
 /* What a dom0 endpoint holds while it watches: one connection, not two. */
 START_TEST(test_a_domain_only_handle_watches_on_its_one_connection)
 {
-	struct xv_xs *xs = open_domain_as(0), *full;
+	struct xv_xs *xs = open_with(xv_xs_open_domain, 0), *full;
 	int fd = watch_and_settle(xs);
 
 	ck_assert_uint_eq(xsd_fix_connections(0), 1);
@@ -191,7 +187,7 @@ END_TEST
 
 START_TEST(test_a_domain_only_handle_is_refused_to_a_guest_and_to_no_xenstored)
 {
-	struct xv_xs *xs = open_domain_as(1), *none = NULL;
+	struct xv_xs *xs = open_with(xv_xs_open_domain, 1), *none = NULL;
 	int full;
 
 	ck_assert_int_eq(xv_xs_domain_exists(xs, 2), -EACCES);
