@@ -3,7 +3,6 @@
  * given waits), then its effect on a real endpoint: a reader whose peer
  * is always slower than the ceiling stops spinning after a few waits.
  */
-#include <sys/resource.h>
 #include <time.h>
 
 #include "flow-test.h"
@@ -53,16 +52,6 @@ START_TEST(test_a_quick_wait_restores_a_budget_that_fell_to_none)
 }
 END_TEST
 
-/* CPU time this process has used, user + system, in ms. */
-static int64_t cpu_ms(void)
-{
-	struct rusage ru;
-
-	FT_EQ(getrusage(RUSAGE_SELF, &ru), 0);
-	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-}
-
 #define SLOW_BYTES 30
 #define SLOW_GAP_MS 20
 #define SLOW_CEILING_US 5000
@@ -82,14 +71,14 @@ static void slow_server(void *arg)
 	ft_config(&cfg, 0);
 	cfg.spin_us = SLOW_CEILING_US;
 	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "slow", 4096, 4096, &cfg), 0);
-	c0 = cpu_ms();
+	c0 = xv_test_cpu_ms();
 	for (int i = 0; i < SLOW_BYTES; i++) {
 		FT_EQ(xvchan_read(x, &c, 1), 1);
 		FT_EQ(c, 'a' + i % 26);
 	}
 	/* Generous for a loaded machine and sanitizers: the wake-ups
 	 * themselves cost well under a millisecond each. */
-	FT_ASSERT(cpu_ms() - c0 < 60);
+	FT_ASSERT(xv_test_cpu_ms() - c0 < 60);
 	ft_expect_eof(x);
 	FT_EQ(xvchan_close(x), 0);
 }

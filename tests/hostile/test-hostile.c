@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -432,28 +431,18 @@ START_TEST(test_client_reports_each_server_lie_exactly)
 }
 END_TEST
 
-/* CPU time this process has used, user + system, in ms. */
-static int64_t cpu_ms(void)
-{
-	struct rusage ru;
-
-	HV_EQ(getrusage(RUSAGE_SELF, &ru), 0);
-	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-}
-
 /*
  * A peer that stays silent for a second: the blocked reader sleeps on the
  * event channel (spinning at most spin_us per attempt), then sees the end.
  */
 static void victim_idle(struct xvchan *x)
 {
-	int64_t t0 = now_ms(), c0 = cpu_ms();
+	int64_t t0 = now_ms(), c0 = xv_test_cpu_ms();
 
 	victim_read_is(x, 0);
 	HV_ASSERT(now_ms() - t0 >= 900);
 	/* Generous for a loaded machine; a spinning reader uses ~1000. */
-	HV_ASSERT(cpu_ms() - c0 < 250);
+	HV_ASSERT(xv_test_cpu_ms() - c0 < 250);
 	victim_close(x, 0);
 }
 
