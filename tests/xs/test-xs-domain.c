@@ -175,7 +175,8 @@ START_TEST(test_a_domain_only_handle_watches_on_its_one_connection)
 	ck_assert_int_eq(xv_xs_domain_exists(xs, 1), 1);
 	ck_assert_uint_eq(xsd_fix_connections(0), 1);
 
-	/* A full handle doing the same holds libxenstore's as well. */
+	/* A full handle doing the same holds libxenstore's connection as well
+	 * as its own raw one: two more, three in all on dom0's socket. */
 	full = open_as(0);
 	(void)watch_and_settle(full);
 	ck_assert_int_eq(xv_xs_domain_exists(full, 1), 1);
