@@ -128,6 +128,7 @@ static int xv_flow_close_wait(struct xvchan *x)
 
 	for (;;) {
 		uint64_t seen;
+		bool kick;
 		int done = xv_flow_peer_done(x);
 		int64_t n;
 		int err;
@@ -142,7 +143,9 @@ static int xv_flow_close_wait(struct xvchan *x)
 		if (done)
 			return 0;
 		seen = xv_flow_events(x);
-		n = xv_ring_arm_readable(&x->ep);
+		n = xv_ring_arm_readable(&x->ep, &kick);
+		if (kick)
+			xv_flow_kick(x);
 		if (n < 0)
 			return (int)n;
 		if (n > 0 || xv_flow_peer_done(x))
@@ -164,6 +167,11 @@ int xvchan_close(struct xvchan *x)
 		if (!x->nonblock &&
 		    xv_flow_peer_live(x) != XV_WIRE_LIVE_WAITING)
 			rc = xv_flow_close_wait(x);
+		/* Every byte we read is published /before/ we are seen to
+		 * leave: a writer that finds us gone counts its bytes as
+		 * delivered only if we took them all (xv_flow_wrote()). */
+		if (xv_ring_flush_consumed(&x->ep))
+			xv_flow_kick(x);
 		pthread_mutex_lock(&x->lock);
 		xv_flow_end_locked(x);
 		pthread_mutex_unlock(&x->lock);

@@ -54,11 +54,12 @@ static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
 		int64_t n = xv_ring_recv(&x->ep, buf, len, &kick);
 		int done, err;
 
+		/* Also on 0: an empty ring publishes the room we held. */
+		if (kick)
+			xv_flow_kick(x);
 		if (n < 0)
 			return n;
 		if (n > 0) {
-			if (kick)
-				xv_flow_kick(x);
 			xv_flow_spin_done(x, &x->rx_spin);
 			return n;
 		}
@@ -88,7 +89,9 @@ static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
 		/* Before the re-check in arm: an event consumed after this
 		 * point, by either thread, sends us back to look. */
 		seen = xv_flow_events(x);
-		n = xv_ring_arm_readable(&x->ep);
+		n = xv_ring_arm_readable(&x->ep, &kick);
+		if (kick)
+			xv_flow_kick(x);
 		if (n < 0)
 			return n;
 		if (n > 0 || xv_flow_peer_done(x))

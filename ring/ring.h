@@ -24,7 +24,26 @@
  * `*_live`: 0 gone, 1 connected, 2 client not yet connected. The grant
  * drivers clear a dying side's live byte and raise the event (unmap-notify).
  *
- * Threads: the receive calls (recv, peek, consume, readable, arm_readable)
+ * FREED ROOM GOES BACK IN BATCHES. The reader does not publish cons after
+ * every read: it keeps what it consumed in its shadow and stores cons once
+ * a quarter ring has piled up, when a read finds the ring empty, when it
+ * arms for data (before sleeping), and on xv_ring_flush_consumed() (before
+ * a close). Every cons store still follows C2 and is followed by the N2
+ * test of the writer's request. The index line is written by the writer
+ * on every send; a reader that writes it too on every read pulls it back
+ * and forth once per message each way, which is what bounds small
+ * messages (docs/performance.md). This is TCP's receiver-side silly-window
+ * avoidance (RFC 1122, 4.2.3.3), with the same visible effect: room the
+ * reader's caller has taken but that is not yet published (under a quarter
+ * ring, and only while the ring holds unread bytes) stays invisible to the
+ * writer until the reader reads again, sleeps or closes, just as if those
+ * reads had not happened yet. A reader that keeps reading gives it back
+ * within a quarter ring or at its next look at an empty ring; both stores
+ * kick a writer that asked (a caller must send that kick even when recv
+ * returns 0).
+ *
+ * Threads: the receive calls (recv, peek, consume, readable, arm_readable,
+ * flush_consumed)
  * touch only rx state and the send calls only tx state, so one thread may
  * receive while another sends on the same endpoint; two threads on the same
  * direction need the caller's lock. A bit left armed after a sleeper gave
@@ -150,6 +169,7 @@ struct xv_ring {
 	uint32_t *peer_index;	/* shared: the index the peer advances */
 	uint32_t *own_index;	/* shared: the index we advance, store only */
 	uint32_t own_shadow;	/* our index; never re-read from shared memory */
+	uint32_t own_published;	/* rx: the cons last stored (batched) */
 	uint32_t peer_seen;	/* last checked peer index: it may only grow */
 	uint8_t *data;		/* rx data is never written by ring/ */
 	uint32_t size;		/* power of two, 1024..1 MiB */
@@ -203,9 +223,11 @@ int64_t xv_ring_readable(struct xv_ring_endpoint *ep);
 int64_t xv_ring_writable(struct xv_ring_endpoint *ep);
 
 /**
- * Copy up to @len bytes out of rx / into tx, in at most two memcpy.
+ * Copy up to @len bytes out of rx / into tx, in at most two memcpy. send
+ * publishes prod at once; recv publishes cons in batches (above), and a
+ * recv that finds the ring empty publishes whatever was consumed before it.
  * @param kick assigned on every return: true when the peer asked to be woken
- * and the caller must send one event
+ * and the caller must send one event (also on a recv that returns 0)
  * @return bytes moved (0 when empty / full or @len is 0), or -EPROTO
  */
 int64_t xv_ring_recv(struct xv_ring_endpoint *ep, void *buf, size_t len,
@@ -257,17 +279,30 @@ int xv_ring_commit(struct xv_ring_endpoint *ep, uint32_t n, bool *kick);
 int64_t xv_ring_peek(struct xv_ring_endpoint *ep, struct xv_ring_segs *s);
 
 /**
- * Release @n bytes at the head of rx.
+ * Release @n bytes at the head of rx; cons is published in batches, as
+ * for recv.
  * @return 0, -EINVAL if @n exceeds the data last observed, -EPROTO
  */
 int xv_ring_consume(struct xv_ring_endpoint *ep, uint32_t n, bool *kick);
 
 /**
- * N1: ask to be woken when rx gets data (NOTIFY_WRITE in the arm byte), full
- * fence, and re-check. Sleep only if this returns 0 and the peer is live.
+ * Publish every byte consumed so far (a no-op when all are), then ask to
+ * be woken when rx gets data (N1: NOTIFY_WRITE in the arm byte, full
+ * fence) and re-check. A reader going to sleep holds back no room. Sleep
+ * only if this returns 0 and the peer is live.
+ * @param kick as for recv: the publish found the writer waiting for room
  * @return bytes readable after arming, or -EPROTO
  */
-int64_t xv_ring_arm_readable(struct xv_ring_endpoint *ep);
+int64_t xv_ring_arm_readable(struct xv_ring_endpoint *ep, bool *kick);
+
+/**
+ * Publish every byte consumed so far, e.g. before the reader leaves: a
+ * writer that checks the reader took everything before it went (flow/'s
+ * write path does) must see it all.
+ * @return true when the writer asked to be woken and the caller must send
+ * one event; false when nothing was pending or the endpoint is broken
+ */
+bool xv_ring_flush_consumed(struct xv_ring_endpoint *ep);
 
 /**
  * N1: ask to be woken when tx gets space (NOTIFY_READ), fence, re-check.

@@ -103,9 +103,13 @@ static void zc_nonblock_server(void *arg)
 	ft_await(p->up[0]);
 	ft_read_range(x, 9, 0, 1000);
 	ft_signal(p->down[1]);
+	/* 24 more make a quarter of the ring: the room goes back. */
+	ft_await(p->up[0]);
+	ft_read_range(x, 9, 1000, 24);
+	ft_signal(p->down[1]);
 	/* The rest only once the client has looked at the space. */
 	ft_await(p->up[0]);
-	ft_read_range(x, 9, 1000, 3096);
+	ft_read_range(x, 9, 1024, 3072);
 	ft_expect_eof(x);
 	FT_EQ(xvchan_close(x), 0);
 }
@@ -127,18 +131,65 @@ static void zc_nonblock_client(void *arg)
 	FT_EQ(xvchan_write_reserve(x, &s), -EAGAIN);
 	FT_EQ(xvchan_write_commit(x, 0), -EINVAL);
 	ft_signal_and_await(p);
-	/* The server read 1000 bytes: exactly those are free, at the
-	 * start of the ring. */
-	FT_EQ(xvchan_write_reserve(x, &s), 1000);
-	FT_EQ(s.len[0], 1000);
+	/* The server read 1000 bytes, under a quarter of its 4096-byte
+	 * ring: it holds that room back while the ring is not empty. */
+	FT_EQ(xvchan_write_reserve(x, &s), -EAGAIN);
+	ft_signal_and_await(p);
+	/* 1024 read: exactly those are free, at the start of the ring. */
+	FT_EQ(xvchan_write_reserve(x, &s), 1024);
+	FT_EQ(s.len[0], 1024);
 	FT_EQ(s.len[1], 0);
 	ft_signal(p->up[1]);
 	FT_EQ(xvchan_close(x), 0);
 }
 
-START_TEST(test_nonblocking_reserve_on_a_full_ring_is_eagain_until_space_is_freed)
+START_TEST(test_nonblocking_reserve_on_a_full_ring_is_eagain_until_a_quarter_is_read)
 {
 	FT_RUN_PIPED_PAIR(zc_nonblock_server, zc_nonblock_client, FT_WAIT_MS);
+}
+END_TEST
+
+static void zc_empty_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_server("zc-empty", 4096, 4096, XVCHAN_NONBLOCK);
+	unsigned char buf[200];
+
+	ft_await(p->up[0]);
+	FT_EQ(xvchan_read(x, buf, sizeof(buf)), 100);
+	FT_EQ(xv_pattern_check(10, 0, buf, 100), 100);
+	ft_signal(p->down[1]);
+	/* Only the look that finds the ring empty gives the room back. */
+	ft_await(p->up[0]);
+	FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
+	ft_signal(p->down[1]);
+	ft_await(p->up[0]);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void zc_empty_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_client("zc-empty", XVCHAN_NONBLOCK);
+	struct xvchan_segs s;
+	unsigned char msg[100];
+
+	xv_pattern_fill(10, 0, msg, sizeof(msg));
+	FT_EQ(xvchan_write(x, msg, sizeof(msg)), 100);
+	ft_signal_and_await(p);
+	/* Read, but held back: the server has not looked again yet. */
+	FT_EQ(xvchan_write_reserve(x, &s), 3996);
+	ft_signal_and_await(p);
+	FT_EQ(xvchan_write_reserve(x, &s), 4096);
+	FT_EQ(s.len[0], 3996);
+	FT_EQ(s.len[1], 100);
+	ft_signal(p->up[1]);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+START_TEST(test_a_reader_that_finds_the_ring_empty_gives_the_room_back)
+{
+	FT_RUN_PIPED_PAIR(zc_empty_server, zc_empty_client, FT_WAIT_MS);
 }
 END_TEST
 
@@ -187,7 +238,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc,
 		test_reserve_commit_delivers_exactly_the_committed_bytes_across_the_wrap);
 	tcase_add_test(tc,
-		test_nonblocking_reserve_on_a_full_ring_is_eagain_until_space_is_freed);
+		test_nonblocking_reserve_on_a_full_ring_is_eagain_until_a_quarter_is_read);
+	tcase_add_test(tc,
+		test_a_reader_that_finds_the_ring_empty_gives_the_room_back);
 	tcase_add_test(tc, test_reserve_after_the_peer_died_is_epipe);
 	tcase_add_test(tc, test_reserve_and_commit_refuse_null_pointers);
 	suite_add_tcase(s, tc);

@@ -7,7 +7,8 @@
  * words, to ours, to any byte of the page or of the ring data, interleaved
  * with every xv_ring_* call. A reference model of the ring predicts every
  * return value exactly (bytes moved, -EPROTO, -EINVAL), the bytes copied,
- * the index we publish and the kick decision; the data areas are
+ * the index we publish and when (cons goes out in batches: ring/ring.h),
+ * and the kick decision; the data areas are
  * allocated at their exact size, so ASan catches any access outside them.
  */
 #include <errno.h>
@@ -23,6 +24,7 @@
 struct model {
 	bool broken;
 	uint32_t rx_cons, rx_seen, rx_size;	/* rx_seen: last prod accepted */
+	uint32_t rx_pub;			/* the cons last stored */
 	uint32_t tx_prod, tx_seen, tx_size;	/* tx_seen: last cons accepted */
 	uint32_t *rx_peer, *rx_own, *tx_peer, *tx_own;
 	uint8_t *rx_data, *tx_data;
@@ -132,6 +134,28 @@ static void check_kick(const struct model *m, uint8_t before, uint8_t bit,
 	FZ_CHECK(*m->kick_byte == (uint8_t)(before & ~bit));
 }
 
+/*
+ * After a call that may publish cons: @flush says whether it had to (an
+ * empty ring, an arm, an explicit flush), else a quarter ring pending
+ * does. A cons that is not published leaves our index word as it was
+ * (@own_before: the peer may have scribbled on it, and we never read it
+ * back), and the peer's request byte untouched.
+ */
+static void check_cons(struct model *m, uint32_t own_before, uint8_t before,
+		       bool kick, bool flush)
+{
+	bool published = m->rx_cons != m->rx_pub &&
+			 (flush || m->rx_cons - m->rx_pub >= m->rx_size / 4);
+
+	if (published) {
+		m->rx_pub = m->rx_cons;
+		FZ_CHECK(*m->rx_own == m->rx_cons);
+	} else {
+		FZ_CHECK(*m->rx_own == own_before);
+	}
+	check_kick(m, before, XV_WIRE_NOTIFY_READ, kick, published);
+}
+
 static void op_recv(struct model *m, struct xv_ring_endpoint *ep,
 		    struct fz_input *in)
 {
@@ -140,6 +164,7 @@ static void op_recv(struct model *m, struct xv_ring_endpoint *ep,
 	bool cached;
 	int64_t want = model_avail_for(m, len, &cached), rc;
 	uint8_t before = *m->kick_byte;
+	uint32_t own_before = *m->rx_own;
 	bool kick = true;
 
 	FZ_CHECK(buf);
@@ -154,9 +179,14 @@ static void op_recv(struct model *m, struct xv_ring_endpoint *ep,
 			FZ_CHECK(buf[i] == m->rx_data[(m->rx_cons + (uint32_t)i) &
 						      (m->rx_size - 1)]);
 		m->rx_cons += (uint32_t)rc;
-		FZ_CHECK(*m->rx_own == m->rx_cons);
 	}
-	check_kick(m, before, XV_WIRE_NOTIFY_READ, kick, rc > 0);
+	if (rc >= 0) {
+		/* A ring found empty publishes what was held back. */
+		check_cons(m, own_before, before, kick, rc == 0 && len);
+	} else {
+		FZ_CHECK(!kick);
+		FZ_CHECK(*m->rx_own == own_before);
+	}
 	free(buf);
 }
 
@@ -252,6 +282,7 @@ static void do_consume(struct model *m, struct xv_ring_endpoint *ep,
 		       uint32_t n)
 {
 	uint8_t before = *m->kick_byte;
+	uint32_t own_before = *m->rx_own;
 	bool kick = true;
 	int want, rc;
 
@@ -263,11 +294,13 @@ static void do_consume(struct model *m, struct xv_ring_endpoint *ep,
 		want = 0;
 	rc = xv_ring_consume(ep, n, &kick);
 	FZ_CHECK(rc == want);
-	if (rc == 0 && n > 0) {
+	if (rc == 0) {
 		m->rx_cons += n;
-		FZ_CHECK(*m->rx_own == m->rx_cons);
+		check_cons(m, own_before, before, kick, false);
+	} else {
+		check_kick(m, before, XV_WIRE_NOTIFY_READ, kick, false);
+		FZ_CHECK(*m->rx_own == own_before);
 	}
-	check_kick(m, before, XV_WIRE_NOTIFY_READ, kick, rc == 0 && n > 0);
 }
 
 static void do_commit(struct model *m, struct xv_ring_endpoint *ep,
@@ -328,8 +361,19 @@ static void op_arm(struct model *m, struct xv_ring_endpoint *ep, bool read)
 	int64_t rc, want;
 
 	if (read) {
+		uint8_t before = *m->kick_byte;
+		uint32_t own_before = *m->rx_own;
+		bool was_broken = m->broken, kick = true;
+
 		want = model_avail(m);
-		rc = xv_ring_arm_readable(ep);
+		rc = xv_ring_arm_readable(ep, &kick);
+		/* Publishes first, unless broken before the call. */
+		if (was_broken) {
+			FZ_CHECK(!kick);
+			FZ_CHECK(*m->rx_own == own_before);
+		} else {
+			check_cons(m, own_before, before, kick, true);
+		}
 		seen_rx(m, ep, want);
 	} else {
 		want = model_space(m);
@@ -341,6 +385,20 @@ static void op_arm(struct model *m, struct xv_ring_endpoint *ep, bool read)
 	if (rc >= 0)
 		FZ_CHECK(*m->arm_byte & (read ? XV_WIRE_NOTIFY_WRITE :
 						XV_WIRE_NOTIFY_READ));
+}
+
+static void op_flush(struct model *m, struct xv_ring_endpoint *ep)
+{
+	uint8_t before = *m->kick_byte;
+	uint32_t own_before = *m->rx_own;
+	bool kick = xv_ring_flush_consumed(ep);
+
+	if (m->broken) {
+		check_kick(m, before, XV_WIRE_NOTIFY_READ, kick, false);
+		FZ_CHECK(*m->rx_own == own_before);
+	} else {
+		check_cons(m, own_before, before, kick, true);
+	}
 }
 
 static void op_flags(struct model *m, struct xv_ring_endpoint *ep,
@@ -470,7 +528,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		m.kick_byte = &page->cli_notify;
 		m.arm_byte = &page->srv_notify;
 	}
-	m.rx_cons = *m.rx_own;
+	m.rx_cons = m.rx_pub = *m.rx_own;
 	m.rx_seen = *m.rx_peer;
 	m.tx_prod = *m.tx_own;
 	m.tx_seen = *m.tx_peer;
@@ -510,6 +568,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_reserve_commit(&m, &ep, &in);
 			break;
 		case 10:
+			if (op & 0x10) {
+				op_flush(&m, &ep);
+				break;
+			}
 			FZ_CHECK(xv_ring_readable(&ep) == model_avail(&m));
 			seen_rx(&m, &ep, model_avail(&m));
 			break;

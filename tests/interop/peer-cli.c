@@ -38,6 +38,12 @@ static void usage(FILE *out, const struct xv_peer_program *prog)
 "  --threads           blocking mode, one reader and one writer thread\n"
 "                      (default: non-blocking, one poll loop)\n"
 "  --spin-us N         spin budget before sleeping (library default)\n", out);
+	if (prog->packet_option)
+		fputs(
+"  --packets           send each chunk whole or not at once, as\n"
+"                      libxenvchan_send() does: wait until the ring has\n"
+"                      room for all of it (default: libxenvchan_write(),\n"
+"                      whatever fits)\n", out);
 	fputs(
 "\n"
 "Prints one line of results on stderr.  Exit status: 0 on success, 1 on a\n"
@@ -98,6 +104,8 @@ void xv_peer_parse(int argc, char **argv, const struct xv_peer_program *prog,
 		/* xvchan-peer only, from here on. */
 		{ "threads", no_argument, NULL, 'm' },
 		{ "spin-us", required_argument, NULL, 'u' },
+		/* xenvchan-peer only. */
+		{ "packets", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, role = 0;
@@ -131,6 +139,11 @@ void xv_peer_parse(int argc, char **argv, const struct xv_peer_program *prog,
 				o->threads = 1;
 			else
 				o->spin_us = (int)parse_u64(prog, optarg, "spin budget");
+			break;
+		case 'P':
+			if (!prog->packet_option)
+				goto bad_usage;
+			o->packets = 1;
 			break;
 		case 'h':
 			usage(stdout, prog);

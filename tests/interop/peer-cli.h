@@ -30,14 +30,17 @@ struct xv_peer_options {
 	const char *done_file;
 	int threads;	/* xvchan-peer only: blocking, two threads */
 	int spin_us;	/* xvchan-peer only: -1 for the library default */
+	int packets;	/* xenvchan-peer only: whole chunks (libxenvchan_send) */
 };
 
 /* Who is parsing: its name for messages, the library it is built on, and
- * whether it takes xvchan-peer's two extra options. */
+ * whether it takes xvchan-peer's two extra options or xenvchan-peer's
+ * --packets. */
 struct xv_peer_program {
 	const char *name;
 	const char *library;
 	int xvchan_options;
+	int packet_option;
 };
 
 /* Parse argv into *o; prints usage and exits 0 for --help, 2 on bad usage. */

@@ -26,6 +26,7 @@
 
 static const struct xv_peer_program program = {
 	.name = "xenvchan-peer", .library = "libxenvchan", .xvchan_options = 0,
+	.packet_option = 1,
 };
 
 /* Sleep on the event channel until something happens or @deadline. */
@@ -121,7 +122,10 @@ int main(int argc, char **argv)
 			size_t want = o.send - sent < o.chunk ? o.send - sent : o.chunk;
 
 			xv_pattern_fill(o.tx_seed, sent, txbuf, want);
-			n = libxenvchan_write(vc, txbuf, want);
+			/* A packet goes whole or not at all (0): libxenvchan
+			 * then asks to be woken once the reader frees room. */
+			n = o.packets ? libxenvchan_send(vc, txbuf, want) :
+					libxenvchan_write(vc, txbuf, want);
 			if (n < 0) {
 				fprintf(stderr, "xenvchan-peer: write failed after %" PRIu64 " bytes: peer closed\n",
 					sent);

@@ -62,7 +62,7 @@ static void assert_broken(struct xv_ring_endpoint *ep)
 	ck_assert_int_eq(xv_ring_commit(ep, 0, &kick), -EPROTO);
 	ck_assert_int_eq(xv_ring_peek(ep, &s), -EPROTO);
 	ck_assert_int_eq(xv_ring_consume(ep, 0, &kick), -EPROTO);
-	ck_assert_int_eq(xv_ring_arm_readable(ep), -EPROTO);
+	ck_assert_int_eq(xv_ring_arm_readable(ep, &kick), -EPROTO);
 	ck_assert_int_eq(xv_ring_arm_writable(ep), -EPROTO);
 	ck_assert(!kick);
 	/* Not even a notify bit or an index changed. */
@@ -134,9 +134,12 @@ END_TEST
 
 START_TEST(test_a_lying_client_index_breaks_the_client_too)
 {
+	bool kick = true;
+
 	/* The server is the liar: right.prod far ahead of right.cons. */
 	page->right.prod = 0x80000000u;
-	ck_assert_int_eq(xv_ring_arm_readable(&cli), -EPROTO);
+	ck_assert_int_eq(xv_ring_arm_readable(&cli, &kick), -EPROTO);
+	ck_assert(!kick);
 	assert_broken(&cli);
 	/* The server's own view of its tx ring is from its shadow: intact. */
 	ck_assert_int_eq(xv_ring_writable(&srv), 2048);
@@ -153,6 +156,10 @@ START_TEST(test_peer_scribbling_on_our_index_moves_nothing)
 	ck_assert_int_eq(xv_ring_readable(&srv), 300);
 	ck_assert_int_eq(xv_ring_recv(&srv, buf + 4096, 300, &kick), 300);
 	ck_assert_mem_eq(buf + 4096, buf, 300);
+	/* Held back (under a quarter ring), then published from the shadow
+	 * by the look that finds the ring empty. */
+	ck_assert_uint_eq(page->left.cons, 0x12345678u);
+	ck_assert_int_eq(xv_ring_recv(&srv, buf + 4096, 1, &kick), 0);
 	ck_assert_uint_eq(page->left.cons, 300);
 	ck_assert_int_eq(srv.broken, 0);
 }

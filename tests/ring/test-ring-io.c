@@ -1,4 +1,7 @@
-/* Moving bytes: send/recv/sendv, zero-copy, wrap-around, full/empty, kicks. */
+/*
+ * Moving bytes: send/recv/sendv, zero-copy, wrap-around, full/empty, kicks,
+ * and when the reader's cons is published (batch).
+ */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -108,10 +111,15 @@ START_TEST(test_stream_crosses_ring_end_and_index_wrap_intact)
 		ck_assert_uint_eq(xv_pattern_check(9, got, out, (size_t)r),
 				  (size_t)r);
 		got += (uint64_t)r;
+		/* Never more than a quarter ring held back. */
+		ck_assert_uint_lt((uint32_t)(start + got) - fx.page->left.cons,
+				  (1u << lo) / 4);
 		chunk = chunk * 7 % 5003 + 1;
 	}
 	ck_assert_uint_eq(got, total);
 	ck_assert_uint_eq(fx.page->left.prod, (uint32_t)(start + total));
+	/* The look that finds the ring empty publishes the rest. */
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 1, &kick), 0);
 	ck_assert_uint_eq(fx.page->left.cons, (uint32_t)(start + total));
 	ck_assert_uint_lt(fx.page->left.prod, start);
 }
@@ -172,7 +180,6 @@ START_TEST(test_reserve_commit_give_two_segments_at_the_wrap)
 	ck_assert_mem_eq(s.ptr[1], in + 24, 76);
 	ck_assert_int_eq(xv_ring_consume(&fx.srv, 101, &kick), -EINVAL);
 	ck_assert_int_eq(xv_ring_consume(&fx.srv, 30, &kick), 0);
-	ck_assert_uint_eq(fx.page->left.cons, 1030);
 	ck_assert_int_eq(xv_ring_peek(&fx.srv, &s), 70);
 	ck_assert_uint_eq(s.len[0], 70);
 	ck_assert_uint_eq(s.len[1], 0);
@@ -181,6 +188,10 @@ START_TEST(test_reserve_commit_give_two_segments_at_the_wrap)
 	ck_assert_int_eq(xv_ring_peek(&fx.srv, &s), 0);
 	ck_assert_uint_eq(s.len[0], 0);
 	ck_assert_uint_eq(s.len[1], 0);
+	/* Consumed as recv does: held back under a quarter ring. */
+	ck_assert_uint_eq(fx.page->left.cons, 1000);
+	ck_assert(!xv_ring_flush_consumed(&fx.srv));
+	ck_assert_uint_eq(fx.page->left.cons, 1100);
 }
 END_TEST
 
@@ -209,7 +220,7 @@ START_TEST(test_armed_reader_gets_exactly_one_kick_and_keeps_its_flags)
 	bool kick = false;
 
 	xv_ring_set_flags(&fx.cli, XV_WIRE_FLAG_HALF_CLOSE);
-	ck_assert_int_eq(xv_ring_arm_readable(&fx.cli), 0);
+	ck_assert_int_eq(xv_ring_arm_readable(&fx.cli, &kick), 0);
 	ck_assert_uint_eq(fx.page->srv_notify,
 			  XV_WIRE_FLAG_HALF_CLOSE | XV_WIRE_NOTIFY_WRITE);
 	ck_assert_int_eq(xv_ring_send(&fx.srv, "hello", 5, &kick), 5);
@@ -233,18 +244,20 @@ START_TEST(test_armed_writer_is_kicked_when_space_is_freed)
 	ck_assert_uint_eq(fx.page->srv_notify,
 			  XV_WIRE_FLAG_SHUT_WR | XV_WIRE_NOTIFY_READ);
 	ck_assert_int_eq(xv_ring_peek(&fx.srv, &s), 1024);
-	ck_assert_int_eq(xv_ring_consume(&fx.srv, 10, &kick), 0);
+	/* A quarter of the 1 KiB ring is the batch: 256 bytes. */
+	ck_assert_int_eq(xv_ring_consume(&fx.srv, 256, &kick), 0);
 	ck_assert(kick);
 	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_FLAG_SHUT_WR);
-	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 10, &kick), 10);
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 256, &kick), 256);
 	ck_assert(!kick);
 
 	/* Server side of the same: its request byte is cli_notify. */
-	ck_assert_int_eq(xv_ring_arm_readable(&fx.srv), 1004);
+	ck_assert_int_eq(xv_ring_arm_readable(&fx.srv, &kick), 512);
+	ck_assert(!kick);
 	ck_assert_uint_eq(fx.page->cli_notify, XV_WIRE_NOTIFY_WRITE);
 	/* commit() is bounded by the space the last reserve() saw. */
 	ck_assert_int_eq(xv_ring_commit(&fx.cli, 20, &kick), -EINVAL);
-	ck_assert_int_eq(xv_ring_reserve(&fx.cli, &s), 20);
+	ck_assert_int_eq(xv_ring_reserve(&fx.cli, &s), 512);
 	ck_assert_int_eq(xv_ring_commit(&fx.cli, 20, &kick), 0);
 	ck_assert(kick);
 	ck_assert_uint_eq(fx.page->cli_notify, 0);
@@ -256,7 +269,7 @@ START_TEST(test_arm_reports_what_is_already_there)
 	bool kick;
 
 	ck_assert_int_eq(xv_ring_send(&fx.srv, "xyz", 3, &kick), 3);
-	ck_assert_int_eq(xv_ring_arm_readable(&fx.cli), 3);
+	ck_assert_int_eq(xv_ring_arm_readable(&fx.cli, &kick), 3);
 	ck_assert_int_eq(xv_ring_arm_writable(&fx.srv), 2045);
 	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_WRITE);
 	ck_assert_uint_eq(fx.page->cli_notify, XV_WIRE_NOTIFY_READ);
@@ -297,6 +310,8 @@ START_TEST(test_client_joins_a_page_with_data_already_in_flight)
 	xv_pattern_fill(7, 0, in, 500);
 	ck_assert_int_eq(xv_ring_send(&fx.srv, in, 500, &kick), 500);
 	ck_assert_int_eq(xv_ring_recv(&fx.cli, out, 200, &kick), 200);
+	/* The first reader leaves: what it took must be published. */
+	ck_assert(!xv_ring_flush_consumed(&fx.cli));
 	ck_assert_int_eq(xv_ring_endpoint_init(&late, fx.page,
 					       XV_RING_CLIENT, &fx.layout,
 					       xv_fx_data(&fx, true),
@@ -304,6 +319,116 @@ START_TEST(test_client_joins_a_page_with_data_already_in_flight)
 	ck_assert_int_eq(xv_ring_readable(&late), 300);
 	ck_assert_int_eq(xv_ring_recv(&late, out, sizeof(out), &kick), 300);
 	ck_assert_mem_eq(out, in + 200, 300);
+}
+END_TEST
+
+/*
+ * The batch rule (ring.h, "freed room goes back in batches") on the 1 KiB
+ * client->server ring: a quarter is 256 bytes.
+ */
+static void fill_left_and_arm_writer(void)
+{
+	bool kick;
+
+	xv_pattern_fill(12, 0, in, 1024);
+	ck_assert_int_eq(xv_ring_send(&fx.cli, in, 1024, &kick), 1024);
+	ck_assert_int_eq(xv_ring_arm_writable(&fx.cli), 0);
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_READ);
+}
+
+START_TEST(test_cons_is_held_back_until_a_quarter_ring_is_read)
+{
+	bool kick = true;
+
+	fill_left_and_arm_writer();
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 200, &kick), 200);
+	ck_assert(!kick);
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out + 200, 55, &kick), 55);
+	ck_assert(!kick);
+	/* 255 bytes read: the writer still sees a full ring, still armed. */
+	ck_assert_uint_eq(fx.page->left.cons, 0);
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_READ);
+	ck_assert_int_eq(xv_ring_writable(&fx.cli), 0);
+	/* The 256th byte publishes all of them and wakes the writer. */
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out + 255, 1, &kick), 1);
+	ck_assert(kick);
+	ck_assert_uint_eq(fx.page->left.cons, 256);
+	ck_assert_uint_eq(fx.page->srv_notify, 0);
+	ck_assert_int_eq(xv_ring_writable(&fx.cli), 256);
+	ck_assert_mem_eq(out, in, 256);
+}
+END_TEST
+
+START_TEST(test_a_read_that_finds_the_ring_empty_publishes_what_was_held)
+{
+	bool kick = true;
+
+	fill_left_and_arm_writer();
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 1024 - 100, &kick), 924);
+	ck_assert(kick);
+	ck_assert_uint_eq(fx.page->left.cons, 924);
+	/* The last 100 bytes: under a quarter, held. */
+	ck_assert_int_eq(xv_ring_arm_writable(&fx.cli), 924);
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out + 924, 100, &kick), 100);
+	ck_assert(!kick);
+	ck_assert_uint_eq(fx.page->left.cons, 924);
+	/* Empty now: the next look publishes them, kick included. */
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, sizeof(out), &kick), 0);
+	ck_assert(kick);
+	ck_assert_uint_eq(fx.page->left.cons, 1024);
+	ck_assert_int_eq(xv_ring_writable(&fx.cli), 1024);
+	/* Nothing left to publish: no second kick even if asked again. */
+	fx.page->srv_notify = XV_WIRE_NOTIFY_READ;
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, sizeof(out), &kick), 0);
+	ck_assert(!kick);
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_READ);
+	/* A zero-length recv is no look at the ring: it publishes nothing. */
+	ck_assert_int_eq(xv_ring_send(&fx.cli, in, 10, &kick), 10);
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 10, &kick), 10);
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 0, &kick), 0);
+	ck_assert(!kick);
+	ck_assert_uint_eq(fx.page->left.cons, 1024);
+}
+END_TEST
+
+START_TEST(test_arming_for_data_publishes_first)
+{
+	bool kick = false;
+
+	fill_left_and_arm_writer();
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 1024 - 100, &kick), 924);
+	ck_assert_int_eq(xv_ring_arm_writable(&fx.cli), 924);
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 100, &kick), 100);
+	/* A reader about to sleep holds nothing back. */
+	ck_assert_int_eq(xv_ring_arm_readable(&fx.srv, &kick), 0);
+	ck_assert(kick);
+	ck_assert_uint_eq(fx.page->left.cons, 1024);
+	ck_assert_uint_eq(fx.page->srv_notify, 0);
+	ck_assert_uint_eq(fx.page->cli_notify, XV_WIRE_NOTIFY_WRITE);
+}
+END_TEST
+
+START_TEST(test_flush_publishes_once_and_never_on_a_broken_ring)
+{
+	bool kick;
+
+	fill_left_and_arm_writer();
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 50, &kick), 50);
+	ck_assert(xv_ring_flush_consumed(&fx.srv));
+	ck_assert_uint_eq(fx.page->left.cons, 50);
+	ck_assert_uint_eq(fx.page->srv_notify, 0);
+	/* Nothing pending: no store at all, even over a peer's scribble. */
+	fx.page->left.cons = 7;
+	fx.page->srv_notify = XV_WIRE_NOTIFY_READ;
+	ck_assert(!xv_ring_flush_consumed(&fx.srv));
+	ck_assert_uint_eq(fx.page->left.cons, 7);
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_READ);
+	/* Held bytes on a ring that then breaks stay unpublished. */
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 50, &kick), 50);
+	xv_ring_mark_broken(&fx.srv);
+	ck_assert(!xv_ring_flush_consumed(&fx.srv));
+	ck_assert_uint_eq(fx.page->left.cons, 7);
+	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_READ);
 }
 END_TEST
 
@@ -326,6 +451,7 @@ Suite *xv_test_suite(void)
 	TCase *wrap = tcase_create("wrap");
 	TCase *kick = tcase_create("kick");
 	TCase *bind = tcase_create("bind");
+	TCase *batch = tcase_create("batch");
 
 	tcase_add_checked_fixture(copy, setup_small, NULL);
 	tcase_add_test(copy, test_fresh_rings_are_empty_and_fully_writable);
@@ -352,5 +478,12 @@ Suite *xv_test_suite(void)
 	tcase_add_test(bind, test_client_joins_a_page_with_data_already_in_flight);
 	tcase_add_test(bind, test_init_rejects_a_layout_that_fails_the_check);
 	suite_add_tcase(s, bind);
+
+	tcase_add_checked_fixture(batch, setup_small, NULL);
+	tcase_add_test(batch, test_cons_is_held_back_until_a_quarter_ring_is_read);
+	tcase_add_test(batch, test_a_read_that_finds_the_ring_empty_publishes_what_was_held);
+	tcase_add_test(batch, test_arming_for_data_publishes_first);
+	tcase_add_test(batch, test_flush_publishes_once_and_never_on_a_broken_ring);
+	suite_add_tcase(s, batch);
 	return s;
 }

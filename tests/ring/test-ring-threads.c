@@ -87,9 +87,16 @@ static uint32_t chunk_size(struct worker *w)
 static bool sleep_until(struct worker *w, bool readable)
 {
 	uint64_t seen = event_count(w->own_ev);
-	int64_t n = readable ? xv_ring_arm_readable(w->ep)
+	bool kick = false;
+	int64_t n = readable ? xv_ring_arm_readable(w->ep, &kick)
 			     : xv_ring_arm_writable(w->ep);
 
+	/* A reader that arms publishes the room it held back first: the
+	 * writer may be asleep waiting for it. */
+	if (kick) {
+		w->kicks++;
+		event_notify(w->peer_ev);
+	}
 	if (n < 0) {
 		w->err = n;
 		return false;
@@ -163,6 +170,11 @@ static void *consumer(void *arg)
 		w->done += (uint64_t)r;
 		if (r == 0 && !sleep_until(w, true))
 			break;
+	}
+	/* A reader that leaves publishes what it took last. */
+	if (xv_ring_flush_consumed(w->ep)) {
+		w->kicks++;
+		event_notify(w->peer_ev);
 	}
 	return NULL;
 }
@@ -303,6 +315,10 @@ static void *pingpong(void *arg)
 		}
 		w->done++;
 	}
+	if (xv_ring_flush_consumed(w->ep)) {
+		w->kicks++;
+		event_notify(w->peer_ev);
+	}
 	return NULL;
 }
 
@@ -405,7 +421,7 @@ static void *race_reader(void *arg)
 
 		race_post(&race.reader_at, i);
 		race_wait(&race.writer_at, i);
-		seen = xv_ring_arm_readable(w->ep);
+		seen = xv_ring_arm_readable(w->ep, &kick);
 		race_wait(&race.writer_done, i);
 		if (seen < 0) {
 			w->err = seen;
