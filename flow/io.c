@@ -27,6 +27,9 @@ static int64_t xv_flow_read_ready(struct xvchan *x)
 
 	if (n)
 		return n;
+	/* The writer asked for the room we hold: recv gives it back. */
+	if (xv_ring_room_wanted(&x->ep))
+		return 1;
 	return xv_flow_peer_live(x) == XV_WIRE_LIVE_GONE ? 1 : 0;
 }
 

@@ -180,6 +180,24 @@ static bool rx_publish(struct xv_ring_endpoint *ep, uint32_t n)
 	return rx_flush(ep);
 }
 
+/*
+ * The writer asked for room (NOTIFY_READ in its request byte) and we hold
+ * some back. A hint, loaded relaxed: a bit set just now may be missed
+ * here, never for good. The caller looks again (a spinning reader), or
+ * arms for data, which publishes anyway and whose N1/N2 fences settle the
+ * race.
+ */
+static bool rx_room_wanted(const struct xv_ring_endpoint *ep)
+{
+	return ep->rx.own_published != ep->rx.own_shadow &&
+	       (xv_atomic_load_relaxed_u8(ep->kick_byte) & XV_WIRE_NOTIFY_READ);
+}
+
+bool xv_ring_room_wanted(const struct xv_ring_endpoint *ep)
+{
+	return !ring_broken(ep) && rx_room_wanted(ep);
+}
+
 bool xv_ring_flush_consumed(struct xv_ring_endpoint *ep)
 {
 	if (ring_broken(ep))
@@ -272,10 +290,14 @@ int64_t xv_ring_recv(struct xv_ring_endpoint *ep, void *buf, size_t len,
 	uint32_t n;
 
 	*kick = false;
-	/* Found empty (avail 0 comes only from a fresh load of prod): the
-	 * writer may be waiting for the room we hold back. */
+	/* Found empty (avail 0 comes only from a fresh load of prod): a
+	 * writer that asked for room may be waiting for what we hold back.
+	 * One that did not has three quarters of the ring or more: the
+	 * store would only pull the line from it, once per message for a
+	 * reader that keeps up. */
 	if (avail == 0 && len) {
-		*kick = rx_flush(ep);
+		if (rx_room_wanted(ep))
+			*kick = rx_flush(ep);
 		return 0;
 	}
 	if (avail < 0)

@@ -26,9 +26,9 @@
  *
  * FREED ROOM GOES BACK IN BATCHES. The reader does not publish cons after
  * every read: it keeps what it consumed in its shadow and stores cons once
- * a quarter ring has piled up, when a read finds the ring empty, when it
- * arms for data (before sleeping), and on xv_ring_flush_consumed() (before
- * a close). Every cons store still follows C2 and is followed by the N2
+ * a quarter ring has piled up, when a read finds the ring empty while the
+ * writer has asked for room (NOTIFY_READ), when it arms for data (before
+ * sleeping), and on xv_ring_flush_consumed() (before a close). Every cons store still follows C2 and is followed by the N2
  * test of the writer's request. The index line is written by the writer
  * on every send; a reader that writes it too on every read pulls it back
  * and forth once per message each way, which is what bounds small
@@ -37,10 +37,10 @@
  * reader's caller has taken but that is not yet published (under a quarter
  * ring, and only while the ring holds unread bytes) stays invisible to the
  * writer until the reader reads again, sleeps or closes, just as if those
- * reads had not happened yet. A reader that keeps reading gives it back
- * within a quarter ring or at its next look at an empty ring; both stores
- * kick a writer that asked (a caller must send that kick even when recv
- * returns 0).
+ * reads had not happened yet. A writer that asked for room gets it back
+ * from a reader that keeps reading, within a quarter ring or at its next
+ * look at an empty ring; both stores kick it (a caller must send that
+ * kick even when recv returns 0).
  *
  * Threads: the receive calls (recv, peek, consume, readable, arm_readable,
  * flush_consumed)
@@ -225,7 +225,8 @@ int64_t xv_ring_writable(struct xv_ring_endpoint *ep);
 /**
  * Copy up to @len bytes out of rx / into tx, in at most two memcpy. send
  * publishes prod at once; recv publishes cons in batches (above), and a
- * recv that finds the ring empty publishes whatever was consumed before it.
+ * recv that finds the ring empty publishes whatever was consumed before it
+ * if the writer has asked for room.
  * @param kick assigned on every return: true when the peer asked to be woken
  * and the caller must send one event (also on a recv that returns 0)
  * @return bytes moved (0 when empty / full or @len is 0), or -EPROTO
@@ -294,6 +295,14 @@ int xv_ring_consume(struct xv_ring_endpoint *ep, uint32_t n, bool *kick);
  * @return bytes readable after arming, or -EPROTO
  */
 int64_t xv_ring_arm_readable(struct xv_ring_endpoint *ep, bool *kick);
+
+/**
+ * For a reader that polls readable() while it waits: true when the writer
+ * has asked for room (NOTIFY_READ) and some is held back, i.e. when a
+ * recv would publish. Relaxed, a hint: asked again on every poll, it sees
+ * a new request sooner or later; arming settles it for good.
+ */
+bool xv_ring_room_wanted(const struct xv_ring_endpoint *ep);
 
 /**
  * Publish every byte consumed so far, e.g. before the reader leaves: a

@@ -168,7 +168,8 @@ static void zc_empty_server(void *arg)
 	FT_EQ(xvchan_read(x, buf, sizeof(buf)), 100);
 	FT_EQ(xv_pattern_check(10, 0, buf, 100), 100);
 	ft_signal(p->down[1]);
-	/* Only the look that finds the ring empty gives the room back. */
+	/* A read that finds the ring empty and returns -EAGAIN (it arms
+	 * for data first) gives the room back. */
 	ft_await(p->up[0]);
 	FT_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
 	ft_signal(p->down[1]);

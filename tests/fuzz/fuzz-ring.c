@@ -181,8 +181,10 @@ static void op_recv(struct model *m, struct xv_ring_endpoint *ep,
 		m->rx_cons += (uint32_t)rc;
 	}
 	if (rc >= 0) {
-		/* A ring found empty publishes what was held back. */
-		check_cons(m, own_before, before, kick, rc == 0 && len);
+		/* A ring found empty publishes what was held back if the
+		 * writer asked for room. */
+		check_cons(m, own_before, before, kick,
+			   rc == 0 && len && (before & XV_WIRE_NOTIFY_READ));
 	} else {
 		FZ_CHECK(!kick);
 		FZ_CHECK(*m->rx_own == own_before);
@@ -401,6 +403,13 @@ static void op_flush(struct model *m, struct xv_ring_endpoint *ep)
 	}
 }
 
+static void op_room_wanted(struct model *m, struct xv_ring_endpoint *ep)
+{
+	FZ_CHECK(xv_ring_room_wanted(ep) ==
+		 (!m->broken && m->rx_cons != m->rx_pub &&
+		  (*m->kick_byte & XV_WIRE_NOTIFY_READ)));
+}
+
 static void op_flags(struct model *m, struct xv_ring_endpoint *ep,
 		     struct fz_input *in)
 {
@@ -576,6 +585,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			seen_rx(&m, &ep, model_avail(&m));
 			break;
 		case 11:
+			if (op & 0x10) {
+				op_room_wanted(&m, &ep);
+				break;
+			}
 			FZ_CHECK(xv_ring_writable(&ep) == model_space(&m));
 			seen_tx(&m, &ep, model_space(&m));
 			break;

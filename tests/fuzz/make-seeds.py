@@ -25,8 +25,8 @@ def u32(v):
 # ring: [left order-10] [right order-10] [flags: 1 server, 2 initial
 # indices] then ops: op byte % 16 (0-4 peer writes: u32 value, u8 mode;
 # 5 recv u32 len; 6 send u32 len u8; 7 sendv; 8 peek+consume u32;
-# 9 reserve+commit u32; 10/11 readable/writable (10 with 0x10: flush
-# consumed); 12 arm; 13 flags u8;
+# 9 reserve+commit u32; 10/11 readable/writable (with 0x10: flush
+# consumed / room wanted); 12 arm; 13 flags u8;
 # 14 consume u32; 15 commit u32)
 def ring_seeds():
     # Server, 1024/2048 in-page: send, peer consumes, recv after the

@@ -156,10 +156,9 @@ START_TEST(test_peer_scribbling_on_our_index_moves_nothing)
 	ck_assert_int_eq(xv_ring_readable(&srv), 300);
 	ck_assert_int_eq(xv_ring_recv(&srv, buf + 4096, 300, &kick), 300);
 	ck_assert_mem_eq(buf + 4096, buf, 300);
-	/* Held back (under a quarter ring), then published from the shadow
-	 * by the look that finds the ring empty. */
+	/* Held back (under a quarter ring), then published from the shadow. */
 	ck_assert_uint_eq(page->left.cons, 0x12345678u);
-	ck_assert_int_eq(xv_ring_recv(&srv, buf + 4096, 1, &kick), 0);
+	(void)xv_ring_flush_consumed(&srv);
 	ck_assert_uint_eq(page->left.cons, 300);
 	ck_assert_int_eq(srv.broken, 0);
 }

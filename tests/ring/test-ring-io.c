@@ -118,8 +118,8 @@ START_TEST(test_stream_crosses_ring_end_and_index_wrap_intact)
 	}
 	ck_assert_uint_eq(got, total);
 	ck_assert_uint_eq(fx.page->left.prod, (uint32_t)(start + total));
-	/* The look that finds the ring empty publishes the rest. */
-	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 1, &kick), 0);
+	/* A reader about to sleep publishes the rest. */
+	ck_assert_int_eq(xv_ring_arm_readable(&fx.srv, &kick), 0);
 	ck_assert_uint_eq(fx.page->left.cons, (uint32_t)(start + total));
 	ck_assert_uint_lt(fx.page->left.prod, start);
 }
@@ -372,7 +372,8 @@ START_TEST(test_a_read_that_finds_the_ring_empty_publishes_what_was_held)
 	ck_assert_int_eq(xv_ring_recv(&fx.srv, out + 924, 100, &kick), 100);
 	ck_assert(!kick);
 	ck_assert_uint_eq(fx.page->left.cons, 924);
-	/* Empty now: the next look publishes them, kick included. */
+	/* Empty now, and the writer asked: the next look publishes them,
+	 * kick included. */
 	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, sizeof(out), &kick), 0);
 	ck_assert(kick);
 	ck_assert_uint_eq(fx.page->left.cons, 1024);
@@ -388,6 +389,35 @@ START_TEST(test_a_read_that_finds_the_ring_empty_publishes_what_was_held)
 	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 0, &kick), 0);
 	ck_assert(!kick);
 	ck_assert_uint_eq(fx.page->left.cons, 1024);
+}
+END_TEST
+
+START_TEST(test_an_empty_ring_keeps_the_room_until_the_writer_asks)
+{
+	bool kick = true;
+
+	ck_assert_int_eq(xv_ring_send(&fx.cli, in, 100, &kick), 100);
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 100, &kick), 100);
+	/* Not asked: the writer has 924 bytes, the look stores nothing. */
+	ck_assert(!xv_ring_room_wanted(&fx.srv));
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 100, &kick), 0);
+	ck_assert(!kick);
+	ck_assert_uint_eq(fx.page->left.cons, 0);
+	ck_assert_int_eq(xv_ring_arm_writable(&fx.cli), 924);
+	/* Asked: the next look gives it all back and kicks. */
+	ck_assert(xv_ring_room_wanted(&fx.srv));
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 100, &kick), 0);
+	ck_assert(kick);
+	ck_assert_uint_eq(fx.page->left.cons, 100);
+	ck_assert(!xv_ring_room_wanted(&fx.srv));
+	/* Asked with nothing held back, or on a broken ring: no. */
+	fx.page->srv_notify = XV_WIRE_NOTIFY_READ;
+	ck_assert(!xv_ring_room_wanted(&fx.srv));
+	ck_assert_int_eq(xv_ring_send(&fx.cli, in, 10, &kick), 10);
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 10, &kick), 10);
+	ck_assert(xv_ring_room_wanted(&fx.srv));
+	xv_ring_mark_broken(&fx.srv);
+	ck_assert(!xv_ring_room_wanted(&fx.srv));
 }
 END_TEST
 
@@ -482,6 +512,7 @@ Suite *xv_test_suite(void)
 	tcase_add_checked_fixture(batch, setup_small, NULL);
 	tcase_add_test(batch, test_cons_is_held_back_until_a_quarter_ring_is_read);
 	tcase_add_test(batch, test_a_read_that_finds_the_ring_empty_publishes_what_was_held);
+	tcase_add_test(batch, test_an_empty_ring_keeps_the_room_until_the_writer_asks);
 	tcase_add_test(batch, test_arming_for_data_publishes_first);
 	tcase_add_test(batch, test_flush_publishes_once_and_never_on_a_broken_ring);
 	suite_add_tcase(s, batch);
