@@ -57,7 +57,8 @@ static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
 		int64_t n = xv_ring_recv(&x->ep, buf, len, &kick);
 		int done, err;
 
-		/* Also on 0: an empty ring publishes the room we held. */
+		/* Also on 0: an empty look may have given back the room the
+		 * writer asked for. */
 		if (kick)
 			xv_flow_kick(x);
 		if (n < 0)

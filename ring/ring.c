@@ -166,9 +166,9 @@ static bool rx_flush(struct xv_ring_endpoint *ep)
 
 /*
  * Consume @n bytes; publish once a quarter ring is pending (ring.h, "freed
- * room goes back in batches"). A quarter keeps three quarters of the ring
- * visible to the writer at all times, and stores cons at most four times a
- * lap; measured against per-read stores in docs/performance.md.
+ * room goes back in batches"). A quarter hides at most a quarter of the
+ * ring from the writer and stores cons at most four times a lap; measured
+ * against per-read stores in docs/performance.md.
  */
 static bool rx_publish(struct xv_ring_endpoint *ep, uint32_t n)
 {

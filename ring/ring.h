@@ -28,25 +28,25 @@
  * every read: it keeps what it consumed in its shadow and stores cons once
  * a quarter ring has piled up, when a read finds the ring empty while the
  * writer has asked for room (NOTIFY_READ), when it arms for data (before
- * sleeping), and on xv_ring_flush_consumed() (before a close). Every cons store still follows C2 and is followed by the N2
- * test of the writer's request. The index line is written by the writer
- * on every send; a reader that writes it too on every read pulls it back
- * and forth once per message each way, which is what bounds small
- * messages (docs/performance.md). This is TCP's receiver-side silly-window
+ * sleeping), and on xv_ring_flush_consumed() (before a close). Every cons
+ * store still follows C2 and is followed by the N2 test of the writer's
+ * request. The index line is written by the writer on every send; a
+ * reader that writes it too on every read pulls it back and forth once
+ * per message each way, which is what bounds small messages
+ * (docs/performance.md). This is TCP's receiver-side silly-window
  * avoidance (RFC 1122, 4.2.3.3), with the same visible effect: room the
- * reader's caller has taken but that is not yet published (under a quarter
- * ring, and only while the ring holds unread bytes) stays invisible to the
- * writer until the reader reads again, sleeps or closes, just as if those
- * reads had not happened yet. A writer that asked for room gets it back
- * from a reader that keeps reading, within a quarter ring or at its next
- * look at an empty ring; both stores kick it (a caller must send that
- * kick even when recv returns 0).
+ * reader's caller has taken but that is not yet published (under a
+ * quarter ring) stays invisible to the writer, just as if those reads had
+ * not happened yet. A writer that asked for room gets it back from a
+ * reader that keeps reading, within a quarter ring or at its next look at
+ * an empty ring; both stores kick it (a caller must send that kick even
+ * when recv returns 0).
  *
  * Threads: the receive calls (recv, peek, consume, readable, arm_readable,
- * flush_consumed)
- * touch only rx state and the send calls only tx state, so one thread may
- * receive while another sends on the same endpoint; two threads on the same
- * direction need the caller's lock. A bit left armed after a sleeper gave
+ * room_wanted, flush_consumed) touch only rx state and the send calls
+ * only tx state, so one thread may receive while another sends on the
+ * same endpoint; two threads on the same direction need the caller's
+ * lock. A bit left armed after a sleeper gave
  * up waiting only costs the peer one spurious kick.
  *
  * This layer is pure: no system calls, no allocation, no I/O. It decides
