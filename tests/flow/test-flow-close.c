@@ -1,7 +1,7 @@
 /*
  * The end of a connection between two xvchan endpoints: half-close in both
  * orders, close waiting for (and draining) the peer, close bounded by its
- * timeout, writes after the peer closed.
+ * timeout, writes after the peer closed, a closing reader's last cons.
  */
 #include "flow-test.h"
 
@@ -179,6 +179,50 @@ START_TEST(test_writer_gets_epipe_once_the_draining_peer_gives_up)
 }
 END_TEST
 
+/*
+ * A reader that closes publishes every byte it took first: a writer
+ * that then finds it gone sees them consumed (the cons it loads in
+ * xv_flow_wrote() shows in its description). 100 bytes of a 4 KiB ring
+ * are under the quarter that would publish them anyway.
+ */
+static void close_flush_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_server("close-flush", 4096, 4096,
+				     XVCHAN_NONBLOCK);
+	unsigned char buf[100];
+
+	ft_await(p->up[0]);
+	FT_EQ(xvchan_read(x, buf, sizeof(buf)), 100);
+	FT_EQ(xv_pattern_check(3, 0, buf, 100), 100);
+	/* Non-blocking: no wait for the client, straight to the end. */
+	FT_EQ(xvchan_close(x), 0);
+	ft_signal(p->down[1]);
+}
+
+static void close_flush_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_client("close-flush", XVCHAN_NONBLOCK);
+	unsigned char msg[100];
+	char d[1024];
+
+	xv_pattern_fill(3, 0, msg, sizeof(msg));
+	FT_EQ(xvchan_write(x, msg, sizeof(msg)), 100);
+	ft_signal_and_await(p);
+	/* The byte is in, the reader gone without it: -EPIPE. */
+	FT_EQ(xvchan_write(x, msg, 1), -EPIPE);
+	FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
+	FT_ASSERT(strstr(d, "(tx (prod 101) (cons_seen 100))") != NULL);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+START_TEST(test_a_closing_reader_publishes_what_it_read)
+{
+	FT_RUN_PIPED_PAIR(close_flush_server, close_flush_client, FT_WAIT_MS);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-close");
@@ -196,6 +240,7 @@ Suite *xv_test_suite(void)
 		test_close_gives_up_after_its_timeout_and_the_peer_sees_the_end);
 	tcase_add_test(tc,
 		test_writer_gets_epipe_once_the_draining_peer_gives_up);
+	tcase_add_test(tc, test_a_closing_reader_publishes_what_it_read);
 	suite_add_tcase(s, tc);
 	return s;
 }
