@@ -203,6 +203,8 @@ END_TEST
  * ring empty; that look must also wake the writer, who asked for it. A
  * lost wake-up there costs the libxenvchan peer its 200 ms poll per packet:
  * 64 packets would outlast its 5 s timeout, where they take milliseconds.
+ * The reader's spin budget is 2 s: a spinning reader must see the request
+ * while it spins, not only when it stops spinning and arms.
  */
 static const enum impl packet_readers[] = { XVCHAN, XVCHAN_THREADS };
 
@@ -216,7 +218,8 @@ START_TEST(test_packet_writer_gets_the_room_held_back)
 	server = spawn_peer(reader, SERVER_DOMID, (char *[]){
 		"--server", "--domid", "2", "--path", SERVER_PATH,
 		"--read-size", "4096", "--expect", "256000", "--chunk", "3000",
-		"--rx-seed", "7", "--timeout", "30", NULL });
+		"--rx-seed", "7", "--spin-us", "2000000", "--timeout", "30",
+		NULL });
 	client = spawn_peer(LIBXENVCHAN, CLIENT_DOMID, (char *[]){
 		"--client", "--domid", "1", "--path", SERVER_PATH,
 		"--send", "256000", "--chunk", "4000", "--packets",
