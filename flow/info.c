@@ -94,7 +94,8 @@ int xvchan_describe(const struct xvchan *x, char *buf, size_t len)
 		"(read_size %zu) (write_size %zu) "
 		"(own_live %u) (peer_live %u) (peer_flags 0x%02x) "
 		"(peer %s) (peer_domain %s) (shut_wr %s) (ended %s) (eof %s) "
-		"(rx (cons %" PRIu32 ") (prod_seen %" PRIu32 ")) "
+		"(rx (cons %" PRIu32 ") (cons_published %" PRIu32 ") "
+		"(prod_seen %" PRIu32 ")) "
 		"(tx (prod %" PRIu32 ") (cons_seen %" PRIu32 ")))",
 		x->server ? "server" : "client", x->own_domid, x->peer_domid,
 		x->path ? x->path : "-", x->ring_ref, x->port, rs, ws,
@@ -103,7 +104,7 @@ int xvchan_describe(const struct xvchan *x, char *buf, size_t len)
 		xv_flow_dom_name(dom, dead),
 		shut_wr ? "true" : "false", ended ? "true" : "false",
 		x->eof ? "true" : "false",
-		x->ep.rx.own_shadow, x->ep.rx.peer_seen,
+		x->ep.rx.own_shadow, x->ep.rx.own_published, x->ep.rx.peer_seen,
 		x->ep.tx.own_shadow, x->ep.tx.peer_seen);
 	return n < 0 ? -EINVAL : n;
 }
