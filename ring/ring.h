@@ -46,8 +46,8 @@
  * room_wanted, flush_consumed) touch only rx state and the send calls
  * only tx state, so one thread may receive while another sends on the
  * same endpoint; two threads on the same direction need the caller's
- * lock. A bit left armed after a sleeper gave
- * up waiting only costs the peer one spurious kick.
+ * lock. A bit left armed after a sleeper gave up waiting only costs the
+ * peer one spurious kick.
  *
  * This layer is pure: no system calls, no allocation, no I/O. It decides
  * ("the peer needs a kick", "the peer broke the protocol") and flow/ acts.
