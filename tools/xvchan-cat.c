@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -318,17 +319,25 @@ static void *rx_thread(void *arg)
 	}
 }
 
+/*
+ * stdin is read only under @writer, after poll(2) says it is readable:
+ * bytes taken from stdin are then always on their way into the vchan, or
+ * their failure is reported, never held where the main thread's probe
+ * cannot see them.
+ */
 static void *tx_thread(void *arg)
 {
 	struct relay *r = arg;
 	static char buf[CHUNK];
 
 	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf)), w = 0;
+		struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+		ssize_t n, w = 0;
+		int read_err;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
+		if (poll(&in, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
 			xv_tool_err("stdin: %s", strerror(errno));
 			relay_set(r, &r->tx_failed);
 			return NULL;
@@ -338,11 +347,20 @@ static void *tx_thread(void *arg)
 			pthread_mutex_unlock(&r->writer);
 			return NULL;
 		}
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		read_err = n < 0 ? errno : 0;
 		if (n == 0)
 			xvchan_shutdown(r->x);
-		else
+		else if (n > 0)
 			w = xvchan_write(r->x, buf, (size_t)n);
 		pthread_mutex_unlock(&r->writer);
+		if (read_err == EINTR)
+			continue;
+		if (read_err) {
+			xv_tool_err("stdin: %s", strerror(read_err));
+			relay_set(r, &r->tx_failed);
+			return NULL;
+		}
 		if (n == 0) {
 			relay_set(r, &r->tx_done);
 			return NULL;
@@ -355,17 +373,26 @@ static void *tx_thread(void *arg)
 	}
 }
 
-/* The peer stopped writing; has it also gone?  Only asked while stdin is
- * open; a writer busy in xvchan_write() will find out by itself. */
+/*
+ * The peer stopped writing; has it also gone, with nothing left for us to
+ * send?  Only while the writer thread waits for stdin: one busy in
+ * xvchan_write() finds out by itself, and stdin that has bytes (or its
+ * end) is the writer thread's to deliver or to fail on.  Once gone, the
+ * writer thread takes nothing more from stdin.
+ */
 static bool peer_gone(struct relay *r)
 {
-	ssize_t w;
+	struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+	bool gone = false;
 
 	if (pthread_mutex_trylock(&r->writer) != 0)
 		return false;
-	w = xvchan_write(r->x, "", 0);
+	if (poll(&in, 1, 0) == 0 && xvchan_write(r->x, "", 0) == -EPIPE) {
+		r->closing = true;
+		gone = true;
+	}
 	pthread_mutex_unlock(&r->writer);
-	return w == -EPIPE;
+	return gone;
 }
 
 static struct timespec in_ms(int ms)
@@ -452,7 +479,7 @@ static int relay(struct xvchan *x)
 		_exit(XV_TOOL_EXIT_FAIL);
 	}
 	status = relay_wait(&r, &can_close);
-	/* The writer thread may be blocked in read(2) on stdin for ever:
+	/* The writer thread may be blocked in poll(2) on stdin for ever:
 	 * it is never joined; closing keeps it out of the library. */
 	until = in_ms(END_WAIT_MS);
 	if (!can_close || pthread_mutex_timedlock(&r.writer, &until) != 0)
@@ -502,6 +529,6 @@ int main(int argc, char **argv)
 		return vchan_fail(o.listen ? "cannot serve" : "cannot connect",
 				  rc);
 	/* Leaving main ends the writer thread too, even if it still sits
-	 * in read(2) on stdin. */
+	 * in poll(2) on stdin. */
 	return relay(x);
 }
