@@ -192,6 +192,45 @@ START_TEST(test_stdin_eof_half_closes_and_peer_can_answer)
 }
 END_TEST
 
+/* A non-blocking stdin (O_NONBLOCK on a description shared with the
+ * caller) is waited for like a blocking one: the server sends what
+ * arrives on it later, not an error for the moment it had nothing. */
+START_TEST(test_non_blocking_stdin_is_waited_for)
+{
+	const char *srv_args[] = { "-l", "2", "nb", NULL };
+	const char *cli_args[] = { "1", "nb", NULL };
+	int srv_in[2], srv_out[2], q = cat_sim_file("q");
+	int cli_out = cat_sim_file("cli-out");
+	int srv_err = cat_sim_file("srv-err");
+	char *seen, *got;
+	pid_t srv, cli;
+	int st;
+
+	ck_assert_int_eq(write(q, "question\n", 9), 9);
+	ck_assert_int_eq(lseek(q, 0, SEEK_SET), 0);
+	ck_assert_int_eq(pipe2(srv_in, O_CLOEXEC | O_NONBLOCK), 0);
+	ck_assert_int_eq(pipe2(srv_out, O_CLOEXEC), 0);
+	srv = cat_spawn(1, srv_args, srv_in[0], srv_out[1], srv_err);
+	close(srv_in[0]);
+	close(srv_out[1]);
+	cli = cat_spawn(2, cli_args, q, cli_out, -1);
+	/* Connected, and the server's stdin has been empty all along. */
+	seen = read_to_eof(srv_out[0], 10000);
+	ck_assert_str_eq(seen, "question\n");
+	ck_assert_int_eq(write(srv_in[1], "answer\n", 7), 7);
+	close(srv_in[1]);
+	st = xv_run_wait(srv, WAIT_MS);
+	ck_assert_msg(st == 0, "server exit %d: %s", st,
+		      xv_run_read_all(srv_err, NULL));
+	ck_assert_int_eq(xv_run_wait(cli, WAIT_MS), 0);
+	got = xv_run_read_all(cli_out, NULL);
+	ck_assert_str_eq(got, "answer\n");
+	free(seen);
+	free(got);
+	close(srv_out[0]);
+}
+END_TEST
+
 /* A peer that is gone ends the program although stdin stays open. */
 START_TEST(test_peer_gone_ends_program_with_stdin_open)
 {
@@ -309,6 +348,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_files_cross_through_small_rings);
 	tcase_add_test(tc, test_empty_input_still_ends_cleanly);
 	tcase_add_test(tc, test_stdin_eof_half_closes_and_peer_can_answer);
+	tcase_add_test(tc, test_non_blocking_stdin_is_waited_for);
 	tcase_add_test(tc, test_peer_gone_ends_program_with_stdin_open);
 	tcase_add_test(tc, test_no_server_exits_one_with_message);
 	tcase_add_test(tc, test_undeliverable_data_exits_one_with_message);
