@@ -157,48 +157,16 @@ START_TEST(test_empty_input_still_ends_cleanly)
 }
 END_TEST
 
-/* The client's stdin ends; the server sees the end of the stream while
- * its own stdin is still open, and its answer still reaches the client. */
-START_TEST(test_stdin_eof_half_closes_and_peer_can_answer)
+/*
+ * The client sends a question from a file, and its stdin ends there.  The
+ * server, whose stdin is a pipe opened with @srv_in_flags and empty until
+ * then, passes the question on; the answer written to that pipe afterwards
+ * still reaches the client, and both exit 0.
+ */
+static void question_then_answer(const char *port, int srv_in_flags)
 {
-	const char *srv_args[] = { "-l", "2", "qa", NULL };
-	const char *cli_args[] = { "1", "qa", NULL };
-	int srv_in[2], srv_out[2], q = cat_sim_file("q");
-	int cli_out = cat_sim_file("cli-out");
-	char *seen, *got;
-	pid_t srv, cli;
-
-	ck_assert_int_eq(write(q, "question\n", 9), 9);
-	ck_assert_int_eq(lseek(q, 0, SEEK_SET), 0);
-	ck_assert_int_eq(pipe2(srv_in, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(srv_out, O_CLOEXEC), 0);
-	srv = cat_spawn(1, srv_args, srv_in[0], srv_out[1], -1);
-	close(srv_in[0]);
-	close(srv_out[1]);
-	cli = cat_spawn(2, cli_args, q, cli_out, -1);
-	seen = read_to_eof(srv_out[0], 10000);
-	ck_assert_str_eq(seen, "question\n");
-	/* The client is still there, waiting for the answer. */
-	ck_assert_int_eq(waitpid(cli, NULL, WNOHANG), 0);
-	ck_assert_int_eq(write(srv_in[1], "answer\n", 7), 7);
-	close(srv_in[1]);
-	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 0);
-	ck_assert_int_eq(xv_run_wait(cli, WAIT_MS), 0);
-	got = xv_run_read_all(cli_out, NULL);
-	ck_assert_str_eq(got, "answer\n");
-	free(seen);
-	free(got);
-	close(srv_out[0]);
-}
-END_TEST
-
-/* A non-blocking stdin (O_NONBLOCK on a description shared with the
- * caller) is waited for like a blocking one: the server sends what
- * arrives on it later, not an error for the moment it had nothing. */
-START_TEST(test_non_blocking_stdin_is_waited_for)
-{
-	const char *srv_args[] = { "-l", "2", "nb", NULL };
-	const char *cli_args[] = { "1", "nb", NULL };
+	const char *srv_args[] = { "-l", "2", port, NULL };
+	const char *cli_args[] = { "1", port, NULL };
 	int srv_in[2], srv_out[2], q = cat_sim_file("q");
 	int cli_out = cat_sim_file("cli-out");
 	int srv_err = cat_sim_file("srv-err");
@@ -208,15 +176,16 @@ START_TEST(test_non_blocking_stdin_is_waited_for)
 
 	ck_assert_int_eq(write(q, "question\n", 9), 9);
 	ck_assert_int_eq(lseek(q, 0, SEEK_SET), 0);
-	ck_assert_int_eq(pipe2(srv_in, O_CLOEXEC | O_NONBLOCK), 0);
+	ck_assert_int_eq(pipe2(srv_in, O_CLOEXEC | srv_in_flags), 0);
 	ck_assert_int_eq(pipe2(srv_out, O_CLOEXEC), 0);
 	srv = cat_spawn(1, srv_args, srv_in[0], srv_out[1], srv_err);
 	close(srv_in[0]);
 	close(srv_out[1]);
 	cli = cat_spawn(2, cli_args, q, cli_out, -1);
-	/* Connected, and the server's stdin has been empty all along. */
 	seen = read_to_eof(srv_out[0], 10000);
 	ck_assert_str_eq(seen, "question\n");
+	/* The client is still there, waiting for the answer. */
+	ck_assert_int_eq(waitpid(cli, NULL, WNOHANG), 0);
 	ck_assert_int_eq(write(srv_in[1], "answer\n", 7), 7);
 	close(srv_in[1]);
 	st = xv_run_wait(srv, WAIT_MS);
@@ -228,6 +197,22 @@ START_TEST(test_non_blocking_stdin_is_waited_for)
 	free(seen);
 	free(got);
 	close(srv_out[0]);
+}
+
+/* The client's stdin ends; the server sees the end of the stream while
+ * its own stdin is still open, and its answer still reaches the client. */
+START_TEST(test_stdin_eof_half_closes_and_peer_can_answer)
+{
+	question_then_answer("qa", 0);
+}
+END_TEST
+
+/* A non-blocking stdin (O_NONBLOCK on a description shared with the
+ * caller) is waited for like a blocking one: the server sends what
+ * arrives on it later, not an error for the moment it had nothing. */
+START_TEST(test_non_blocking_stdin_is_waited_for)
+{
+	question_then_answer("nb", O_NONBLOCK);
 }
 END_TEST
 
