@@ -134,6 +134,19 @@ static inline void ft_expect_eof(struct xvchan *x)
 	FT_EQ(xvchan_read(x, &c, 1), 0);
 }
 
+/* xvchan_describe() of @x contains @what; else the whole description goes
+ * to stderr with the failure. */
+static inline void ft_expect_described(struct xvchan *x, const char *what)
+{
+	char d[1024];
+
+	FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
+	if (!strstr(d, what)) {
+		fprintf(stderr, "no \"%s\" in %s\n", what, d);
+		FT_ASSERT(0);
+	}
+}
+
 /* Write the whole stream @seed, then close cleanly. */
 static inline void ft_write_and_close(struct xvchan *x, uint64_t seed,
 				      size_t total)

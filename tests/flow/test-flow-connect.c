@@ -106,13 +106,11 @@ static void path_server(void *arg)
 {
 	struct xvchan_config cfg;
 	struct xvchan *x = NULL;
-	char d[1024];
 
 	ft_config(&cfg, 0);
 	cfg.path = my_vchan_path;
 	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, NULL, 4096, 4096, &cfg), 0);
-	FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
-	FT_ASSERT(strstr(d, "(path /local/domain/1/data/my-vchan)"));
+	ft_expect_described(x, "(path /local/domain/1/data/my-vchan)");
 	ft_write_and_close(x, 13, 5000);
 }
 

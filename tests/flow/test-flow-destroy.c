@@ -74,17 +74,6 @@ static struct xvchan *dt_client(unsigned int server, const char *port,
 	return x;
 }
 
-static void dt_describes(struct xvchan *x, const char *what)
-{
-	char d[1024];
-
-	FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
-	if (!strstr(d, what)) {
-		fprintf(stderr, "no \"%s\" in %s\n", what, d);
-		FT_ASSERT(0);
-	}
-}
-
 /* Child: report when it saw the end. */
 static void dt_send_time(int fd)
 {
@@ -212,9 +201,9 @@ static void dt_watch_server(void *arg)
 	struct xvchan *x = dt_server(3, "dt-watch", 0);
 	char c = 0;
 
-	dt_describes(x, "(peer_domain not-yet-watched)");
+	ft_expect_described(x, "(peer_domain not-yet-watched)");
 	FT_ASSERT(xvchan_fd(x) >= 0);
-	dt_describes(x, "(peer_domain watched)");
+	ft_expect_described(x, "(peer_domain watched)");
 	FT_EQ(xvchan_write(x, "s", 1), 1);
 	FT_EQ(xvchan_read(x, &c, 1), 1);
 	FT_EQ(c, 'c');
@@ -230,7 +219,7 @@ static void dt_watch_client(void *arg)
 	FT_ASSERT(xvchan_fd(x) >= 0);
 	/* xenstored refuses a guest the question: no watch, and
 	 * no error either. */
-	dt_describes(x, "(peer_domain unwatched)");
+	ft_expect_described(x, "(peer_domain unwatched)");
 	FT_EQ(xvchan_read(x, &c, 1), 1);
 	FT_EQ(c, 's');
 	FT_EQ(xvchan_write(x, "c", 1), 1);
@@ -263,11 +252,11 @@ static void dt_early_server(void *arg)
 	ssize_t n;
 
 	FT_ASSERT(pfd.fd >= 0);
-	dt_describes(x, "(peer_domain watched)");
+	ft_expect_described(x, "(peer_domain watched)");
 	/* The read takes the watch's first event and asks. */
 	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
 	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
-	dt_describes(x, "(peer_domain watched)");
+	ft_expect_described(x, "(peer_domain watched)");
 	ft_signal_and_await(p);
 	for (;;) {
 		FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
@@ -277,7 +266,7 @@ static void dt_early_server(void *arg)
 	}
 	FT_EQ(n, 1);
 	FT_EQ(c, 'c');
-	dt_describes(x, "(peer_domain watched)");
+	ft_expect_described(x, "(peer_domain watched)");
 	FT_EQ(xvchan_close(x), 0);
 	dt_exit();
 }
@@ -313,9 +302,9 @@ static void dt_reader_server(void *arg)
 	struct xvchan *x = dt_server(4, dc->port, 0);
 
 	dt_read_until_destroyed(x, dc, 21);
-	dt_describes(x, "(peer_domain gone)");
+	ft_expect_described(x, "(peer_domain gone)");
 	/* The live byte was never cleared: only xenstore told. */
-	dt_describes(x, "(peer_live 1)");
+	ft_expect_described(x, "(peer_live 1)");
 	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
 	FT_EQ(xvchan_close(x), 0);
 	dt_exit();

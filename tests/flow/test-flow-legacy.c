@@ -63,10 +63,7 @@ static void ft_lx_recv(struct libxenvchan *c, uint64_t seed, size_t total)
 
 static void ft_expect_legacy(struct xvchan *x)
 {
-	char d[1024];
-
-	FT_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
-	FT_ASSERT(strstr(d, "(peer legacy)") != NULL);
+	ft_expect_described(x, "(peer legacy)");
 }
 
 static void legacy_a_server(void *arg)
