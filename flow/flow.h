@@ -101,8 +101,15 @@ struct xvchan {
 
 /* Milliseconds from CLOCK_MONOTONIC, for deadlines. */
 int64_t xv_flow_now_ms(void);
-/* Deadline for a timeout (negative: none, returned as -1). */
-int64_t xv_flow_deadline(int timeout_ms);
+/* Deadline for a timeout of @timeout_ms >= 0 from now. */
+int64_t xv_flow_deadline_after(int timeout_ms);
+
+/* Deadline for a timeout (negative: none, returned as -1). Inline: every
+ * read and write asks, and most have no timeout. */
+static inline int64_t xv_flow_deadline(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : xv_flow_deadline_after(timeout_ms);
+}
 
 /* wait.c */
 int xv_flow_wait_init(struct xvchan *x);
@@ -128,9 +135,17 @@ void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc);
  * is not timed yet. */
 int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 		     int64_t (*ready)(struct xvchan *x));
+/* Adapt @st's budget to the wait being timed, which just ended. */
+void xv_flow_spin_adapt(struct xvchan *x, struct xv_flow_spin *st);
+
 /* The direction of @st made progress: if a wait was being timed, adapt the
- * budget to how long it lasted. Cheap when none was (the fast path). */
-void xv_flow_spin_done(struct xvchan *x, struct xv_flow_spin *st);
+ * budget to how long it lasted. Inline for the fast path, where none was. */
+static inline void xv_flow_spin_done(struct xvchan *x,
+				     struct xv_flow_spin *st)
+{
+	if (st->since_ns)
+		xv_flow_spin_adapt(x, st);
+}
 /* Send one event to the peer. */
 void xv_flow_kick(struct xvchan *x);
 /* Watch the peer's domain if that was never tried: only when the peer is

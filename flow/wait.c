@@ -38,10 +38,8 @@ int64_t xv_flow_now_ms(void)
 	return xv_flow_now_ns() / 1000000;
 }
 
-int64_t xv_flow_deadline(int timeout_ms)
+int64_t xv_flow_deadline_after(int timeout_ms)
 {
-	if (timeout_ms < 0)
-		return -1;
 	if (timeout_ms == 0)
 		return xv_flow_now_ms();
 	/* The clock is read in whole milliseconds, truncated: one more
@@ -431,12 +429,10 @@ int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 	return 0;
 }
 
-void xv_flow_spin_done(struct xvchan *x, struct xv_flow_spin *st)
+void xv_flow_spin_adapt(struct xvchan *x, struct xv_flow_spin *st)
 {
 	int64_t waited;
 
-	if (!st->since_ns)
-		return;
 	waited = xv_flow_now_ns() - st->since_ns;
 	st->since_ns = 0;
 	st->budget_ns = xv_flow_spin_next(st->budget_ns, waited,

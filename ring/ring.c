@@ -1,4 +1,11 @@
-/* The data path: index checks, copies across the wrap, notify handshake. */
+/*
+ * The data path: index checks, copies across the wrap, notify handshake.
+ *
+ * Its helpers are static inline: one send or receive of a small message
+ * runs most of them, and with link-time optimisation the whole call then
+ * folds into flow/'s xvchan_write() or xvchan_read() around one memcpy
+ * (docs/performance.md, "What each optimisation bought").
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -40,7 +47,7 @@ int xv_ring_broken(const struct xv_ring_endpoint *ep)
  * anyway; a load before it would make that two coherence round trips per
  * call instead of one (docs/performance.md).
  */
-static int64_t rx_avail(struct xv_ring_endpoint *ep, uint32_t want)
+static inline int64_t rx_avail(struct xv_ring_endpoint *ep, uint32_t want)
 {
 	struct xv_ring *r = &ep->rx;
 	uint32_t prod, avail;
@@ -64,7 +71,7 @@ static int64_t rx_avail(struct xv_ring_endpoint *ep, uint32_t want)
  * As rx_avail(): @want bytes known free from the last cons seen (acquired
  * and checked then, so P2 holds for them) need no new load.
  */
-static int64_t tx_space(struct xv_ring_endpoint *ep, uint32_t want)
+static inline int64_t tx_space(struct xv_ring_endpoint *ep, uint32_t want)
 {
 	struct xv_ring *r = &ep->tx;
 	uint32_t cons, used;
@@ -86,14 +93,14 @@ static int64_t tx_space(struct xv_ring_endpoint *ep, uint32_t want)
 
 /* What a request of @len bytes needs from rx_avail() / tx_space(): more
  * than the ring holds can never be served from a cached index. */
-static uint32_t want_of(const struct xv_ring *r, size_t len)
+static inline uint32_t want_of(const struct xv_ring *r, size_t len)
 {
 	return len < r->size ? (uint32_t)len : r->size;
 }
 
 /* Up to two segments of n bytes starting at index from. */
-static void ring_segs(const struct xv_ring *r, uint32_t from, uint32_t n,
-		      struct xv_ring_segs *s)
+static inline void ring_segs(const struct xv_ring *r, uint32_t from,
+			     uint32_t n, struct xv_ring_segs *s)
 {
 	uint32_t off = from & (r->size - 1);
 	uint32_t first = r->size - off < n ? r->size - off : n;
@@ -104,7 +111,7 @@ static void ring_segs(const struct xv_ring *r, uint32_t from, uint32_t n,
 	s->len[1] = n - first;
 }
 
-static void copy_out(const struct xv_ring *r, void *buf, uint32_t n)
+static inline void copy_out(const struct xv_ring *r, void *buf, uint32_t n)
 {
 	struct xv_ring_segs s;
 
@@ -115,8 +122,8 @@ static void copy_out(const struct xv_ring *r, void *buf, uint32_t n)
 }
 
 /* Copy n bytes to tx at own_shadow + at; caller checked the space. */
-static void copy_in(struct xv_ring *r, uint32_t at, const void *buf,
-		    uint32_t n)
+static inline void copy_in(struct xv_ring *r, uint32_t at,
+			   const void *buf, uint32_t n)
 {
 	struct xv_ring_segs s;
 
@@ -131,7 +138,7 @@ static void copy_in(struct xv_ring *r, uint32_t at, const void *buf,
  * request; pairs with N1 in arm(). The plain load keeps the atomic RMW off
  * the fast path: the bit is only ever set by the peer and cleared by us.
  */
-static bool take_kick(struct xv_ring_endpoint *ep, uint8_t bit)
+static inline bool take_kick(struct xv_ring_endpoint *ep, uint8_t bit)
 {
 	xv_atomic_fence_full();
 	if (!(xv_atomic_load_relaxed_u8(ep->kick_byte) & bit))
@@ -140,7 +147,7 @@ static bool take_kick(struct xv_ring_endpoint *ep, uint8_t bit)
 	return (xv_atomic_fetch_and_u8(ep->kick_byte, (uint8_t)~bit) & bit) != 0;
 }
 
-static bool tx_publish(struct xv_ring_endpoint *ep, uint32_t n)
+static inline bool tx_publish(struct xv_ring_endpoint *ep, uint32_t n)
 {
 	ep->tx.own_shadow += n;
 	/* P1: the data copied in is visible /before/ the new prod; pairs
@@ -170,7 +177,7 @@ static bool rx_flush(struct xv_ring_endpoint *ep)
  * ring from the writer and stores cons at most four times a lap; measured
  * against per-read stores in docs/performance.md.
  */
-static bool rx_publish(struct xv_ring_endpoint *ep, uint32_t n)
+static inline bool rx_publish(struct xv_ring_endpoint *ep, uint32_t n)
 {
 	struct xv_ring *r = &ep->rx;
 
