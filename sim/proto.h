@@ -61,6 +61,10 @@ enum xv_sim_op {
 				 * (exec enrols itself; a no-op for dom0) */
 	XV_SIM_DOMAIN_DESTROY,	/* arg0 domid (not 0): as `xl destroy`; the
 				 * reply comes once it is all done */
+	XV_SIM_EVT_STATUS,	/* arg0 domid (DOMID_SELF: the caller's),
+				 * arg1 port, as EVTCHNOP_status; reply arg0
+				 * EVTCHNSTAT_*, arg1 remote domid, arg2
+				 * remote port (interdomain) */
 };
 
 /* Unmap-notify flags, the values of xen/gntalloc.h's UNMAP_NOTIFY_*. */
@@ -86,6 +90,9 @@ struct xv_sim_msg {
 /* Environment of a simulated process. */
 #define XV_SIM_ENV_DIR "XVCHAN_SIM_DIR"
 #define XV_SIM_ENV_DOMID "XVCHAN_SIM_DOMID"
+/* "unrestricted": a guest's privcmd lets hypercalls through, as Linux's
+ * xen_privcmd.unrestricted=1 does (sim/preload/call.c). */
+#define XV_SIM_ENV_PRIVCMD "XVCHAN_SIM_PRIVCMD"
 
 /*
  * Send @msg (header plus msg->count data words) with @nfds descriptors.

@@ -168,6 +168,43 @@ int xv_hv_evt_unbind(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t handle,
 	return 0;
 }
 
+/* The values of xen/event_channel.h's EVTCHNSTAT_*. */
+enum { STAT_CLOSED = 0, STAT_UNBOUND = 1, STAT_INTERDOMAIN = 2 };
+
+int xv_hv_evt_status(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t domid,
+		     uint32_t port, struct xv_sim_msg *rep)
+{
+	const struct xv_hv_port *p;
+
+	if (domid == 0x7ff0u)
+		domid = c->domid;
+	else if (domid != c->domid && c->domid != 0)
+		return -EPERM;
+	if (domid > XV_SIM_MAX_DOMID || !hv->domain[domid])
+		return -ESRCH;
+	if (port >= XV_SIM_MAX_PORTS)
+		return -EINVAL;
+	/* The table is shared by all domains, each seeing its own ports:
+	 * another domain's port is, to this one, a port not in use. */
+	p = &hv->port[port];
+	rep->arg[0] = STAT_CLOSED;
+	if (port == 0 || p->state == XV_HV_PORT_FREE || p->domid != domid)
+		return 0;
+	if (p->state == XV_HV_PORT_UNBOUND) {
+		rep->arg[0] = STAT_UNBOUND;
+		rep->arg[1] = p->remote_domid;
+	} else {
+		uint32_t q = atomic_load(&hv->ev.tab->port[port].remote);
+
+		if (q == 0 || q >= XV_SIM_MAX_PORTS)
+			return -EIO;	/* the daemon's own tables disagree */
+		rep->arg[0] = STAT_INTERDOMAIN;
+		rep->arg[1] = hv->port[q].domid;
+		rep->arg[2] = q;
+	}
+	return 0;
+}
+
 int xv_hv_evt_owned(struct xv_hv *hv, uint32_t port, unsigned int domid)
 {
 	return port && port < XV_SIM_MAX_PORTS &&

@@ -154,6 +154,12 @@ int xv_hv_evt_bind_interdomain(struct xv_hv *hv, struct xv_hv_conn *c,
 			       uint32_t remote_port, uint32_t *port);
 int xv_hv_evt_unbind(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t handle,
 		     uint32_t port);
+/* EVTCHNOP_status: the state of @port of domain @domid (DOMID_SELF: the
+ * caller's) into @rep's arg0-2 (see XV_SIM_EVT_STATUS).  -EPERM for
+ * another domain's port unless the caller is dom0, -ESRCH for no such
+ * domain, -EINVAL for a port beyond the table. */
+int xv_hv_evt_status(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t domid,
+		     uint32_t port, struct xv_sim_msg *rep);
 /* Whether @port is bound by domain @domid (a valid notify target). */
 int xv_hv_evt_owned(struct xv_hv *hv, uint32_t port, unsigned int domid);
 /* Close @c's handles; returns how many ports that closed. */

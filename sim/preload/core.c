@@ -298,3 +298,8 @@ int munmap(void *addr, size_t len)
 	}
 	return xv_sim_real_munmap(addr, len);
 }
+
+uint32_t xv_sim_domid_locked(void)
+{
+	return ctl_domid;
+}

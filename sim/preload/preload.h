@@ -33,6 +33,9 @@ int xv_sim_connect_locked(void);
 int xv_sim_call_locked(struct xv_sim_msg *req, int fd_out,
 		       int *fds_in, size_t max_in, size_t *n_in);
 extern struct xv_sim_msg *xv_sim_req, *xv_sim_rep;
+/* The domain this process's connection said HELLO as.  Caller holds
+ * xv_sim_lock, after a successful xv_sim_connect_locked(). */
+uint32_t xv_sim_domid_locked(void);
 
 /* The real munmap, bypassing our interposer. */
 int xv_sim_real_munmap(void *addr, size_t len);

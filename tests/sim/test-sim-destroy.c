@@ -4,6 +4,9 @@
  * test_killed_mapper_clears_the_byte_and_raises_the_event and
  * test_killed_sharer_notifies_and_releases_its_grants. */
 #define _GNU_SOURCE
+/* First: it sets the Xen interface version (port-status.h). */
+#include "port-status.h"
+
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
@@ -182,9 +185,18 @@ START_TEST(test_our_end_of_its_channel_stays_bound_and_notifies_nothing)
 	struct victim v;
 	pid_t pid;
 
+	unsigned int rd = 99, rp = 0;
+
 	victim_start(&v);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)v.port, &rd,
+					&rp), EVTCHNSTAT_interdomain);
+	ck_assert_uint_eq(rd, VICTIM);
 	xv_test_sim_destroy(VICTIM);
 	ck_assert_int_eq(xv_test_wait(v.pid, 5000), 128 + SIGKILL);
+	/* Only the port's status tells (flow/ asks it for a guest). */
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)v.port, &rd,
+					&rp), EVTCHNSTAT_unbound);
+	ck_assert_uint_eq(rd, VICTIM);
 	/* Xen's evtchn_send() on an unbound port: success, no delivery. */
 	ck_assert_int_eq(xenevtchn_notify(ev, (evtchn_port_t)v.port), 0);
 	ck_assert(!xv_readable(xenevtchn_fd(ev), 50));

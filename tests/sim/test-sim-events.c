@@ -1,9 +1,13 @@
 /* Event channels on the simulator: pollable fds, blocking pending, and the
  * latch/coalesce/unmask rules of Xen's evtchn driver. */
 #define _GNU_SOURCE
+/* First: it sets the Xen interface version (port-status.h). */
+#include "port-status.h"
+
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -22,6 +26,9 @@ static void setup(void)
 {
 	xv_test_sim_start();
 	ck_assert_int_eq(setenv("XVCHAN_SIM_DOMID", "1", 1), 0);
+	/* A guest's hypercalls go through, as with Linux's
+	 * xen_privcmd.unrestricted=1 (the status tests below). */
+	ck_assert_int_eq(setenv("XVCHAN_SIM_PRIVCMD", "unrestricted", 1), 0);
 	h1 = xenevtchn_open(NULL, 0);
 	h2 = xenevtchn_open(NULL, 0);
 	ck_assert_ptr_nonnull(h1);
@@ -360,6 +367,91 @@ END_TEST
 
 /* Off the simulator the preload answers as the real library does without
  * /dev/xen; a bad domid in the environment is refused. */
+/* EVTCHNOP_status, the one hypercall the preload models (for flow/'s
+ * look at a guest peer's domain): a port's life as Xen reports it. */
+START_TEST(test_status_follows_a_port_from_unbound_to_interdomain_and_back)
+{
+	unsigned int rd = 99, rp = 99;
+	int p, p1, p2;
+
+	p = xenevtchn_bind_unbound_port(h1, 2);
+	ck_assert_int_gt(p, 0);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)p, &rd, &rp),
+			 EVTCHNSTAT_unbound);
+	ck_assert_uint_eq(rd, 2);
+	pair(&p1, &p2);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)p1, &rd, &rp),
+			 EVTCHNSTAT_interdomain);
+	ck_assert_uint_eq(rd, 1);
+	ck_assert_uint_eq(rp, (unsigned int)p2);
+	ck_assert_int_eq(xv_port_status(1, (unsigned int)p2, &rd, &rp),
+			 EVTCHNSTAT_interdomain);
+	ck_assert_uint_eq(rp, (unsigned int)p1);
+	/* Closing one end leaves the other unbound, for the closer's
+	 * domain to bind again; the closed one is not in use. */
+	ck_assert_int_eq(xenevtchn_unbind(h2, (evtchn_port_t)p2), 0);
+	rd = 99;
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)p1, &rd, &rp),
+			 EVTCHNSTAT_unbound);
+	ck_assert_uint_eq(rd, 1);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)p2, &rd, &rp),
+			 EVTCHNSTAT_closed);
+}
+END_TEST
+
+START_TEST(test_status_of_ports_not_ours_and_of_bad_requests)
+{
+	xencall_handle *call;
+	unsigned int rd, rp;
+	pid_t pid;
+	int p, fds[2];
+
+	/* Port 0 is reserved: never in use. */
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, 0, &rd, &rp),
+			 EVTCHNSTAT_closed);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, 1u << 30, &rd, &rp),
+			 -EINVAL);
+	/* Only dom0 may ask about another domain's ports. */
+	ck_assert_int_eq(xv_port_status(2, 1, &rd, &rp), -EPERM);
+	/* dom2's port, as dom1 sees its own port of that number. */
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = xv_test_fork_domain(2);
+	if (pid == 0) {
+		xenevtchn_handle *h = xenevtchn_open(NULL, 0);
+		int q = h ? xenevtchn_bind_unbound_port(h, 1) : -1;
+
+		if (q <= 0 || write(fds[1], &q, sizeof(q)) != sizeof(q))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(read(fds[0], &p, sizeof(p)), sizeof(p));
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)p, &rd, &rp),
+			 EVTCHNSTAT_closed);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(xv_test_wait(pid, 5000), 128 + SIGKILL);
+	close(fds[0]);
+	close(fds[1]);
+	/* By default a guest's privcmd refuses every hypercall, as Linux's
+	 * does in a domU. */
+	ck_assert_int_eq(unsetenv("XVCHAN_SIM_PRIVCMD"), 0);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, 0, &rd, &rp), -EPERM);
+	ck_assert_int_eq(setenv("XVCHAN_SIM_PRIVCMD", "unrestricted", 1), 0);
+	/* No other hypercall is modelled, nor Xen 3.0's numbering. */
+	call = xencall_open(NULL, 0);
+	ck_assert_ptr_nonnull(call);
+	errno = 0;
+	ck_assert_int_eq(xencall2(call, __HYPERVISOR_event_channel_op_compat,
+				  EVTCHNOP_status, 0), -1);
+	ck_assert_int_eq(errno, ENOSYS);
+	errno = 0;
+	ck_assert_int_eq(xencall2(call, __HYPERVISOR_event_channel_op,
+				  EVTCHNOP_alloc_unbound, 0), -1);
+	ck_assert_int_eq(errno, ENOSYS);
+	ck_assert_int_eq(xencall_close(call), 0);
+}
+END_TEST
+
 START_TEST(test_open_without_a_simulator_fails_cleanly)
 {
 	pid_t pid = fork();
@@ -402,6 +494,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_port_zero_is_never_handed_out);
 	tcase_add_test(tc, test_many_pending_ports_are_all_delivered);
 	tcase_add_test(tc, test_a_port_unbound_while_pending_leaves_the_fd_quiet);
+	tcase_add_test(tc, test_status_follows_a_port_from_unbound_to_interdomain_and_back);
+	tcase_add_test(tc, test_status_of_ports_not_ours_and_of_bad_requests);
 	tcase_add_test(tc, test_open_without_a_simulator_fails_cleanly);
 	tcase_add_test(tc, test_an_event_reaches_each_of_1000_handles_none_reading);
 	tcase_add_test(tc, test_pending_in_one_thread_while_another_binds_and_notifies);
