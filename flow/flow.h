@@ -30,6 +30,8 @@ enum xv_flow_peer_kind {
 enum xv_flow_dom {
 	XV_FLOW_DOM_UNSET,	/* not tried yet: set up lazily */
 	XV_FLOW_DOM_WATCHED,	/* @dom_xs watches @releaseDomain */
+	XV_FLOW_DOM_POLLED,	/* @dom_fd, a timer, says when to ask our
+				 * port's status */
 	XV_FLOW_DOM_OFF,	/* unavailable or done with: never again */
 };
 
@@ -88,14 +90,19 @@ struct xvchan {
 	bool ended;		/* our live byte is cleared (old peer) */
 	uint8_t own_live;	/* the value we last stored */
 	/* The peer's domain (see xv_flow_dom_start_locked()): the
-	 * xenstore connection holding the watch and its descriptor, kept
-	 * until teardown once opened (a poller may still hold @dom_fd). */
+	 * xenstore connection holding the watch and its descriptor, or the
+	 * timer of the port's status, kept until teardown once opened (a
+	 * poller may still hold @dom_fd). */
 	enum xv_flow_dom dom;
 	struct xv_xs *dom_xs;
 	int dom_fd;
-	/* Set once (0 -> 1) under @lock when xenstore says the peer's
-	 * domain is gone after it connected; read without the lock by
-	 * xv_flow_peer_live(). */
+	/* XV_FLOW_DOM_POLLED: our port was seen interdomain; looks in a row
+	 * that found it unbound with the peer connected. */
+	bool port_was_bound;
+	unsigned int port_unbound_looks;
+	/* Set once (0 -> 1) under @lock when xenstore or our port says
+	 * the peer's domain is gone after it connected; read without the
+	 * lock by xv_flow_peer_live(). */
 	int peer_dead;
 };
 
@@ -149,8 +156,9 @@ static inline void xv_flow_spin_done(struct xvchan *x,
 /* Send one event to the peer. */
 void xv_flow_kick(struct xvchan *x);
 /* Watch the peer's domain if that was never tried: only when the peer is
- * another domain; a watch that cannot be set is not tried again. Called
- * with @lock held (it talks to xenstore meanwhile, once per endpoint). */
+ * another domain; what cannot be set up is not tried again. Called with
+ * @lock held (it talks to xenstore, or asks the hypervisor, meanwhile,
+ * once per endpoint). */
 void xv_flow_dom_start_locked(struct xvchan *x);
 
 /* close.c */

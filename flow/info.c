@@ -45,6 +45,8 @@ static const char *xv_flow_dom_name(enum xv_flow_dom d, bool dead)
 	switch (d) {
 	case XV_FLOW_DOM_WATCHED:
 		return "watched";
+	case XV_FLOW_DOM_POLLED:
+		return "port-polled";
 	case XV_FLOW_DOM_OFF:
 		return "unwatched";
 	default:

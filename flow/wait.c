@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +90,9 @@ int xv_flow_wait_init(struct xvchan *x)
 
 void xv_flow_wait_exit(struct xvchan *x)
 {
+	/* The port's timer; a watch's descriptor belongs to @dom_xs. */
+	if (x->dom_fd >= 0 && !x->dom_xs)
+		close(x->dom_fd);
 	if (x->pollfd >= 0)
 		close(x->pollfd);
 	if (x->efd >= 0)
@@ -160,27 +164,49 @@ uint64_t xv_flow_events(struct xvchan *x)
 /*
  * The peer's domain may be destroyed (`xl destroy`) without running
  * anything: no unmap notification clears its live byte, no event comes,
- * and Xen closes its event channels silently. xenstore keeps the only
- * trace (xs/xs.h), so an endpoint whose peer is another domain watches
- * @releaseDomain on a xenstore connection of its own, and takes the peer
- * as gone, like a cleared live byte, once its domain is no longer
- * introduced. Lazily: the first time a blocking call would sleep (after
- * the connect, whose time must not grow) or xvchan_fd() is asked for.
- * Where xenstore refuses (an unprivileged domain, the watch quota) the
- * endpoint simply goes without.
+ * and Xen closes its event channels silently. Two traces remain, and an
+ * endpoint whose peer is another domain follows one of them, lazily: the
+ * first time a blocking call would sleep (after the connect, whose time
+ * must not grow) or xvchan_fd() is asked for.
+ * - xenstore (xs/xs.h): on a connection of its own the endpoint watches
+ *   @releaseDomain, and takes the peer as gone, like a cleared live byte,
+ *   once its domain is no longer introduced. Immediate, but for the
+ *   privileged: a guest is refused (XSA-115), as is a guest over its
+ *   watch quota.
+ * - Our own port: Xen leaves it unbound when it closes the other end,
+ *   and any domain may ask its ports' status. Nothing announces the
+ *   change, so the endpoint asks every XV_FLOW_PORT_POLL_MS while it
+ *   sleeps (a timerfd beside the event channel). dom0 is never destroyed,
+ *   so a guest whose peer it is does not ask.
+ * Where neither is available (no privcmd device either) the endpoint
+ * simply goes without.
  */
+
+/* Often enough that a guest sees its peer's domain gone within a second,
+ * seldom enough that an idle endpoint costs nothing measurable. */
+#define XV_FLOW_PORT_POLL_MS 500
+
+/* Stop looking at the peer's domain. Called with @lock held. @dom_fd
+ * stays open until teardown: a poller may still hold it. */
+static void xv_flow_dom_stop_locked(struct xvchan *x)
+{
+	static const struct itimerspec disarm;
+
+	if (x->dom == XV_FLOW_DOM_POLLED)
+		(void)timerfd_settime(x->dom_fd, 0, &disarm, NULL);
+	x->dom = XV_FLOW_DOM_OFF;
+	/* xvchan_fd() stops firing for it. */
+	(void)epoll_ctl(x->pollfd, EPOLL_CTL_DEL, x->dom_fd, NULL);
+}
 
 /* The peer's domain is gone. Called with @lock held. */
 static void xv_flow_dom_gone_locked(struct xvchan *x)
 {
-	x->dom = XV_FLOW_DOM_OFF;
+	xv_flow_dom_stop_locked(x);
 	/* Relaxed: the flag orders nothing. The peer wrote its last bytes
 	 * before Xen tore it down; the reader's ring check after seeing the
 	 * flag acquires its prod as always. */
 	xv_atomic_store_relaxed_int(&x->peer_dead, 1);
-	/* Nothing more to learn: xvchan_fd() stops firing for the watch
-	 * (the handle stays open until teardown, see struct xvchan). */
-	(void)epoll_ctl(x->pollfd, EPOLL_CTL_DEL, x->dom_fd, NULL);
 	/* Like an event: every sleeper goes back to look, and a direction
 	 * whose -EAGAIN is outstanding gets xvchan_fd() readable. */
 	x->events++;
@@ -192,37 +218,50 @@ static void xv_flow_dom_gone_locked(struct xvchan *x)
 	pthread_cond_broadcast(&x->cond);
 }
 
-/* What xenstore said of the peer's domain: 1 there, 0 gone, -errno.
- * Called with @lock held. */
+/* What xenstore or the port's status said of the peer's domain: 1 there,
+ * 0 gone, -errno. Called with @lock held. */
 static void xv_flow_dom_apply_locked(struct xvchan *x, int there)
 {
-	if (x->dom != XV_FLOW_DOM_WATCHED)
+	bool polled = x->dom == XV_FLOW_DOM_POLLED;
+
+	if (x->dom != XV_FLOW_DOM_WATCHED && !polled)
 		return;
 	if (there < 0) {
-		/* The connection failed: no event will come again. */
-		x->dom = XV_FLOW_DOM_OFF;
-		(void)epoll_ctl(x->pollfd, EPOLL_CTL_DEL, x->dom_fd, NULL);
+		/* The connection or the hypercall failed: no answer will
+		 * come again. */
+		xv_flow_dom_stop_locked(x);
 		return;
 	}
+	if (polled && there)
+		x->port_was_bound = true;
 	/* A server may be set up for a domain that does not exist yet:
 	 * only a peer that has connected can be gone. Its live byte left
 	 * WAITING before it could be destroyed, so a destroy after that is
-	 * announced by an event this watch still gets. */
-	if (!there && xv_ring_peer_live(&x->ep) != XV_WIRE_LIVE_WAITING)
-		xv_flow_dom_gone_locked(x);
+	 * announced by an event this watch still gets, or found by the
+	 * next tick. */
+	if (there || xv_ring_peer_live(&x->ep) == XV_WIRE_LIVE_WAITING) {
+		x->port_unbound_looks = 0;
+		return;
+	}
+	/* A server's port is unbound until its client binds, and nothing
+	 * in the protocol makes a client bind before it says it is
+	 * connected: an unbound port means gone once it was seen bound, or
+	 * on a second look (a client destroyed before our first). */
+	if (polled && !x->port_was_bound && ++x->port_unbound_looks < 2)
+		return;
+	xv_flow_dom_gone_locked(x);
 }
 
-void xv_flow_dom_start_locked(struct xvchan *x)
+/* The first way: 0 once watched, or -errno. Called with @lock held. */
+static int xv_flow_dom_watch_locked(struct xvchan *x)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct xv_xs *xs;
 	int fd, there;
 
-	if (x->dom != XV_FLOW_DOM_UNSET)
-		return;
-	x->dom = XV_FLOW_DOM_OFF;
-	if (x->peer_domid == x->own_domid || xv_xs_open_domain(&xs))
-		return;
+	there = xv_xs_open_domain(&xs);
+	if (there < 0)
+		return there;
 	/* A guest is refused the question (EACCES): asking first spares it
 	 * a watch that would never fire, held against its quota. */
 	there = xv_xs_domain_exists(xs, x->peer_domid);
@@ -230,29 +269,80 @@ void xv_flow_dom_start_locked(struct xvchan *x)
 	 * announced by the watch, one before it is answered by it. */
 	fd = there < 0 ? there : xv_xs_domain_watch(xs);
 	there = fd < 0 ? fd : xv_xs_domain_exists(xs, x->peer_domid);
-	if (there < 0 || epoll_ctl(x->pollfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (there >= 0 && epoll_ctl(x->pollfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		there = -errno;
+	if (there < 0) {
 		xv_xs_close(xs);
-		return;
+		return there;
 	}
 	x->dom_xs = xs;
 	x->dom_fd = fd;
 	x->dom = XV_FLOW_DOM_WATCHED;
 	xv_flow_dom_apply_locked(x, there);
+	return 0;
 }
 
-/* Take the watch's events and ask again; without @lock (the poller owns
- * the watch's handle while it polls). 1 there, 0 gone, or -errno. */
-static int xv_flow_dom_check(struct xvchan *x, struct xv_xs *xs,
+/* The second way. Called with @lock held. */
+static void xv_flow_dom_poll_start_locked(struct xvchan *x)
+{
+	static const struct timespec period = {
+		.tv_sec = XV_FLOW_PORT_POLL_MS / 1000,
+		.tv_nsec = XV_FLOW_PORT_POLL_MS % 1000 * 1000000L,
+	};
+	const struct itimerspec every = { period, period };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd, there;
+
+	/* Asked once now: a port that cannot be asked is not timed. */
+	there = xv_flow_xen_port_connected(x->xen);
+	if (there < 0)
+		return;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (timerfd_settime(fd, 0, &every, NULL) < 0 ||
+	    epoll_ctl(x->pollfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		return;
+	}
+	x->dom_fd = fd;
+	x->dom = XV_FLOW_DOM_POLLED;
+	xv_flow_dom_apply_locked(x, there);
+}
+
+void xv_flow_dom_start_locked(struct xvchan *x)
+{
+	if (x->dom != XV_FLOW_DOM_UNSET)
+		return;
+	x->dom = XV_FLOW_DOM_OFF;
+	if (x->peer_domid == x->own_domid)
+		return;
+	if (xv_flow_dom_watch_locked(x) < 0 && x->peer_domid != 0)
+		xv_flow_dom_poll_start_locked(x);
+}
+
+/* Take what made @dom_fd readable and ask again; without @lock (the
+ * poller owns the watch's handle, and the port's question, while it
+ * polls). 1 there, 0 gone, or -errno. */
+static int xv_flow_dom_check(struct xvchan *x, enum xv_flow_dom dom,
 			     short revents)
 {
+	uint64_t ticks;
 	int err;
 
 	if (revents & (POLLERR | POLLNVAL))
 		return -EIO;
-	err = xv_xs_watch_drain(xs);
+	if (dom == XV_FLOW_DOM_POLLED) {
+		/* Non-blocking: ticks another look took leave nothing. */
+		if (read(x->dom_fd, &ticks, sizeof(ticks)) < 0 &&
+		    errno != EAGAIN)
+			return -errno;
+		return xv_flow_xen_port_connected(x->xen);
+	}
+	err = xv_xs_watch_drain(x->dom_xs);
 	if (err < 0)
 		return err;
-	return xv_xs_domain_exists(xs, x->peer_domid);
+	return xv_xs_domain_exists(x->dom_xs, x->peer_domid);
 }
 
 /* Called with @lock held; drops it around poll() and pending(). */
@@ -262,17 +352,16 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 		{ .fd = x->fd, .events = POLLIN },
 		{ .fd = -1, .events = POLLIN },	/* poll() skips it */
 	};
-	struct xv_xs *dom_xs = NULL;
+	enum xv_flow_dom dom = x->dom;
+	bool looking = dom == XV_FLOW_DOM_WATCHED || dom == XV_FLOW_DOM_POLLED;
 	int err = 0, there = 1;
 	bool took = false;
 
-	if (x->dom == XV_FLOW_DOM_WATCHED) {
-		dom_xs = x->dom_xs;
+	if (looking)
 		pfd[1].fd = x->dom_fd;
-	}
 	x->polling = true;
 	pthread_mutex_unlock(&x->lock);
-	if (timeout_ms < 0 && !dom_xs) {
+	if (timeout_ms < 0 && !looking) {
 		/* Nothing but the event channel to wait for, and no
 		 * deadline: pending() blocks by itself, and a poll() first
 		 * would cost one more system call per wake-up. */
@@ -295,13 +384,13 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 			err = -EIO;
 		}
 		if (n > 0 && pfd[1].revents)
-			there = xv_flow_dom_check(x, dom_xs, pfd[1].revents);
+			there = xv_flow_dom_check(x, dom, pfd[1].revents);
 	}
 	pthread_mutex_lock(&x->lock);
 	x->polling = false;
 	if (took)
 		x->events++;
-	if (dom_xs)
+	if (looking)
 		xv_flow_dom_apply_locked(x, there);
 	/* Wake the other thread either way: it must see the new count, or
 	 * take over poll() if it is still waiting for its own event. */

@@ -1,14 +1,23 @@
 /*
- * The one file that calls libxengnttab and libxenevtchn (the Xen osdep
- * idea): each failure, reported by the Xen libraries as -1 or NULL with
- * errno, leaves here as a negative errno value.
+ * The one file that calls libxengnttab, libxenevtchn and libxencall (the
+ * Xen osdep idea): each failure, reported by the Xen libraries as -1 or
+ * NULL with errno, leaves here as a negative errno value.
  */
+/* The hypercall numbers of today's interface: without it, xen.h gives
+ * event_channel_op the compat number of Xen 3.0 (16, not 32). */
+#define __XEN_TOOLS__ 1
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include <xen/xen.h>
+#include <xen/event_channel.h>
+#include <xencall.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
+#include <xentoollog.h>
 
 #include "xen.h"
 
@@ -17,6 +26,24 @@ struct xv_flow_xen {
 	xengntshr_handle *gntshr;	/* server only */
 	xengnttab_handle *gnttab;	/* client only */
 	evtchn_port_t port;	/* 0 while unbound: Xen never uses it */
+	/* Opened on the first xv_flow_xen_port_connected(): the hypercall
+	 * and its argument, in memory the hypervisor may always touch. */
+	xencall_handle *call;
+	struct evtchn_status *status;
+};
+
+/* libxencall reports a failed open on stderr unless given a logger of
+ * its own; a guest without the privcmd device is a case we expect, and
+ * answer with -errno. */
+static void xv_flow_xen_log_nothing(struct xentoollog_logger *logger,
+				    xentoollog_level level, int errnoval,
+				    const char *context, const char *format,
+				    va_list args)
+{
+}
+
+static struct xentoollog_logger xv_flow_xen_quiet = {
+	.vmessage = xv_flow_xen_log_nothing,
 };
 
 /* A Xen library that failed without setting errno still must not look
@@ -52,6 +79,18 @@ fail:
 	return err;
 }
 
+/* Close the hypercall handle: a refused question is not asked again, so
+ * it need not hold the privcmd descriptors. */
+static void xv_flow_xen_call_close(struct xv_flow_xen *h)
+{
+	if (h->status)
+		xencall_free_buffer(h->call, h->status);
+	if (h->call)
+		xencall_close(h->call);
+	h->status = NULL;
+	h->call = NULL;
+}
+
 void xv_flow_xen_close(struct xv_flow_xen *h)
 {
 	if (!h)
@@ -65,6 +104,7 @@ void xv_flow_xen_close(struct xv_flow_xen *h)
 		xengntshr_close(h->gntshr);
 	if (h->gnttab)
 		xengnttab_close(h->gnttab);
+	xv_flow_xen_call_close(h);
 	free(h);
 }
 
@@ -122,6 +162,42 @@ int xv_flow_xen_take_event(struct xv_flow_xen *h)
 	if (xenevtchn_unmask(h->evtchn, (evtchn_port_t)p) < 0)
 		return xv_flow_xen_err();
 	return 0;
+}
+
+/*
+ * EVTCHNOP_status on our own port.  Xen closes a destroyed domain's ports
+ * without a word to the other ends: each is left unbound, which only this
+ * question reveals.  Xen lets any domain ask it of its own ports
+ * (DOMID_SELF); Linux's privcmd refuses a domU's hypercalls (EPERM) unless
+ * loaded with unrestricted=1.
+ */
+int xv_flow_xen_port_connected(struct xv_flow_xen *h)
+{
+	int err;
+
+	if (!h->call) {
+		errno = 0;
+		h->call = xencall_open(&xv_flow_xen_quiet, 0);
+		if (!h->call)
+			return xv_flow_xen_err();
+		errno = 0;
+		h->status = xencall_alloc_buffer(h->call, sizeof(*h->status));
+		if (!h->status)
+			goto fail;
+	}
+	*h->status = (struct evtchn_status){
+		.dom = DOMID_SELF,
+		.port = h->port,
+	};
+	errno = 0;
+	if (xencall2(h->call, __HYPERVISOR_event_channel_op, EVTCHNOP_status,
+		     (uint64_t)(uintptr_t)h->status) < 0)
+		goto fail;
+	return h->status->status == EVTCHNSTAT_interdomain;
+fail:
+	err = xv_flow_xen_err();
+	xv_flow_xen_call_close(h);
+	return err;
 }
 
 int xv_flow_xen_share_page_notify(struct xv_flow_xen *h, unsigned int domid,

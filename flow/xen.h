@@ -29,6 +29,12 @@ int xv_flow_xen_notify(struct xv_flow_xen *h);
 /* Consume one pending event of our port and unmask it so the next one is
  * delivered. Blocks if none is pending: call only after poll() said so. */
 int xv_flow_xen_take_event(struct xv_flow_xen *h);
+/* Whether our port is still connected to the peer's: 1 it is, 0 it is
+ * not (the remote end was closed: its domain destroyed, or it unbound),
+ * or -errno when the hypervisor cannot be asked (no privcmd device, a
+ * refused hypercall; the privcmd handle is then closed, and opened again
+ * only if asked again). */
+int xv_flow_xen_port_connected(struct xv_flow_xen *h);
 
 /* Server: one page shared with @domid, writable by it; when this process
  * dies or unshares, the byte at @notify_offset is cleared and our port

@@ -25,21 +25,30 @@
  * - A peer that closes or dies ends the connection through its live byte
  *   in shared memory. A peer *domain* destroyed (`xl destroy`) runs
  *   nothing on its way out, so that byte never changes and no event
- *   comes; xenstore is the only witness (@releaseDomain). An endpoint
- *   whose peer is another domain therefore watches xenstore for it, on
- *   a xenstore connection of its own (no thread: the watch speaks
- *   xenstore's wire protocol itself), set up the first time a blocking
- *   call sleeps after the connect or xvchan_fd() is first called, and
- *   kept until xvchan_close() (where xenstore refuses, the connection is
- *   closed at once). Once the
- *   connected peer's domain is gone, reads return what is still in the
- *   ring and then 0, writes -EPIPE, and close stops waiting, within a
- *   second (as for a closed peer). This needs the privilege to ask
- *   xenstore about other domains: dom0 has it; a guest is refused (C
- *   xenstored 4.17, XSA-115), as it is when over xenstored's watch quota
- *   (128 per guest domain), and its endpoint then silently goes without:
- *   an unprivileged guest cannot learn of its peer domain's destruction
- *   this way (a guest's usual peer, dom0, is not destroyed).
+ *   comes. Two witnesses remain, and an endpoint whose peer is another
+ *   domain follows one, set up the first time a blocking call sleeps
+ *   after the connect or xvchan_fd() is first called, and kept until
+ *   xvchan_close():
+ *   - xenstore (@releaseDomain), watched on a xenstore connection of its
+ *     own (no thread: the watch speaks xenstore's wire protocol itself).
+ *     This needs the privilege to ask xenstore about other domains: dom0
+ *     has it; a guest is refused (C xenstored 4.17, XSA-115), as it is
+ *     when over xenstored's watch quota (128 per guest domain), and the
+ *     connection is then closed at once.
+ *   - Failing that, the endpoint's own event-channel port, which Xen
+ *     leaves unbound when it closes the destroyed domain's end: its
+ *     status is asked (EVTCHNOP_status, a hypercall through libxencall
+ *     and /dev/xen/privcmd) every half second while a call sleeps or the
+ *     descriptor is polled. Not where the peer is dom0, which is never
+ *     destroyed. Linux's privcmd refuses a guest's hypercalls unless the
+ *     guest's kernel runs it with xen_privcmd.unrestricted=1 (kernels
+ *     since 2024, Debian 12's 6.1 among them; a locked-down kernel
+ *     ignores the parameter).
+ *   Once the connected peer's domain is gone, reads return what is still
+ *   in the ring and then 0, writes -EPIPE, and close stops waiting,
+ *   within a second (as for a closed peer). Where neither witness is
+ *   available (a refused hypercall, no privcmd device) the endpoint
+ *   silently goes without.
  *
  * Error codes returned by this API (xvchan_strerror() gives the wording):
  *   -EINVAL       bad argument (port name, domid, ring size, NULL pointer,
@@ -332,11 +341,12 @@ int xvchan_close(struct xvchan *x);
  * with POLLIN/EPOLLIN, level-triggered (no EPOLLET). It is an epoll
  * descriptor (watching the event channel and an internal eventfd), so
  * only readability means anything. Valid until xvchan_close(); never
- * close, read or write it. The first call also sets up the watch for the
+ * close, read or write it. The first call also sets up the look at the
  * peer domain's destruction (see the conventions above; it talks to
  * xenstore once), which then makes the descriptor readable too: a
- * @releaseDomain for some other domain is one more spurious wake-up
- * (the next call that returns -EAGAIN consumes it).
+ * @releaseDomain for some other domain, or a guest's half-second tick to
+ * ask its port's status, is one more spurious wake-up (the next call that
+ * returns -EAGAIN consumes it).
  *
  * Contract (non-blocking mode): a call that returns -EAGAIN (xvchan_read,
  * or a write: xvchan_write, xvchan_writev, xvchan_write_reserve) has

@@ -1,11 +1,14 @@
 /*
  * The peer's domain destroyed (`xl destroy`, xvchan-sim destroy): it runs
  * nothing on its way out, so no live byte is cleared and no event comes;
- * only xenstore knows (@releaseDomain). A dom0 endpoint still sees the
- * end within a second: reads return what is left, then 0; writes -EPIPE;
- * a blocked call and a poll on xvchan_fd() wake; close does not wait for
- * its timeout. A guest endpoint may not watch another domain (xenstored
- * refuses, XSA-115) and goes on as before.
+ * only xenstore knows (@releaseDomain), and the survivor's event-channel
+ * port, which Xen leaves unbound. A dom0 endpoint watches xenstore and
+ * sees the end within a second: reads return what is left, then 0;
+ * writes -EPIPE; a blocked call and a poll on xvchan_fd() wake; close
+ * does not wait for its timeout. A guest endpoint may not watch another
+ * domain (xenstored refuses, XSA-115): it asks its port's status twice a
+ * second instead, and sees the end within the same second; whose peer is
+ * dom0 (never destroyed) does neither.
  *
  * Each test uses a guest domain of its own, so that one destroyed by an
  * earlier test is never needed again.
@@ -116,17 +119,17 @@ struct dt_case {
 };
 
 /*
- * A timed case: @server in domain @srv_dom, @client in @cli_dom, one of
- * them dom0 (the survivor), the other the guest to destroy. Once the
- * survivor says it is up (and 100 ms later, to let it reach its sleep),
- * the guest is destroyed and its side must die of it; the survivor
- * reports the end within the bound and exits 0.
+ * A timed case: @server in domain @srv_dom, @client in @cli_dom, and
+ * @guest one of the two, to destroy. Once the survivor says it is up (and
+ * 100 ms later, to let it reach its sleep), the guest is destroyed and
+ * its side must die of it; the survivor reports the end within the bound
+ * and exits 0.
  */
-static void dt_run_timed(const char *port, unsigned int srv_dom,
-			 void (*server)(void *), unsigned int cli_dom,
-			 void (*client)(void *), const char *what)
+static void dt_run_timed_guest(const char *port, unsigned int srv_dom,
+			       void (*server)(void *), unsigned int cli_dom,
+			       void (*client)(void *), unsigned int guest,
+			       const char *what)
 {
-	unsigned int guest = srv_dom != 0 ? srv_dom : cli_dom;
 	struct dt_case c = { .port = port };
 	pid_t srv, cli, victim, survivor;
 	int64_t began, done;
@@ -145,6 +148,15 @@ static void dt_run_timed(const char *port, unsigned int srv_dom,
 	ck_assert_int_eq(xv_test_wait(survivor, FT_WAIT_MS), 0);
 	ft_close_pipe(c.up);
 	ft_close_pipe(c.res);
+}
+
+/* A timed case between dom0 (the survivor) and a guest. */
+static void dt_run_timed(const char *port, unsigned int srv_dom,
+			 void (*server)(void *), unsigned int cli_dom,
+			 void (*client)(void *), const char *what)
+{
+	dt_run_timed_guest(port, srv_dom, server, cli_dom, client,
+			   srv_dom != 0 ? srv_dom : cli_dom, what);
 }
 
 /* A timed case's guest that only connects, then waits for its destroy. */
@@ -524,6 +536,238 @@ START_TEST(test_a_close_waiting_for_the_peer_ends_at_its_destroy)
 }
 END_TEST
 
+/*
+ * Between two guests: neither may watch the other, so each asks its own
+ * port's status, where its privcmd lets it (Linux's
+ * xen_privcmd.unrestricted=1, XVCHAN_SIM_PRIVCMD=unrestricted here). A
+ * guest server's blocked read ends at its client domain's destroy, its
+ * blocked write fails, and a guest client sees its server's domain go.
+ */
+static void dt_privcmd(bool unrestricted)
+{
+	if (unrestricted)
+		ck_assert_int_eq(setenv("XVCHAN_SIM_PRIVCMD", "unrestricted", 1),
+				 0);
+	else
+		ck_assert_int_eq(unsetenv("XVCHAN_SIM_PRIVCMD"), 0);
+}
+
+static void dt_gg_reader_server(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(13, dc->port, 0);
+
+	dt_read_until_destroyed(x, dc, 24);
+	ft_expect_described(x, "(peer_domain gone)");
+	ft_expect_described(x, "(peer_live 1)");
+	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_gg_reader_client(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_client(12, dc->port, 0);
+
+	ft_write_pattern(x, 24, 3000);
+	ft_sleep_until_killed();
+}
+
+START_TEST(test_a_blocked_guest_reader_gets_eof_when_its_guest_peer_goes)
+{
+	dt_privcmd(true);
+	dt_run_timed_guest("dt-gg-reader", 12, dt_gg_reader_server, 13,
+			   dt_gg_reader_client, 13, "guest reader: EOF");
+}
+END_TEST
+
+static void dt_gg_writer_server(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(15, dc->port, 0);
+	static unsigned char big[1 << 16];
+
+	ft_signal(dc->up[1]);
+	FT_EQ(xvchan_write(x, big, sizeof(big)), -EPIPE);
+	dt_send_time(dc->res[1]);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_gg_idle_client(void *arg)
+{
+	const struct dt_case *dc = arg;
+
+	(void)dt_client(14, dc->port, 0);
+	ft_sleep_until_killed();
+}
+
+START_TEST(test_a_blocked_guest_writer_gets_epipe_when_its_guest_peer_goes)
+{
+	dt_privcmd(true);
+	dt_run_timed_guest("dt-gg-writer", 14, dt_gg_writer_server, 15,
+			   dt_gg_idle_client, 15, "guest writer: -EPIPE");
+}
+END_TEST
+
+static void dt_gg_srvgone_server(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_server(17, dc->port, 0);
+
+	ft_write_pattern(x, 25, 3000);
+	ft_sleep_until_killed();
+}
+
+/* Non-blocking, polling xvchan_fd(): the port's timer is in it. */
+static void dt_gg_srvgone_client(void *arg)
+{
+	const struct dt_case *dc = arg;
+	struct xvchan *x = dt_client(16, dc->port, XVCHAN_NONBLOCK);
+	struct pollfd pfd = { .fd = xvchan_fd(x), .events = POLLIN };
+	unsigned char buf[4096];
+	bool told = false;
+	size_t got = 0;
+	ssize_t r;
+
+	FT_ASSERT(pfd.fd >= 0);
+	ft_expect_described(x, "(peer_domain port-polled)");
+	for (;;) {
+		r = xvchan_read(x, buf, sizeof(buf));
+		if (r == -EAGAIN) {
+			if (got == 3000 && !told) {
+				ft_signal(dc->up[1]);
+				told = true;
+			}
+			FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
+			continue;
+		}
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	FT_EQ(r, 0);
+	FT_EQ(got, 3000);
+	dt_send_time(dc->res[1]);
+	ft_expect_described(x, "(peer_domain gone)");
+	FT_EQ(xvchan_write(x, buf, 1), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+START_TEST(test_a_nonblocking_guest_client_wakes_when_its_guest_server_goes)
+{
+	dt_privcmd(true);
+	dt_run_timed_guest("dt-gg-srvgone", 16, dt_gg_srvgone_server, 17,
+			   dt_gg_srvgone_client, 16, "guest poller: EOF");
+}
+END_TEST
+
+/*
+ * A guest server's port is unbound until its client binds: before the
+ * client connects, that is no sign of a domain gone, however many ticks
+ * pass (domain 19 does not exist yet).
+ */
+static void dt_gg_early_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = dt_server(19, "dt-gg-early", XVCHAN_NONBLOCK);
+	struct pollfd pfd = { .fd = xvchan_fd(x), .events = POLLIN };
+	int64_t until = dt_now_ms() + 1200;
+	char c = 0;
+	ssize_t n;
+
+	FT_ASSERT(pfd.fd >= 0);
+	ft_expect_described(x, "(peer_domain port-polled)");
+	/* Two ticks at least, each taken by a read that must not end. */
+	while (dt_now_ms() < until) {
+		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
+		(void)poll(&pfd, 1, 100);
+	}
+	ft_expect_described(x, "(peer_domain port-polled)");
+	ft_signal_and_await(p);
+	for (;;) {
+		FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
+		n = xvchan_read(x, &c, 1);
+		if (n != -EAGAIN)
+			break;
+	}
+	FT_EQ(n, 1);
+	FT_EQ(c, 'c');
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_gg_early_client(void *arg)
+{
+	struct xvchan *x = dt_client(18, "dt-gg-early", 0);
+
+	FT_EQ(xvchan_write(x, "c", 1), 1);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+START_TEST(test_a_guest_server_for_a_domain_not_yet_created_keeps_waiting)
+{
+	struct ft_pipes p;
+	pid_t srv, cli;
+
+	dt_privcmd(true);
+	FT_PIPES(p);
+	srv = ft_fork_side(18, dt_gg_early_server, &p);
+	FT_AWAIT_PARENT(p.up[0]);
+	cli = ft_fork_side(19, dt_gg_early_client, NULL);
+	ck_assert_int_eq(write(p.down[1], "g", 1), 1);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ft_close_pipes(&p);
+}
+END_TEST
+
+/* The default in a Linux guest: privcmd refuses the question, and the
+ * endpoint goes on without, as before. */
+static void dt_gg_refused_server(void *arg)
+{
+	struct xvchan *x = dt_server(21, "dt-gg-refused", 0);
+	char c = 0;
+
+	FT_ASSERT(xvchan_fd(x) >= 0);
+	ft_expect_described(x, "(peer_domain unwatched)");
+	FT_EQ(xvchan_write(x, "s", 1), 1);
+	FT_EQ(xvchan_read(x, &c, 1), 1);
+	FT_EQ(c, 'c');
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_gg_refused_client(void *arg)
+{
+	struct xvchan *x = dt_client(20, "dt-gg-refused", 0);
+	char c = 0;
+
+	FT_ASSERT(xvchan_fd(x) >= 0);
+	ft_expect_described(x, "(peer_domain unwatched)");
+	FT_EQ(xvchan_read(x, &c, 1), 1);
+	FT_EQ(c, 's');
+	FT_EQ(xvchan_write(x, "c", 1), 1);
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+START_TEST(test_guests_whose_privcmd_refuses_go_without)
+{
+	pid_t srv, cli;
+
+	dt_privcmd(false);
+	srv = ft_fork_side(20, dt_gg_refused_server, NULL);
+	cli = ft_fork_side(21, dt_gg_refused_client, NULL);
+	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-destroy");
@@ -545,6 +789,15 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_close_after_the_destroy_returns_at_once);
 	tcase_add_test(tc,
 		test_a_close_waiting_for_the_peer_ends_at_its_destroy);
+	tcase_add_test(tc,
+		test_a_blocked_guest_reader_gets_eof_when_its_guest_peer_goes);
+	tcase_add_test(tc,
+		test_a_blocked_guest_writer_gets_epipe_when_its_guest_peer_goes);
+	tcase_add_test(tc,
+		test_a_nonblocking_guest_client_wakes_when_its_guest_server_goes);
+	tcase_add_test(tc,
+		test_a_guest_server_for_a_domain_not_yet_created_keeps_waiting);
+	tcase_add_test(tc, test_guests_whose_privcmd_refuses_go_without);
 	suite_add_tcase(s, tc);
 	return s;
 }
