@@ -7,6 +7,7 @@
 # per test on the serial console:  XV_TEST NAME PASS|FAIL details.
 #
 # usage: guest.sh dom0 | domu          run all halves of this domain
+#        guest.sh gpeer                serve the domU from a second guest
 #        guest.sh half NAME ROLE PEER  run one half (under timeout)
 export PATH=/xv:/sbin:/bin:/usr/sbin:/usr/bin:/usr/lib/xen-4.17/bin
 
@@ -19,6 +20,7 @@ limit() {
 	case "$1" in
 	xs_guest_view) echo 300;;	# 2000 xenstore requests
 	xs_guest_release) echo 420;;	# two domains built
+	guest_peer_death) echo 400;;	# a second guest built and booted
 	bench_quick) echo 1800;;
 	*) echo $HALF_TIMEOUT;;
 	esac
@@ -340,6 +342,76 @@ t_peer_death() {
 	echo "peer gone seen $(awk -v a="$t1" -v s="$seen" 'BEGIN { print s - a }') s after xl destroy returned"
 }
 
+# A guest cannot watch xenstore for its peer domain (XSA-115): the domU's
+# client of a server in a second guest, xv-gpeer (built here, serving
+# from `guest.sh gpeer`), must learn of that guest's destroy from its own
+# event-channel port, left unbound by Xen, which it asks about twice a
+# second. Judged by dom0's clock: the domU's report of the end must reach
+# dom0 within 3 s of the destroy (the half second, the client's exit and
+# a xenstore write under TCG); without the port's status the client
+# would wait out its 300 s.
+t_guest_peer_death() {
+	local G=1073741824 d=/local/domain/$DOMU/data/xv p2 t0 t1 t2 rc
+	if [ "$ROLE" = domu ]; then
+		p2=$(xswait $d/gpeer-domid 300) ||
+			{ echo "dom0 never named the second guest"; return 1; }
+		xenstore-write $d/gpeer-streaming 1
+		xvchan-peer --client --domid "$p2" \
+			--path "/local/domain/$p2/data/xv-gpeer" --tx-seed 2 \
+			--rx-seed 1 --send $G --expect $G --timeout 300 \
+			2>/tmp/gpeer.err
+		rc=$?
+		xenstore-write $d/gpeer-end "$rc"
+		cat /tmp/gpeer.err
+		[ "$rc" = 1 ] || { echo "client exit status $rc, not 1"; return 1; }
+		grep -qE 'end of stream|peer closed' /tmp/gpeer.err ||
+			{ echo "the client did not report the peer gone"; return 1; }
+		echo "the client saw its guest peer go: $(grep -m1 -oE 'end of stream|peer closed' /tmp/gpeer.err)"
+		return 0
+	fi
+	cat > /tmp/gpeer.cfg <<-EOF
+	name = "xv-gpeer"
+	type = "pv"
+	kernel = "/boot/vmlinuz"
+	ramdisk = "/boot/domu.cpio.gz"
+	extra = "console=hvc0 quiet xv_role=gpeer xv_gpeer_of=$DOMU"
+	memory = 256
+	vcpus = 1
+	on_poweroff = "destroy"
+	on_crash = "destroy"
+	EOF
+	xl create /tmp/gpeer.cfg >/tmp/xl-gpeer.out 2>&1 ||
+		{ cat /tmp/xl-gpeer.out; echo "xl create xv-gpeer failed"; return 1; }
+	p2=$(xl domid xv-gpeer)
+	echo "xv-gpeer is domain $p2, built at $(up) s"
+	xswait /local/domain/$p2/data/xv-gpeer/ring-ref 240 >/dev/null || {
+		sed 's/^/gpeer| /' /var/log/xen/console/guest-xv-gpeer.log
+		xl destroy xv-gpeer; echo "xv-gpeer never served"; return 1
+	}
+	echo "xv-gpeer serves at $(up) s"
+	xenstore-write $d/gpeer-domid "$p2"
+	xswait $d/gpeer-streaming 120 >/dev/null ||
+		{ xl destroy xv-gpeer; echo "the domU never started its client"; return 1; }
+	# Time to connect, under TCG; a client not yet connected at the
+	# destroy would wait out its timeout and fail, not pass.
+	sleep 8
+	if rc=$(xenstore-read $d/gpeer-end 2>/dev/null); then
+		xl destroy xv-gpeer
+		echo "the domU's client ended before the destroy (status $rc)"
+		return 1
+	fi
+	t0=$(up)
+	xl destroy xv-gpeer
+	t1=$(up)
+	xswait $d/gpeer-end 60 >/dev/null ||
+		{ echo "the domU's client still ran 60 s after the destroy"; return 1; }
+	t2=$(up)
+	echo "xl destroy ran $t0..$t1 s; the domU's client had ended by $t2 s"
+	awk -v a="$t1" -v b="$t2" 'BEGIN { exit !(b - a <= 3.0) }' ||
+		{ echo "the end reached dom0 later than 3 s after the destroy"; return 1; }
+	echo "the domU's client ended within $(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }') s of xl destroy returning"
+}
+
 # run first, while the domU boots
 LOCAL="xen_grants xen_evtchn xen_xenstore bench_smoke"
 TESTS="xs_guest_view ring_1k_dom0_srv ring_1k_domu_srv ring_4k_dom0_srv ring_4k_domu_srv
@@ -348,7 +420,7 @@ ring_64k_both_poll ring_64k_both_threads late_dom0_srv late_domu_srv
 lib_lib_dom0_srv lib_lib_64k_domu_srv lib_lib_1m_dom0_srv lib_lib_1m_domu_srv
 xv_srv_dom0_lib_cli lib_srv_dom0_xv_cli xv_srv_domu_lib_cli
 lib_srv_domu_xv_cli demo_dom0_srv demo_domu_srv close_wait_dom0_srv
-close_wait_domu_srv cat_dom0_srv cat_domu_srv"
+close_wait_domu_srv cat_dom0_srv cat_domu_srv guest_peer_death"
 # Run only when named (XVCHAN_XEN_ONLY), in this order:
 # - xs_guest_release, bench_quick: minutes under TCG (bench_quick also
 #   with xv_bench=quick on the command line, XVCHAN_XEN_BENCH=quick on the
@@ -388,6 +460,15 @@ if [ "$1" = half ]; then
 fi
 
 ROLE=$1
+if [ "$ROLE" = gpeer ]; then
+	SELF=$(xenstore-read domid)
+	OF=$(sed -n 's/.*xv_gpeer_of=\([0-9]*\).*/\1/p' /proc/cmdline)
+	echo "XV_STAGE gpeer $SELF up at $(up), serving domain $OF"
+	exec xvchan-peer --server --domid "$OF" \
+		--path "/local/domain/$SELF/data/xv-gpeer" --read-size 65536 \
+		--write-size 65536 --send 1073741824 --expect 1073741824 \
+		--tx-seed 1 --rx-seed 2 --timeout 600
+fi
 if [ "$ROLE" = domu ]; then
 	SELF=$(xenstore-read domid)
 	echo "XV_STAGE domu $SELF up at $(up)"

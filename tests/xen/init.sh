@@ -1,8 +1,9 @@
 #!/bin/sh
-# /init of both guests (busybox sh). dom0 brings up the Xen tools, starts
+# /init of every domain (busybox sh). dom0 brings up the Xen tools, starts
 # the domU and runs the tests' dom0 halves; the domU (xv_role=domu on its
-# kernel command line) runs the domU halves. Everything goes to hvc0:
-# Xen's serial console for dom0, xenconsoled's log for the domU.
+# kernel command line) runs the domU halves; a second guest that one test
+# builds (xv_role=gpeer) serves the domU and is destroyed. Everything goes
+# to hvc0: Xen's serial console for dom0, xenconsoled's logs for guests.
 export PATH=/xv:/sbin:/bin:/usr/sbin:/usr/bin:/usr/lib/xen-4.17/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -16,18 +17,27 @@ mkdir -p /run/xen /run/xenstored /var/lib/xenstored /var/lib/xen \
 
 ROLE=dom0
 grep -q 'xv_role=domu' /proc/cmdline && ROLE=domu
+grep -q 'xv_role=gpeer' /proc/cmdline && ROLE=gpeer
 
 M=/lib/modules/$(uname -r)/kernel/drivers/xen
+# Linux's privcmd refuses a domU's hypercalls unless told otherwise: the
+# domU lets them through, so that its vchan ends can ask their ports'
+# status (guest_peer_death); xv-gpeer keeps the default refusal, and its
+# server must go on without.
+PRIVCMD_ARGS=
+[ "$ROLE" = domu ] && PRIVCMD_ARGS=unrestricted=1
 # xenfs needs xen-privcmd first; nothing else depends on anything
-for m in xen-privcmd xenfs/xenfs xen-evtchn xen-gntdev xen-gntalloc; do
+insmod $M/xen-privcmd.ko $PRIVCMD_ARGS || echo "XV_WARN insmod xen-privcmd failed"
+for m in xenfs/xenfs xen-evtchn xen-gntdev xen-gntalloc; do
 	insmod $M/$m.ko || echo "XV_WARN insmod $m failed"
 done
 mount -t xenfs xenfs /proc/xen
 
-if [ "$ROLE" = domu ]; then
-	/xv/guest.sh domu
+if [ "$ROLE" != dom0 ]; then
+	/xv/guest.sh $ROLE
 	echo "XV_DOMU_EXIT $?"
-	# dom0 destroys this domain in its last test; until then stay quiet
+	# dom0 destroys this domain (the domU in its last test); until then
+	# stay quiet
 	while :; do sleep 1000; done
 fi
 

@@ -4,6 +4,9 @@
  * channel from dom0 to itself.
  */
 #define _GNU_SOURCE
+/* First: it sets the Xen interface version (port-status.h). */
+#include "port-status.h"
+
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
@@ -127,6 +130,32 @@ START_TEST(test_closing_one_end_leaves_the_other_unbound_and_silent)
 }
 END_TEST
 
+/* What flow/ asks when its peer is a guest, whose destroy closes the
+ * peer's port without an event: the status of our own. */
+START_TEST(test_status_shows_our_end_unbound_once_the_other_closes)
+{
+	unsigned int rd = 99, rp = 0;
+
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)pa, &rd, &rp),
+			 EVTCHNSTAT_interdomain);
+	ck_assert_uint_eq(rd, SELF);
+	ck_assert_uint_eq(rp, (unsigned int)pb);
+	xenevtchn_close(b);
+	b = xenevtchn_open(NULL, 0);
+	ck_assert_ptr_nonnull(b);
+	rd = 99;
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)pa, &rd, &rp),
+			 EVTCHNSTAT_unbound);
+	ck_assert_uint_eq(rd, SELF);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)pb, &rd, &rp),
+			 EVTCHNSTAT_closed);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, 0, &rd, &rp),
+			 EVTCHNSTAT_closed);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, 1u << 30, &rd, &rp),
+			 -EINVAL);
+}
+END_TEST
+
 START_TEST(test_port_zero_is_never_handed_out)
 {
 	int ports[32], i;
@@ -153,6 +182,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_both_directions_of_one_channel);
 	tcase_add_test(tc, test_notify_on_an_unbound_port_is_silently_ignored);
 	tcase_add_test(tc, test_closing_one_end_leaves_the_other_unbound_and_silent);
+	tcase_add_test(tc, test_status_shows_our_end_unbound_once_the_other_closes);
 	tcase_add_test(tc, test_port_zero_is_never_handed_out);
 	suite_add_tcase(s, tc);
 	return s;
