@@ -354,8 +354,8 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 	};
 	enum xv_flow_dom dom = x->dom;
 	bool looking = dom == XV_FLOW_DOM_WATCHED || dom == XV_FLOW_DOM_POLLED;
-	int err = 0, there = 1;
-	bool took = false;
+	bool took = false, asked = false;
+	int err = 0, there = 0;
 
 	if (looking)
 		pfd[1].fd = x->dom_fd;
@@ -383,14 +383,18 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 			 * has failed. */
 			err = -EIO;
 		}
-		if (n > 0 && pfd[1].revents)
+		if (n > 0 && pfd[1].revents) {
 			there = xv_flow_dom_check(x, dom, pfd[1].revents);
+			asked = true;
+		}
 	}
 	pthread_mutex_lock(&x->lock);
 	x->polling = false;
 	if (took)
 		x->events++;
-	if (looking)
+	/* Only an answer counts: a wake-up for the event channel says
+	 * nothing of the peer's domain (nor of a port never seen bound). */
+	if (asked)
 		xv_flow_dom_apply_locked(x, there);
 	/* Wake the other thread either way: it must see the new count, or
 	 * take over poll() if it is still waiting for its own event. */

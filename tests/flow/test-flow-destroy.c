@@ -726,6 +726,72 @@ START_TEST(test_a_guest_server_for_a_domain_not_yet_created_keeps_waiting)
 }
 END_TEST
 
+/*
+ * A client destroyed before the guest server ever looked at its port: the
+ * first look finds it unbound without having seen it bound, which a
+ * client about to bind also shows; the second look, half a second on,
+ * takes it as gone.
+ */
+static void dt_gg_unseen_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = dt_server(23, "dt-gg-unseen", XVCHAN_NONBLOCK);
+	struct pollfd pfd;
+	int64_t t0;
+	char c = 0;
+	ssize_t n;
+
+	/* Read without ever sleeping: nothing looks at the port yet. */
+	while ((n = xvchan_read(x, &c, 1)) == -EAGAIN)
+		usleep(1000);
+	FT_EQ(n, 1);
+	ft_expect_described(x, "(peer_domain not-yet-watched)");
+	ft_signal_and_await(p);
+	t0 = dt_now_ms();
+	pfd = (struct pollfd){ .fd = xvchan_fd(x), .events = POLLIN };
+	FT_ASSERT(pfd.fd >= 0);
+	ft_expect_described(x, "(peer_domain port-polled)");
+	for (;;) {
+		n = xvchan_read(x, &c, 1);
+		if (n != -EAGAIN)
+			break;
+		FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
+	}
+	FT_EQ(n, 0);
+	/* Two looks: the first at once, the second a tick later. */
+	FT_ASSERT(dt_now_ms() - t0 >= 400);
+	FT_ASSERT(dt_now_ms() - t0 < 2 * DT_BOUND_MS);
+	ft_expect_described(x, "(peer_domain gone)");
+	FT_EQ(xvchan_close(x), 0);
+	dt_exit();
+}
+
+static void dt_gg_unseen_client(void *arg)
+{
+	struct xvchan *x = dt_client(22, "dt-gg-unseen", 0);
+
+	FT_EQ(xvchan_write(x, "c", 1), 1);
+	ft_sleep_until_killed();
+}
+
+START_TEST(test_a_guest_client_destroyed_before_the_first_look_is_found)
+{
+	struct ft_pipes p;
+	pid_t srv, cli;
+
+	dt_privcmd(true);
+	FT_PIPES(p);
+	srv = ft_fork_side(22, dt_gg_unseen_server, &p);
+	cli = ft_fork_side(23, dt_gg_unseen_client, NULL);
+	FT_AWAIT_PARENT(p.up[0]);
+	xv_test_sim_destroy(23);
+	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 128 + SIGKILL);
+	ck_assert_int_eq(write(p.down[1], "d", 1), 1);
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	ft_close_pipes(&p);
+}
+END_TEST
+
 /* The default in a Linux guest: privcmd refuses the question, and the
  * endpoint goes on without, as before. */
 static void dt_gg_refused_server(void *arg)
@@ -797,6 +863,8 @@ Suite *xv_test_suite(void)
 		test_a_nonblocking_guest_client_wakes_when_its_guest_server_goes);
 	tcase_add_test(tc,
 		test_a_guest_server_for_a_domain_not_yet_created_keeps_waiting);
+	tcase_add_test(tc,
+		test_a_guest_client_destroyed_before_the_first_look_is_found);
 	tcase_add_test(tc, test_guests_whose_privcmd_refuses_go_without);
 	suite_add_tcase(s, tc);
 	return s;
