@@ -114,6 +114,7 @@ static void dt_check_time(int fd, int64_t began, int64_t done,
  * it is up (@up) and when it saw the end (@res). */
 struct dt_case {
 	const char *port;
+	unsigned int srv_dom, cli_dom;
 	int up[2];
 	int res[2];
 };
@@ -130,7 +131,9 @@ static void dt_run_timed_guest(const char *port, unsigned int srv_dom,
 			       void (*client)(void *), unsigned int guest,
 			       const char *what)
 {
-	struct dt_case c = { .port = port };
+	struct dt_case c = {
+		.port = port, .srv_dom = srv_dom, .cli_dom = cli_dom,
+	};
 	pid_t srv, cli, victim, survivor;
 	int64_t began, done;
 
@@ -164,7 +167,7 @@ static void dt_idle_client(void *arg)
 {
 	const struct dt_case *dc = arg;
 
-	(void)dt_client(0, dc->port, 0);
+	(void)dt_client(dc->srv_dom, dc->port, 0);
 	ft_sleep_until_killed();
 }
 
@@ -208,14 +211,25 @@ static void dt_destroy_then_release(unsigned int guest,
 	ft_close_pipes(&p);
 }
 
-static void dt_watch_server(void *arg)
+/*
+ * One byte each way, each side having asked for xvchan_fd() first (which
+ * sets up its look at the other's domain): how each then looks.
+ */
+struct dt_greet {
+	unsigned int srv_dom, cli_dom;
+	const char *port;
+	const char *srv_looks, *cli_looks;
+};
+
+static void dt_greet_server(void *arg)
 {
-	struct xvchan *x = dt_server(3, "dt-watch", 0);
+	const struct dt_greet *g = arg;
+	struct xvchan *x = dt_server(g->cli_dom, g->port, 0);
 	char c = 0;
 
 	ft_expect_described(x, "(peer_domain not-yet-watched)");
 	FT_ASSERT(xvchan_fd(x) >= 0);
-	ft_expect_described(x, "(peer_domain watched)");
+	ft_expect_described(x, g->srv_looks);
 	FT_EQ(xvchan_write(x, "s", 1), 1);
 	FT_EQ(xvchan_read(x, &c, 1), 1);
 	FT_EQ(c, 'c');
@@ -223,15 +237,15 @@ static void dt_watch_server(void *arg)
 	dt_exit();
 }
 
-static void dt_watch_client(void *arg)
+static void dt_greet_client(void *arg)
 {
-	struct xvchan *x = dt_client(0, "dt-watch", 0);
+	const struct dt_greet *g = arg;
+	struct xvchan *x = dt_client(g->srv_dom, g->port, 0);
 	char c = 0;
 
 	FT_ASSERT(xvchan_fd(x) >= 0);
-	/* xenstored refuses a guest the question: no watch, and
-	 * no error either. */
-	ft_expect_described(x, "(peer_domain unwatched)");
+	/* A refusal is no error: the endpoint goes on without. */
+	ft_expect_described(x, g->cli_looks);
 	FT_EQ(xvchan_read(x, &c, 1), 1);
 	FT_EQ(c, 's');
 	FT_EQ(xvchan_write(x, "c", 1), 1);
@@ -240,36 +254,63 @@ static void dt_watch_client(void *arg)
 	dt_exit();
 }
 
-START_TEST(test_dom0_watches_its_guest_peer_and_the_guest_does_without)
+static void dt_greet(const struct dt_greet *g)
 {
 	pid_t srv, cli;
 
-	srv = ft_fork_side(0, dt_watch_server, NULL);
-	cli = ft_fork_side(3, dt_watch_client, NULL);
+	srv = ft_fork_side(g->srv_dom, dt_greet_server, (void *)g);
+	cli = ft_fork_side(g->cli_dom, dt_greet_client, (void *)g);
 	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+}
+
+/* xenstored refuses a guest the question; a dom0 peer is never asked
+ * about otherwise. */
+START_TEST(test_dom0_watches_its_guest_peer_and_the_guest_does_without)
+{
+	static const struct dt_greet g = {
+		.srv_dom = 0, .cli_dom = 3, .port = "dt-watch",
+		.srv_looks = "(peer_domain watched)",
+		.cli_looks = "(peer_domain unwatched)",
+	};
+
+	dt_greet(&g);
 }
 END_TEST
 
 /*
  * A server may be set up before its client domain exists: a domain that
- * is not there yet is no peer that went away. Domain 9 does not exist
- * when the watch is set and first asked.
+ * is not there yet is no peer that went away, nor is a guest server's
+ * port, unbound until its client binds, however many ticks pass. The
+ * client's domain does not exist when the server first looks.
  */
+struct dt_early {
+	struct ft_pipes p;
+	unsigned int srv_dom, cli_dom;
+	const char *port;
+	const char *described;	/* how the server looks at the domain */
+	int linger_ms;		/* reading, before the client may come */
+};
+
 static void dt_early_server(void *arg)
 {
-	struct ft_pipes *p = arg;
-	struct xvchan *x = dt_server(9, "dt-early", XVCHAN_NONBLOCK);
+	struct dt_early *e = arg;
+	struct xvchan *x = dt_server(e->cli_dom, e->port, XVCHAN_NONBLOCK);
 	struct pollfd pfd = { .fd = xvchan_fd(x), .events = POLLIN };
+	int64_t until = dt_now_ms() + e->linger_ms;
 	char c = 0;
 	ssize_t n;
 
 	FT_ASSERT(pfd.fd >= 0);
-	ft_expect_described(x, "(peer_domain watched)");
-	/* The read takes the watch's first event and asks. */
+	ft_expect_described(x, e->described);
+	/* Each read takes what made the descriptor readable (the watch's
+	 * first event, a tick) and asks; none may end. */
 	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
-	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
-	ft_expect_described(x, "(peer_domain watched)");
-	ft_signal_and_await(p);
+	do {
+		(void)poll(&pfd, 1, 100);
+		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
+	} while (dt_now_ms() < until);
+	ft_expect_described(x, e->described);
+	ft_signal_and_await(&e->p);
 	for (;;) {
 		FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
 		n = xvchan_read(x, &c, 1);
@@ -278,44 +319,55 @@ static void dt_early_server(void *arg)
 	}
 	FT_EQ(n, 1);
 	FT_EQ(c, 'c');
-	ft_expect_described(x, "(peer_domain watched)");
+	ft_expect_described(x, e->described);
 	FT_EQ(xvchan_close(x), 0);
 	dt_exit();
 }
 
 static void dt_early_client(void *arg)
 {
-	struct xvchan *x = dt_client(0, "dt-early", 0);
+	const struct dt_early *e = arg;
+	struct xvchan *x = dt_client(e->srv_dom, e->port, 0);
 
 	FT_EQ(xvchan_write(x, "c", 1), 1);
 	FT_EQ(xvchan_close(x), 0);
 	dt_exit();
 }
 
-START_TEST(test_a_server_for_a_domain_not_yet_created_keeps_waiting)
+static void dt_run_early(struct dt_early *e)
 {
-	struct ft_pipes p;
 	pid_t srv, cli;
 
-	FT_PIPES(p);
-	srv = ft_fork_side(0, dt_early_server, &p);
-	FT_AWAIT_PARENT(p.up[0]);
-	cli = ft_fork_side(9, dt_early_client, NULL);
-	ck_assert_int_eq(write(p.down[1], "g", 1), 1);
+	FT_PIPES(e->p);
+	srv = ft_fork_side(e->srv_dom, dt_early_server, e);
+	FT_AWAIT_PARENT(e->p.up[0]);
+	cli = ft_fork_side(e->cli_dom, dt_early_client, e);
+	ck_assert_int_eq(write(e->p.down[1], "g", 1), 1);
 	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
 	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ft_close_pipes(&p);
+	ft_close_pipes(&e->p);
+}
+
+START_TEST(test_a_server_for_a_domain_not_yet_created_keeps_waiting)
+{
+	struct dt_early e = {
+		.srv_dom = 0, .cli_dom = 9, .port = "dt-early",
+		.described = "(peer_domain watched)",
+	};
+
+	dt_run_early(&e);
 }
 END_TEST
 
 static void dt_reader_server(void *arg)
 {
 	const struct dt_case *dc = arg;
-	struct xvchan *x = dt_server(4, dc->port, 0);
+	struct xvchan *x = dt_server(dc->cli_dom, dc->port, 0);
 
 	dt_read_until_destroyed(x, dc, 21);
 	ft_expect_described(x, "(peer_domain gone)");
-	/* The live byte was never cleared: only xenstore told. */
+	/* The live byte was never cleared: only xenstore or the port
+	 * told. */
 	ft_expect_described(x, "(peer_live 1)");
 	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
 	FT_EQ(xvchan_close(x), 0);
@@ -325,7 +377,7 @@ static void dt_reader_server(void *arg)
 static void dt_reader_client(void *arg)
 {
 	const struct dt_case *dc = arg;
-	struct xvchan *x = dt_client(0, dc->port, 0);
+	struct xvchan *x = dt_client(dc->srv_dom, dc->port, 0);
 
 	ft_write_pattern(x, 21, 3000);
 	ft_sleep_until_killed();
@@ -371,7 +423,7 @@ END_TEST
 static void dt_writer_server(void *arg)
 {
 	const struct dt_case *dc = arg;
-	struct xvchan *x = dt_server(6, dc->port, 0);
+	struct xvchan *x = dt_server(dc->cli_dom, dc->port, 0);
 	static unsigned char big[1 << 16];
 
 	ft_signal(dc->up[1]);
@@ -461,7 +513,7 @@ END_TEST
 static void dt_guestsrv_server(void *arg)
 {
 	const struct dt_case *dc = arg;
-	struct xvchan *x = dt_server(0, dc->port, 0);
+	struct xvchan *x = dt_server(dc->cli_dom, dc->port, 0);
 
 	ft_write_pattern(x, 23, 3000);
 	ft_sleep_until_killed();
@@ -552,80 +604,27 @@ static void dt_privcmd(bool unrestricted)
 		ck_assert_int_eq(unsetenv("XVCHAN_SIM_PRIVCMD"), 0);
 }
 
-static void dt_gg_reader_server(void *arg)
-{
-	const struct dt_case *dc = arg;
-	struct xvchan *x = dt_server(13, dc->port, 0);
-
-	dt_read_until_destroyed(x, dc, 24);
-	ft_expect_described(x, "(peer_domain gone)");
-	ft_expect_described(x, "(peer_live 1)");
-	FT_EQ(xvchan_write(x, "x", 1), -EPIPE);
-	FT_EQ(xvchan_close(x), 0);
-	dt_exit();
-}
-
-static void dt_gg_reader_client(void *arg)
-{
-	const struct dt_case *dc = arg;
-	struct xvchan *x = dt_client(12, dc->port, 0);
-
-	ft_write_pattern(x, 24, 3000);
-	ft_sleep_until_killed();
-}
-
 START_TEST(test_a_blocked_guest_reader_gets_eof_when_its_guest_peer_goes)
 {
 	dt_privcmd(true);
-	dt_run_timed_guest("dt-gg-reader", 12, dt_gg_reader_server, 13,
-			   dt_gg_reader_client, 13, "guest reader: EOF");
+	dt_run_timed_guest("dt-gg-reader", 12, dt_reader_server, 13,
+			   dt_reader_client, 13, "guest reader: EOF");
 }
 END_TEST
-
-static void dt_gg_writer_server(void *arg)
-{
-	const struct dt_case *dc = arg;
-	struct xvchan *x = dt_server(15, dc->port, 0);
-	static unsigned char big[1 << 16];
-
-	ft_signal(dc->up[1]);
-	FT_EQ(xvchan_write(x, big, sizeof(big)), -EPIPE);
-	dt_send_time(dc->res[1]);
-	ft_expect_eof(x);
-	FT_EQ(xvchan_close(x), 0);
-	dt_exit();
-}
-
-static void dt_gg_idle_client(void *arg)
-{
-	const struct dt_case *dc = arg;
-
-	(void)dt_client(14, dc->port, 0);
-	ft_sleep_until_killed();
-}
 
 START_TEST(test_a_blocked_guest_writer_gets_epipe_when_its_guest_peer_goes)
 {
 	dt_privcmd(true);
-	dt_run_timed_guest("dt-gg-writer", 14, dt_gg_writer_server, 15,
-			   dt_gg_idle_client, 15, "guest writer: -EPIPE");
+	dt_run_timed_guest("dt-gg-writer", 14, dt_writer_server, 15,
+			   dt_idle_client, 15, "guest writer: -EPIPE");
 }
 END_TEST
-
-static void dt_gg_srvgone_server(void *arg)
-{
-	const struct dt_case *dc = arg;
-	struct xvchan *x = dt_server(17, dc->port, 0);
-
-	ft_write_pattern(x, 25, 3000);
-	ft_sleep_until_killed();
-}
 
 /* Non-blocking, polling xvchan_fd(): the port's timer is in it. */
 static void dt_gg_srvgone_client(void *arg)
 {
 	const struct dt_case *dc = arg;
-	struct xvchan *x = dt_client(16, dc->port, XVCHAN_NONBLOCK);
+	struct xvchan *x = dt_client(dc->srv_dom, dc->port, XVCHAN_NONBLOCK);
 	struct pollfd pfd = { .fd = xvchan_fd(x), .events = POLLIN };
 	unsigned char buf[4096];
 	bool told = false;
@@ -660,69 +659,21 @@ static void dt_gg_srvgone_client(void *arg)
 START_TEST(test_a_nonblocking_guest_client_wakes_when_its_guest_server_goes)
 {
 	dt_privcmd(true);
-	dt_run_timed_guest("dt-gg-srvgone", 16, dt_gg_srvgone_server, 17,
+	dt_run_timed_guest("dt-gg-srvgone", 16, dt_guestsrv_server, 17,
 			   dt_gg_srvgone_client, 16, "guest poller: EOF");
 }
 END_TEST
 
-/*
- * A guest server's port is unbound until its client binds: before the
- * client connects, that is no sign of a domain gone, however many ticks
- * pass (domain 19 does not exist yet).
- */
-static void dt_gg_early_server(void *arg)
-{
-	struct ft_pipes *p = arg;
-	struct xvchan *x = dt_server(19, "dt-gg-early", XVCHAN_NONBLOCK);
-	struct pollfd pfd = { .fd = xvchan_fd(x), .events = POLLIN };
-	int64_t until = dt_now_ms() + 1200;
-	char c = 0;
-	ssize_t n;
-
-	FT_ASSERT(pfd.fd >= 0);
-	ft_expect_described(x, "(peer_domain port-polled)");
-	/* Two ticks at least, each taken by a read that must not end. */
-	while (dt_now_ms() < until) {
-		FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
-		(void)poll(&pfd, 1, 100);
-	}
-	ft_expect_described(x, "(peer_domain port-polled)");
-	ft_signal_and_await(p);
-	for (;;) {
-		FT_EQ(poll(&pfd, 1, FT_WAIT_MS), 1);
-		n = xvchan_read(x, &c, 1);
-		if (n != -EAGAIN)
-			break;
-	}
-	FT_EQ(n, 1);
-	FT_EQ(c, 'c');
-	FT_EQ(xvchan_close(x), 0);
-	dt_exit();
-}
-
-static void dt_gg_early_client(void *arg)
-{
-	struct xvchan *x = dt_client(18, "dt-gg-early", 0);
-
-	FT_EQ(xvchan_write(x, "c", 1), 1);
-	FT_EQ(xvchan_close(x), 0);
-	dt_exit();
-}
-
+/* The same for a guest server, over two ticks at least. */
 START_TEST(test_a_guest_server_for_a_domain_not_yet_created_keeps_waiting)
 {
-	struct ft_pipes p;
-	pid_t srv, cli;
+	struct dt_early e = {
+		.srv_dom = 18, .cli_dom = 19, .port = "dt-gg-early",
+		.described = "(peer_domain port-polled)", .linger_ms = 1200,
+	};
 
 	dt_privcmd(true);
-	FT_PIPES(p);
-	srv = ft_fork_side(18, dt_gg_early_server, &p);
-	FT_AWAIT_PARENT(p.up[0]);
-	cli = ft_fork_side(19, dt_gg_early_client, NULL);
-	ck_assert_int_eq(write(p.down[1], "g", 1), 1);
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
-	ft_close_pipes(&p);
+	dt_run_early(&e);
 }
 END_TEST
 
@@ -794,43 +745,16 @@ END_TEST
 
 /* The default in a Linux guest: privcmd refuses the question, and the
  * endpoint goes on without, as before. */
-static void dt_gg_refused_server(void *arg)
-{
-	struct xvchan *x = dt_server(21, "dt-gg-refused", 0);
-	char c = 0;
-
-	FT_ASSERT(xvchan_fd(x) >= 0);
-	ft_expect_described(x, "(peer_domain unwatched)");
-	FT_EQ(xvchan_write(x, "s", 1), 1);
-	FT_EQ(xvchan_read(x, &c, 1), 1);
-	FT_EQ(c, 'c');
-	ft_expect_eof(x);
-	FT_EQ(xvchan_close(x), 0);
-	dt_exit();
-}
-
-static void dt_gg_refused_client(void *arg)
-{
-	struct xvchan *x = dt_client(20, "dt-gg-refused", 0);
-	char c = 0;
-
-	FT_ASSERT(xvchan_fd(x) >= 0);
-	ft_expect_described(x, "(peer_domain unwatched)");
-	FT_EQ(xvchan_read(x, &c, 1), 1);
-	FT_EQ(c, 's');
-	FT_EQ(xvchan_write(x, "c", 1), 1);
-	FT_EQ(xvchan_close(x), 0);
-	dt_exit();
-}
-
 START_TEST(test_guests_whose_privcmd_refuses_go_without)
 {
-	pid_t srv, cli;
+	static const struct dt_greet g = {
+		.srv_dom = 20, .cli_dom = 21, .port = "dt-gg-refused",
+		.srv_looks = "(peer_domain unwatched)",
+		.cli_looks = "(peer_domain unwatched)",
+	};
 
 	dt_privcmd(false);
-	srv = ft_fork_side(20, dt_gg_refused_server, NULL);
-	cli = ft_fork_side(21, dt_gg_refused_client, NULL);
-	FT_WAIT_PAIR(srv, cli, FT_WAIT_MS);
+	dt_greet(&g);
 }
 END_TEST
 
