@@ -178,8 +178,9 @@ uint64_t xv_flow_events(struct xvchan *x)
  *   change, so the endpoint asks every XV_FLOW_PORT_POLL_MS while it
  *   sleeps (a timerfd beside the event channel). dom0 is never destroyed,
  *   so a guest whose peer it is does not ask.
- * Where neither is available (no privcmd device either) the endpoint
- * simply goes without.
+ * Where neither is available (privcmd refuses a guest's hypercalls
+ * unless loaded with unrestricted=1, or is missing) the endpoint simply
+ * goes without.
  */
 
 /* Often enough that a guest sees its peer's domain gone within a second,
