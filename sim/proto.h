@@ -62,7 +62,9 @@ enum xv_sim_op {
 	XV_SIM_DOMAIN_DESTROY,	/* arg0 domid (not 0): as `xl destroy`; the
 				 * reply comes once it is all done */
 	XV_SIM_EVT_STATUS,	/* arg0 domid (DOMID_SELF: the caller's),
-				 * arg1 port, as EVTCHNOP_status; reply arg0
+				 * arg1 port, as EVTCHNOP_status; arg2 1 if
+				 * the caller's privcmd lets a guest's
+				 * hypercalls through; reply arg0
 				 * EVTCHNSTAT_*, arg1 remote domid, arg2
 				 * remote port (interdomain) */
 };

@@ -172,10 +172,13 @@ int xv_hv_evt_unbind(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t handle,
 enum { STAT_CLOSED = 0, STAT_UNBOUND = 1, STAT_INTERDOMAIN = 2 };
 
 int xv_hv_evt_status(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t domid,
-		     uint32_t port, struct xv_sim_msg *rep)
+		     uint32_t port, bool unrestricted, struct xv_sim_msg *rep)
 {
 	const struct xv_hv_port *p;
 
+	/* The guest's privcmd, not Xen, refuses: before any other check. */
+	if (c->domid != 0 && !unrestricted)
+		return -EPERM;
 	if (domid == 0x7ff0u)
 		domid = c->domid;
 	else if (domid != c->domid && c->domid != 0)

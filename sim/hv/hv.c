@@ -319,7 +319,8 @@ static int dispatch(struct xv_hv *hv, struct xv_hv_conn *c,
 	case XV_SIM_EVT_UNBIND:
 		return xv_hv_evt_unbind(hv, c, req->arg[0], req->arg[1]);
 	case XV_SIM_EVT_STATUS:
-		return xv_hv_evt_status(hv, c, req->arg[0], req->arg[1], rep);
+		return xv_hv_evt_status(hv, c, req->arg[0], req->arg[1],
+					req->arg[2] != 0, rep);
 	case XV_SIM_GNT_SHARE:
 		return xv_hv_gnt_share(hv, c, memfd, req, rep);
 	case XV_SIM_GNT_UNSHARE:

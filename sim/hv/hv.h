@@ -11,6 +11,7 @@
 #ifndef XV_SIM_HV_H
 #define XV_SIM_HV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -155,11 +156,12 @@ int xv_hv_evt_bind_interdomain(struct xv_hv *hv, struct xv_hv_conn *c,
 int xv_hv_evt_unbind(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t handle,
 		     uint32_t port);
 /* EVTCHNOP_status: the state of @port of domain @domid (DOMID_SELF: the
- * caller's) into @rep's arg0-2 (see XV_SIM_EVT_STATUS).  -EPERM for
- * another domain's port unless the caller is dom0, -ESRCH for no such
- * domain, -EINVAL for a port beyond the table. */
+ * caller's) into @rep's arg0-2 (see XV_SIM_EVT_STATUS).  -EPERM for a
+ * guest whose privcmd is not @unrestricted (Linux's default in a domU),
+ * and for another domain's port unless the caller is dom0; -ESRCH for no
+ * such domain, -EINVAL for a port beyond the table. */
 int xv_hv_evt_status(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t domid,
-		     uint32_t port, struct xv_sim_msg *rep);
+		     uint32_t port, bool unrestricted, struct xv_sim_msg *rep);
 /* Whether @port is bound by domain @domid (a valid notify target). */
 int xv_hv_evt_owned(struct xv_hv *hv, uint32_t port, unsigned int domid);
 /* Close @c's handles; returns how many ports that closed. */

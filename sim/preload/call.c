@@ -9,8 +9,9 @@
  * Linux's privcmd driver refuses every hypercall in a domU (EPERM) unless
  * the domain is some device model's target or the module was loaded with
  * unrestricted=1 (since 2024; Debian 12's 6.1 kernels have it).  So does
- * the simulator for a guest, unless XVCHAN_SIM_PRIVCMD=unrestricted
- * stands for that parameter; dom0 is never restricted.
+ * the simulator for a guest (the daemon refuses), unless
+ * XVCHAN_SIM_PRIVCMD=unrestricted stands for that parameter; dom0 is
+ * never restricted.
  */
 /* The hypercall numbers of today's interface: without it, xen.h gives
  * event_channel_op the compat number of Xen 3.0 (16, not 32). */
@@ -57,42 +58,33 @@ void xencall_free_buffer(xencall_handle *xcall, void *buffer)
 	free(buffer);
 }
 
-static bool privcmd_restricted_locked(void)
+/* XVCHAN_SIM_PRIVCMD, for the daemon: it knows our domain. */
+static bool privcmd_unrestricted(void)
 {
 	const char *v = getenv(XV_SIM_ENV_PRIVCMD);
 
-	return xv_sim_domid_locked() != 0 &&
-	       !(v && !strcmp(v, "unrestricted"));
+	return v && !strcmp(v, "unrestricted");
 }
 
 static int evtchn_status(struct evtchn_status *st)
 {
+	uint32_t rep[3];
 	int err;
 
-	xv_sim_lock_take();
-	err = xv_sim_connect_locked();
-	if (!err && privcmd_restricted_locked())
-		err = -EPERM;
-	if (!err) {
-		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
-		xv_sim_req->op = XV_SIM_EVT_STATUS;
-		xv_sim_req->arg[0] = st->dom;
-		xv_sim_req->arg[1] = st->port;
-		err = xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
+	err = xv_sim_call_args(XV_SIM_EVT_STATUS, st->dom, st->port,
+			       privcmd_unrestricted(), rep);
+	if (err)
+		return err;
+	memset(&st->u, 0, sizeof(st->u));
+	st->status = rep[0];
+	st->vcpu = 0;
+	if (st->status == EVTCHNSTAT_unbound) {
+		st->u.unbound.dom = (domid_t)rep[1];
+	} else if (st->status == EVTCHNSTAT_interdomain) {
+		st->u.interdomain.dom = (domid_t)rep[1];
+		st->u.interdomain.port = rep[2];
 	}
-	if (!err) {
-		memset(&st->u, 0, sizeof(st->u));
-		st->status = xv_sim_rep->arg[0];
-		st->vcpu = 0;
-		if (st->status == EVTCHNSTAT_unbound) {
-			st->u.unbound.dom = (domid_t)xv_sim_rep->arg[1];
-		} else if (st->status == EVTCHNSTAT_interdomain) {
-			st->u.interdomain.dom = (domid_t)xv_sim_rep->arg[1];
-			st->u.interdomain.port = xv_sim_rep->arg[2];
-		}
-	}
-	xv_sim_lock_give();
-	return err;
+	return 0;
 }
 
 /* As libxencall on Linux: the hypercall's negative result comes back as

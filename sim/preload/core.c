@@ -299,7 +299,23 @@ int munmap(void *addr, size_t len)
 	return xv_sim_real_munmap(addr, len);
 }
 
-uint32_t xv_sim_domid_locked(void)
+int xv_sim_call_args(uint32_t op, uint32_t a0, uint32_t a1, uint32_t a2,
+		     uint32_t rep[3])
 {
-	return ctl_domid;
+	int err;
+
+	xv_sim_lock_take();
+	err = xv_sim_connect_locked();
+	if (!err) {
+		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
+		xv_sim_req->op = op;
+		xv_sim_req->arg[0] = a0;
+		xv_sim_req->arg[1] = a1;
+		xv_sim_req->arg[2] = a2;
+		err = xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
+	}
+	if (!err)
+		memcpy(rep, xv_sim_rep->arg, 3 * sizeof(rep[0]));
+	xv_sim_lock_give();
+	return err;
 }

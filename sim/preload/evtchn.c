@@ -97,24 +97,13 @@ int xenevtchn_fd(xenevtchn_handle *h)
 	return h->fd;
 }
 
+/* A request whose reply is a port, a handle or nothing: its arg0. */
 static int call(uint32_t op, uint32_t a0, uint32_t a1, uint32_t a2)
 {
-	int err;
+	uint32_t rep[3];
+	int err = xv_sim_call_args(op, a0, a1, a2, rep);
 
-	xv_sim_lock_take();
-	err = xv_sim_connect_locked();
-	if (!err) {
-		memset(xv_sim_req, 0, sizeof(*xv_sim_req));
-		xv_sim_req->op = op;
-		xv_sim_req->arg[0] = a0;
-		xv_sim_req->arg[1] = a1;
-		xv_sim_req->arg[2] = a2;
-		err = xv_sim_call_locked(xv_sim_req, -1, NULL, 0, NULL);
-	}
-	if (!err)
-		err = (int)xv_sim_rep->arg[0];
-	xv_sim_lock_give();
-	return err;
+	return err ? err : (int)rep[0];
 }
 
 /* Record a port the daemon bound to @h; on failure the port is unbound

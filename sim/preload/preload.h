@@ -33,9 +33,11 @@ int xv_sim_connect_locked(void);
 int xv_sim_call_locked(struct xv_sim_msg *req, int fd_out,
 		       int *fds_in, size_t max_in, size_t *n_in);
 extern struct xv_sim_msg *xv_sim_req, *xv_sim_rep;
-/* The domain this process's connection said HELLO as.  Caller holds
- * xv_sim_lock, after a successful xv_sim_connect_locked(). */
-uint32_t xv_sim_domid_locked(void);
+/* A request of three arguments and no descriptors, connecting first if
+ * need be (takes xv_sim_lock).  Returns the reply's error or a transport
+ * error; on success the reply's first three arguments are in @rep. */
+int xv_sim_call_args(uint32_t op, uint32_t a0, uint32_t a1, uint32_t a2,
+		     uint32_t rep[3]);
 
 /* The real munmap, bypassing our interposer. */
 int xv_sim_real_munmap(void *addr, size_t len);
