@@ -76,6 +76,7 @@ enum hp_mode {
 	HP_CONS_BEYOND,		/* the victim's tx cons ahead of its prod */
 	HP_LIVE_JUNK,		/* our live byte set to 0x5a */
 	HP_ORDERS_REWRITE,	/* orders and grants rewritten, then honest */
+	HP_BIND_LATE,		/* client: live before its port is bound */
 	HP_IDLE,		/* silent for a second, then a clean close */
 	HP_HANG,		/* connected and silent until SIGKILLed */
 	HP_GARBAGE,		/* seeded storm of garbage and honest I/O */
@@ -106,6 +107,7 @@ static const char *const hp_mode_names[HP_NMODES] = {
 	[HP_CONS_BEYOND] = "cons-beyond",
 	[HP_LIVE_JUNK] = "live-junk",
 	[HP_ORDERS_REWRITE] = "orders-rewrite",
+	[HP_BIND_LATE] = "bind-late",
 	[HP_IDLE] = "idle",
 	[HP_HANG] = "hang",
 	[HP_GARBAGE] = "garbage",
@@ -124,6 +126,7 @@ struct hp {
 	xengntshr_handle *shr;
 	xengnttab_handle *tab;
 	evtchn_port_t port;
+	uint32_t remote_port;		/* client: the server's port */
 	uint32_t ring_ref;
 
 	struct vchan_interface *page;
@@ -436,27 +439,37 @@ static uint8_t *hp_map_ring(struct hp *h, unsigned int order,
 	return a;
 }
 
+static void hp_client_bind(struct hp *h)
+{
+	int p = xenevtchn_bind_interdomain(h->ev, h->peer, h->remote_port);
+
+	if (p < 0 || xenevtchn_unmask(h->ev, (evtchn_port_t)p) < 0)
+		hp_die(3, "bind interdomain");
+	h->port = (evtchn_port_t)p;
+}
+
 static void hp_client_setup(struct hp *h)
 {
 	char *ref = hp_xs_wait_read(h, "ring-ref");
 	char *evtchn = hp_xs_wait_read(h, "event-channel");
-	int p;
+	bool late = h->mode == HP_BIND_LATE;
 
 	h->ring_ref = (uint32_t)strtoul(ref, NULL, 10);
+	h->remote_port = (uint32_t)strtoul(evtchn, NULL, 10);
+	free(ref);
+	free(evtchn);
 	h->ev = xenevtchn_open(NULL, 0);
 	h->tab = xengnttab_open(NULL, 0);
 	if (!h->ev || !h->tab)
 		hp_die(3, "open evtchn/gnttab");
-	p = xenevtchn_bind_interdomain(h->ev, h->peer,
-				       (uint32_t)strtoul(evtchn, NULL, 10));
-	free(ref);
-	free(evtchn);
-	if (p < 0 || xenevtchn_unmask(h->ev, (evtchn_port_t)p) < 0)
-		hp_die(3, "bind interdomain");
-	h->port = (evtchn_port_t)p;
+	/* Late: no port to name for the unmap notification yet, so our
+	 * death would clear cli_live without an event. */
+	if (!late)
+		hp_client_bind(h);
 	h->page = xengnttab_map_grant_ref_notify(h->tab, h->peer, h->ring_ref,
 		PROT_READ | PROT_WRITE,
-		offsetof(struct vchan_interface, cli_live), h->port);
+		offsetof(struct vchan_interface, cli_live),
+		late ? (evtchn_port_t)-1 : h->port);
 	if (!h->page)
 		hp_die(3, "map control page");
 	h->left_order = h->page->left_order;
@@ -472,7 +485,9 @@ static void hp_client_setup(struct hp *h)
 	/* Old-peer connect, as libxenvchan: live, then ask for writes. */
 	xv_atomic_store_release_u8(&h->page->cli_live, 1);
 	xv_atomic_fetch_or_u8(&h->page->srv_notify, VCHAN_NOTIFY_WRITE);
-	hp_kick(h);
+	/* Late: nothing to kick with; the victim finds us on its own. */
+	if (!late)
+		hp_kick(h);
 }
 
 /* ---- the game -------------------------------------------------------- */
@@ -643,6 +658,19 @@ static void hp_play(struct hp *h)
 			xv_atomic_store_relaxed_u32(&h->page->grants[i],
 						    0xdead0000u + (uint32_t)i);
 		if (hp_honest_write(h, 'o', 5) != 5)
+			hp_die(3, "no room for 5 bytes");
+		/* Then leave cleanly: the victim reads 5 bytes, then EOF. */
+		hp_wait_u32(h, &hp_tx(h)->cons, h->tx_prod);
+		xv_atomic_store_release_u8(hp_own_live(h), 0);
+		hp_kick(h);
+		break;
+	case HP_BIND_LATE:
+		/* Nothing in the protocol orders a client's bind before its
+		 * live byte. The victim's first byte says: bind now. */
+		hp_wait_u32(h, &hp_rx(h)->prod, h->rx_cons + 1);
+		hp_client_bind(h);
+		hp_honest_read(h);
+		if (hp_honest_write(h, 'l', 5) != 5)
 			hp_die(3, "no room for 5 bytes");
 		/* Then leave cleanly: the victim reads 5 bytes, then EOF. */
 		hp_wait_u32(h, &hp_tx(h)->cons, h->tx_prod);

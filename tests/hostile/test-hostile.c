@@ -660,6 +660,91 @@ START_TEST(test_nonblocking_endpoints_survive_garbage)
 }
 END_TEST
 
+/*
+ * A client may set its live byte before it binds its port: nothing in the
+ * protocol orders the two. A guest server that asks its port's status
+ * (privcmd unrestricted) then finds the port unbound with the client
+ * "connected", which is also what a client destroyed before the server's
+ * first look leaves behind. One such look must not end the vchan; the
+ * victim paces its own looks (ticks between two reads make one look).
+ */
+static bool victim_described(struct xvchan *x, const char *what)
+{
+	char d[1024];
+
+	HV_ASSERT(xvchan_describe(x, d, sizeof(d)) > 0);
+	return strstr(d, what) != NULL;
+}
+
+static void victim_bind_late(int up_fd)
+{
+	struct xvchan *x;
+	struct pollfd p;
+	int64_t end = now_ms() + HV_VERDICT_MS;
+	char buf[8];
+	size_t got = 0;
+	ssize_t n;
+
+	HV_EQ(setenv("XVCHAN_SIM_PRIVCMD", "unrestricted", 1), 0);
+	x = victim_nonblock(true, "bind-late");
+	/* The first look, before the client can exist: WAITING. */
+	p = (struct pollfd){ .fd = xvchan_fd(x), .events = POLLIN };
+	HV_ASSERT(p.fd >= 0);
+	HV_ASSERT(victim_described(x, "(peer_domain port-polled)"));
+	HV_EQ(write(up_fd, "u", 1), 1);
+	/* No read, so no look, until the client says it is connected. */
+	while (!victim_described(x, "(peer_live 1)")) {
+		HV_ASSERT(now_ms() < end);
+		usleep(10 * 1000);
+	}
+	/* A tick is due; this read's look finds the port unbound. */
+	usleep(600 * 1000);
+	HV_EQ(poll(&p, 1, 0), 1);
+	HV_EQ(xvchan_read(x, buf, sizeof(buf)), -EAGAIN);
+	HV_ASSERT(victim_described(x, "(peer_domain port-polled)"));
+	/* Tell it to bind, and give it time before the next look. */
+	HV_EQ(xvchan_write(x, "b", 1), 1);
+	usleep(1000 * 1000);
+	while ((n = xvchan_read(x, buf + got, sizeof(buf) - got)) != 0) {
+		HV_ASSERT(now_ms() < end);
+		if (n == -EAGAIN) {
+			HV_EQ(poll(&p, 1, HV_VERDICT_MS), 1);
+			continue;
+		}
+		HV_ASSERT(n > 0 && got + (size_t)n <= 5);
+		got += (size_t)n;
+	}
+	HV_EQ(got, 5);
+	HV_EQ(memcmp(buf, "lllll", 5), 0);
+	HV_ASSERT(victim_described(x, "(peer_domain port-polled)"));
+	victim_close(x, 0);
+}
+
+START_TEST(test_guest_server_waits_for_a_client_that_binds_late)
+{
+	int up[2];
+	pid_t victim, hostile;
+	char c;
+
+	ck_assert_int_eq(pipe(up), 0);
+	victim = xv_test_fork_domain(HV_SERVER_DOM);
+	if (victim == 0) {
+		close(up[0]);
+		victim_bind_late(up[1]);
+		victim_exit();
+	}
+	close(up[1]);
+	if (read(up[0], &c, 1) != 1) {
+		hv_expect_status(xv_test_wait(victim, HV_WAIT_MS), 0,
+				 "victim, before it was up,");
+		ck_abort_msg("the victim exited 0 before it was up");
+	}
+	close(up[0]);
+	hostile = spawn_hostile(false, "bind-late", "bind-late", 1, 0);
+	run_pair(hostile, victim, false);
+}
+END_TEST
+
 static void run_garbage(bool victim_is_server, unsigned int seed)
 {
 	char port[32];
@@ -721,6 +806,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_nonblocking_endpoints_survive_garbage);
 	tcase_add_test(tc, test_server_sleeps_while_the_client_is_silent);
 	tcase_add_test(tc, test_client_sleeps_while_the_server_is_silent);
+	tcase_add_test(tc, test_guest_server_waits_for_a_client_that_binds_late);
 	suite_add_tcase(s, tc);
 	return s;
 }
