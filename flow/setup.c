@@ -323,7 +323,9 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 	 * the release store of cli_live in xv_ring_client_connect() orders
 	 * it, so a server that sees us connected also sees the flag. */
 	xv_ring_set_flags(&x->ep, XV_WIRE_FLAG_HALF_CLOSE);
-	xv_ring_client_connect(&x->ep, 0);
+	err = xv_ring_client_connect(&x->ep, 0);
+	if (err)
+		goto fail;
 	x->own_live = XV_WIRE_LIVE_CONNECTED;
 	xv_flow_kick(x);
 	/* The client never uses xenstore again.  Closed only now, the

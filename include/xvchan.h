@@ -208,7 +208,8 @@ int xvchan_server(struct xvchan **out, unsigned int client_domid,
  * in non-blocking mode.
  *
  * @return 0, -EINVAL, -ETIMEDOUT (no server in time), -ECONNREFUSED
- *         (server not waiting for a client, or Xen refuses the published
+ *         (server not waiting for a client: it has, or had, one already;
+ *         or Xen refuses the published
  *         event channel or grant: a dead server's stale entry), -EPROTO
  *         (malformed xenstore entry or control page), -ENOMEM, -EACCES, or
  *         a Xen library error

@@ -268,8 +268,12 @@ int xv_ring_endpoint_init(struct xv_ring_endpoint *ep,
 	return 0;
 }
 
-void xv_ring_client_connect(struct xv_ring_endpoint *ep, uint8_t extra_flags)
+int xv_ring_client_connect(struct xv_ring_endpoint *ep, uint8_t extra_flags)
 {
+	/* Relaxed: the value is only compared. Two clients cannot both get
+	 * this far, for only one can bind the server's port. */
+	if (xv_atomic_load_relaxed_u8(ep->own_live) != XV_WIRE_LIVE_WAITING)
+		return -ECONNREFUSED;
 	/*
 	 * libxenvchan's order: live first, then ask for the first write.
 	 * Release: anything we set up /before/ is visible to the server's
@@ -278,6 +282,7 @@ void xv_ring_client_connect(struct xv_ring_endpoint *ep, uint8_t extra_flags)
 	xv_atomic_store_release_u8(ep->own_live, XV_WIRE_LIVE_CONNECTED);
 	xv_atomic_fetch_or_u8(ep->arm_byte,
 			      (uint8_t)(XV_WIRE_NOTIFY_WRITE | extra_flags));
+	return 0;
 }
 
 int64_t xv_ring_readable(struct xv_ring_endpoint *ep)

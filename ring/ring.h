@@ -201,9 +201,11 @@ int xv_ring_endpoint_init(struct xv_ring_endpoint *ep,
 /**
  * Client connect, in libxenvchan's order: cli_live = CONNECTED (release),
  * then srv_notify |= NOTIFY_WRITE | @extra_flags. The caller then sends
- * one event.
+ * one event. -ECONNREFUSED, with nothing written, unless cli_live still
+ * says WAITING: a client was here before us (connected, or gone and its
+ * port left for the taking), and the indices are its stream, not ours.
  */
-void xv_ring_client_connect(struct xv_ring_endpoint *ep, uint8_t extra_flags);
+int xv_ring_client_connect(struct xv_ring_endpoint *ep, uint8_t extra_flags);
 
 /**
  * Break the endpoint for good: the caller saw a lie the ring cannot see

@@ -1,7 +1,8 @@
 /*
  * Rendezvous on the simulator: a client waits for a late server, gives up
  * with -ETIMEDOUT when none comes, a port is served once (-EADDRINUSE), a
- * blocking server gives up and unpublishes, explicit xenstore paths.
+ * blocking server gives up and unpublishes, explicit xenstore paths, a
+ * server serves one client only.
  */
 #include "flow-test.h"
 
@@ -175,6 +176,43 @@ START_TEST(test_client_of_a_dead_servers_stale_entry_is_refused)
 }
 END_TEST
 
+/*
+ * The server's first client has been and gone; its port, unbound again,
+ * could be bound by another client of that domain, which would take up
+ * the first one's stream where it left off. The page says so: cli_live
+ * no longer WAITING.
+ */
+static void second_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_server("second", 4096, 4096, XVCHAN_NONBLOCK);
+
+	ft_await(p->down[0]);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void second_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan_config cfg;
+	struct xvchan *first = ft_client("second", XVCHAN_NONBLOCK);
+	struct xvchan *second = NULL;
+
+	FT_EQ(xvchan_write(first, "one", 3), 3);
+	FT_EQ(xvchan_close(first), 0);
+	ft_config(&cfg, 0);
+	FT_EQ(xvchan_client(&second, FT_SERVER_DOM, "second", &cfg),
+	      -ECONNREFUSED);
+	FT_ASSERT(second == NULL);
+	ft_signal(p->down[1]);
+}
+
+START_TEST(test_a_second_client_after_the_first_left_is_refused)
+{
+	FT_RUN_PIPED_PAIR(second_server, second_client, FT_WAIT_MS);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-connect");
@@ -187,6 +225,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_explicit_path_replaces_the_port);
 	tcase_add_test(tc,
 		test_client_of_a_dead_servers_stale_entry_is_refused);
+	tcase_add_test(tc,
+		test_a_second_client_after_the_first_left_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

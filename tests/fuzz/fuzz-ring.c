@@ -551,8 +551,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		FZ_CHECK(rc == 0);
 	}
-	if (!server)
-		xv_ring_client_connect(&ep, 0);
+	if (!server) {
+		uint8_t was = page->cli_live;
+		bool waiting = was == XV_WIRE_LIVE_WAITING;
+
+		/* Only a page waiting for a client is joined. */
+		FZ_CHECK(xv_ring_client_connect(&ep, 0) ==
+			 (waiting ? 0 : -ECONNREFUSED));
+		FZ_CHECK(page->cli_live ==
+			 (waiting ? XV_WIRE_LIVE_CONNECTED : was));
+	}
 
 	while (in.n) {
 		uint8_t op = fz_u8(&in);

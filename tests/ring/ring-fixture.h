@@ -53,7 +53,7 @@ static inline void xv_fx_setup(struct xv_fx *fx, unsigned int left_order,
 					       XV_RING_CLIENT, &fx->layout,
 					       xv_fx_data(fx, true),
 					       xv_fx_data(fx, false)), 0);
-	xv_ring_client_connect(&fx->cli, 0);
+	ck_assert_int_eq(xv_ring_client_connect(&fx->cli, 0), 0);
 	/* Start every test with no pending wake-up requests. */
 	fx->page->cli_notify = 0;
 	fx->page->srv_notify = 0;

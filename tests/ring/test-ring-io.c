@@ -288,10 +288,21 @@ START_TEST(test_connect_live_and_flag_bytes)
 	ck_assert_uint_eq(xv_ring_peer_live(&cli), XV_WIRE_LIVE_CONNECTED);
 	ck_assert_uint_eq(xv_ring_peer_flags(&cli), XV_WIRE_FLAG_HALF_CLOSE);
 	ck_assert_uint_eq(fx.page->cli_live, XV_WIRE_LIVE_WAITING);
-	xv_ring_client_connect(&cli, XV_WIRE_FLAG_HALF_CLOSE);
+	ck_assert_int_eq(xv_ring_client_connect(&cli, XV_WIRE_FLAG_HALF_CLOSE),
+			 0);
 	ck_assert_uint_eq(fx.page->cli_live, XV_WIRE_LIVE_CONNECTED);
 	ck_assert_uint_eq(fx.page->srv_notify,
 			  XV_WIRE_NOTIFY_WRITE | XV_WIRE_FLAG_HALF_CLOSE);
+	/* A second client, or one after the first has gone, is refused
+	 * and writes nothing. */
+	fx.page->srv_notify = 0;
+	ck_assert_int_eq(xv_ring_client_connect(&cli, 0), -ECONNREFUSED);
+	fx.page->cli_live = XV_WIRE_LIVE_GONE;
+	ck_assert_int_eq(xv_ring_client_connect(&cli, 0), -ECONNREFUSED);
+	ck_assert_uint_eq(fx.page->cli_live, XV_WIRE_LIVE_GONE);
+	ck_assert_uint_eq(fx.page->srv_notify, 0);
+	fx.page->cli_live = XV_WIRE_LIVE_CONNECTED;
+	fx.page->srv_notify = XV_WIRE_NOTIFY_WRITE | XV_WIRE_FLAG_HALF_CLOSE;
 	/* Notify bits passed as flags are not flags. */
 	xv_ring_set_flags(&cli, XV_WIRE_NOTIFY_READ | XV_WIRE_FLAG_SHUT_WR);
 	ck_assert_uint_eq(fx.page->srv_notify, XV_WIRE_NOTIFY_WRITE |
