@@ -215,6 +215,9 @@ static ssize_t xv_flow_writev(struct xvchan *x, const struct iovec *iov,
 	int64_t deadline;
 	int i, first, err;
 
+	/* A write ends a reservation: these bytes go where its segments
+	 * are. */
+	x->tx_reserved = 0;
 	if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov))
 		return -EINVAL;
 	for (i = 0; i < iovcnt; i++) {
@@ -302,6 +305,7 @@ ssize_t xvchan_write(struct xvchan *x, const void *buf, size_t len)
 	if (!x || !buf || !len || len > SSIZE_MAX || x->nonblock ||
 	    x->shut_wr)
 		return xvchan_writev(x, &iov, 1);
+	x->tx_reserved = 0;	/* as in xv_flow_writev() */
 	n = xv_ring_send(&x->ep, buf, len, &kick);
 	if (n > 0 && kick)
 		xv_flow_kick(x);
@@ -369,6 +373,7 @@ ssize_t xvchan_write_reserve(struct xvchan *x, struct xvchan_segs *segs)
 int xvchan_write_commit(struct xvchan *x, size_t n)
 {
 	size_t reserved;
+	ssize_t wrote;
 	bool kick;
 	int err;
 
@@ -378,6 +383,9 @@ int xvchan_write_commit(struct xvchan *x, size_t n)
 	x->tx_reserved = 0;
 	if (!reserved)
 		return -EINVAL;
+	/* After our end of stream nothing may follow it. */
+	if (x->shut_wr)
+		return -ESHUTDOWN;
 	/* @n is at most what the reserve found free; the ring checks it
 	 * again against its own bound. */
 	err = xv_ring_commit(&x->ep, (uint32_t)n, &kick);
@@ -385,5 +393,7 @@ int xvchan_write_commit(struct xvchan *x, size_t n)
 		return err;
 	if (kick)
 		xv_flow_kick(x);
-	return 0;
+	/* As for a write: bytes a gone peer will never read are an error. */
+	wrote = n ? xv_flow_wrote(x, n) : 0;
+	return wrote < 0 ? (int)wrote : 0;
 }

@@ -278,8 +278,10 @@ struct xvchan_segs {
  * Blocking mode: waits (spin, then the event channel, up to the io
  * timeout) until at least one byte is free. Non-blocking mode: -EAGAIN
  * when the ring is full. Nothing is visible to the peer before the commit;
- * a new reserve replaces the previous one. The segments stay valid until
- * the next commit, reserve or close. They are shared memory: the peer can
+ * a new reserve replaces the previous one, and a write or xvchan_shutdown()
+ * ends it (the write's bytes go where the segments are). The segments stay
+ * valid until the next commit, reserve, write or close. They are shared
+ * memory: the peer can
  * read them, and a hostile peer can even overwrite them, at any time, so
  * write there but never read back from them. Writer-thread call, like
  * xvchan_write().
@@ -297,7 +299,10 @@ ssize_t xvchan_write_reserve(struct xvchan *x, struct xvchan_segs *segs);
  * even for @n = 0.
  *
  * @return 0; -EINVAL (@x NULL, or @n more than the last reserve returned,
- *         or no reserve since the last commit); -EPROTO
+ *         or no reserve since the last commit or write); -ESHUTDOWN
+ *         (xvchan_shutdown() since the reserve: nothing is published);
+ *         -EPIPE (published, but the peer is gone without reading them,
+ *         as for xvchan_write()); -EPROTO
  */
 int xvchan_write_commit(struct xvchan *x, size_t n);
 

@@ -230,6 +230,89 @@ START_TEST(test_reserve_after_the_peer_died_is_epipe)
 }
 END_TEST
 
+/*
+ * A write between reserve and commit puts its bytes where the segments
+ * are, and a shutdown ends the stream: either ends the reservation, and
+ * the commit that follows publishes nothing.
+ */
+static void zc_ended_server(void *arg)
+{
+	struct xvchan *x = ft_server("zc-ended", 4096, 4096, 0);
+	char buf[16];
+	size_t got = 0;
+	ssize_t n;
+
+	(void)arg;
+	while ((n = xvchan_read(x, buf + got, sizeof(buf) - got)) > 0)
+		got += (size_t)n;
+	FT_EQ(n, 0);
+	FT_EQ(got, 5);
+	FT_EQ(memcmp(buf, "abcde", 5), 0);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void zc_ended_client(void *arg)
+{
+	struct xvchan *x = ft_client("zc-ended", 0);
+	struct iovec c = { .iov_base = "c", .iov_len = 1 };
+	struct xvchan_segs s;
+
+	(void)arg;
+	FT_EQ(xvchan_write_reserve(x, &s), 4096);
+	memset(s.ptr[0], 'V', 5);
+	FT_EQ(xvchan_write(x, "ab", 2), 2);
+	FT_EQ(xvchan_write_commit(x, 5), -EINVAL);
+	FT_ASSERT(xvchan_write_reserve(x, &s) > 0);
+	memset(s.ptr[0], 'W', 5);
+	FT_EQ(xvchan_writev(x, &c, 1), 1);
+	FT_EQ(xvchan_write_commit(x, 5), -EINVAL);
+	FT_ASSERT(xvchan_write_reserve(x, &s) >= 2 && s.len[0] >= 2);
+	memcpy(s.ptr[0], "de", 2);
+	FT_EQ(xvchan_write_commit(x, 2), 0);
+	FT_ASSERT(xvchan_write_reserve(x, &s) > 0);
+	memset(s.ptr[0], 'X', 1);
+	FT_EQ(xvchan_shutdown(x), 0);
+	FT_EQ(xvchan_write_commit(x, 1), -ESHUTDOWN);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+START_TEST(test_a_write_or_a_shutdown_ends_the_reservation)
+{
+	FT_RUN_PAIR(zc_ended_server, zc_ended_client, NULL, FT_WAIT_MS);
+}
+END_TEST
+
+/* Committed bytes that a gone peer will never read are an error, as for a
+ * write. */
+static void zc_gone_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+
+	(void)ft_server("zc-gone", 4096, 4096, 0);
+	ft_await(p->down[0]);
+	/* Gone without a close: the simulator clears our live byte. */
+}
+
+static void zc_gone_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_client("zc-gone", 0);
+	struct xvchan_segs s;
+
+	FT_ASSERT(xvchan_write_reserve(x, &s) >= 3 && s.len[0] >= 3);
+	memset(s.ptr[0], 'g', 3);
+	ft_signal(p->down[1]);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_write_commit(x, 3), -EPIPE);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+START_TEST(test_commit_after_the_peer_died_is_epipe)
+{
+	FT_RUN_PIPED_PAIR(zc_gone_server, zc_gone_client, FT_WAIT_MS);
+}
+END_TEST
+
 START_TEST(test_reserve_and_commit_refuse_null_pointers)
 {
 	struct xvchan_segs s;
@@ -251,6 +334,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc,
 		test_a_reader_that_finds_the_ring_empty_gives_the_room_back);
 	tcase_add_test(tc, test_reserve_after_the_peer_died_is_epipe);
+	tcase_add_test(tc, test_a_write_or_a_shutdown_ends_the_reservation);
+	tcase_add_test(tc, test_commit_after_the_peer_died_is_epipe);
 	tcase_add_test(tc, test_reserve_and_commit_refuse_null_pointers);
 	suite_add_tcase(s, tc);
 	return s;
