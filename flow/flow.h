@@ -111,6 +111,9 @@ int64_t xv_flow_now_ms(void);
 /* Deadline for a timeout of @timeout_ms >= 0 from now. */
 int64_t xv_flow_deadline_after(int timeout_ms);
 
+/* Milliseconds left until @deadline for poll(): -1 for none, 0 if past. */
+int xv_flow_left_ms(int64_t deadline);
+
 /* Deadline for a timeout (negative: none, returned as -1). Inline: every
  * read and write asks, and most have no timeout. */
 static inline int64_t xv_flow_deadline(int timeout_ms)

@@ -48,8 +48,7 @@ int64_t xv_flow_deadline_after(int timeout_ms)
 	return xv_flow_now_ms() + timeout_ms + 1;
 }
 
-/* Milliseconds left until @deadline for poll(): -1 for none, 0 if past. */
-static int xv_flow_left_ms(int64_t deadline)
+int xv_flow_left_ms(int64_t deadline)
 {
 	int64_t left;
 
