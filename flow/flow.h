@@ -140,11 +140,12 @@ int xv_flow_drain(struct xvchan *x, bool reader);
 /* A call of direction @reader returned @rc: anything but -EAGAIN withdraws
  * that direction's want and wake-up. Called by that direction's thread. */
 void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc);
-/* Spin for @st's budget (at most x->spin_us) while @ready(x) returns 0.
- * Returns its last value. Starts timing the wait of that direction if it
- * is not timed yet. */
+/* Spin for @st's budget (at most x->spin_us), and never past
+ * @deadline_ms (-1: none), while @ready(x) returns 0. Returns its last
+ * value. Starts timing the wait of that direction if it is not timed
+ * yet. */
 int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
-		     int64_t (*ready)(struct xvchan *x));
+		     int64_t (*ready)(struct xvchan *x), int64_t deadline_ms);
 /* Adapt @st's budget to the wait being timed, which just ended. */
 void xv_flow_spin_adapt(struct xvchan *x, struct xv_flow_spin *st);
 

@@ -82,8 +82,8 @@ static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
 			x->eof = true;
 			return 0;
 		}
-		if (xv_flow_spin(x, &x->rx_spin,
-				 xv_flow_read_ready))
+		if (xv_flow_spin(x, &x->rx_spin, xv_flow_read_ready,
+				 deadline))
 			continue;
 		if (x->nonblock) {
 			err = xv_flow_drain(x, true);
@@ -189,7 +189,7 @@ static int xv_flow_wait_space(struct xvchan *x, int64_t deadline)
 	err = xv_flow_write_check(x);
 	if (err)
 		return err;
-	if (xv_flow_spin(x, &x->tx_spin, xv_flow_write_ready))
+	if (xv_flow_spin(x, &x->tx_spin, xv_flow_write_ready, deadline))
 		return 0;
 	if (x->nonblock) {
 		err = xv_flow_drain(x, false);

@@ -54,8 +54,10 @@ static int xv_flow_new(struct xvchan **out, bool server,
 	x->peer_domid = peer_domid;
 	x->close_timeout_ms = cfg->close_timeout_ms;
 	x->io_timeout_ms = cfg->io_timeout_ms;
-	x->spin_us = cfg->spin_us;
-	x->rx_spin.budget_ns = (int64_t)cfg->spin_us * 1000;
+	/* The spin stands in for a sleep, and non-blocking calls never
+	 * sleep: a poll loop's -EAGAIN must not cost a spin. */
+	x->spin_us = x->nonblock ? 0 : cfg->spin_us;
+	x->rx_spin.budget_ns = (int64_t)x->spin_us * 1000;
 	x->tx_spin.budget_ns = x->rx_spin.budget_ns;
 	x->fd = -1;
 	*out = x;

@@ -496,7 +496,7 @@ void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc)
 
 /* The budget's rule is in spin.h. */
 int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
-		     int64_t (*ready)(struct xvchan *x))
+		     int64_t (*ready)(struct xvchan *x), int64_t deadline_ms)
 {
 	int64_t now, end, v;
 
@@ -508,6 +508,9 @@ int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 	if (!st->budget_ns)
 		return 0;
 	end = now + st->budget_ns;
+	/* An io timeout shorter than the budget is still the timeout. */
+	if (deadline_ms >= 0 && end > deadline_ms * 1000000)
+		end = deadline_ms * 1000000;
 	do {
 		v = ready(x);
 		if (v)

@@ -148,7 +148,8 @@ struct xvchan_config {
 	 * or busy peer) halves it, down to no spinning at all, so an idle
 	 * peer costs one budget, then nothing.
 	 * The spin yields the CPU between looks (a peer just woken often waits
-	 * for this very CPU).
+	 * for this very CPU). Blocking calls only (a non-blocking call never
+	 * sleeps, so it never spins), and never past the io timeout.
 	 */
 	unsigned int spin_us;
 	/**

@@ -103,6 +103,65 @@ START_TEST(test_a_reader_whose_peer_is_always_slow_stops_spinning)
 }
 END_TEST
 
+/*
+ * The spin stands in for a sleep. A non-blocking call never sleeps, so it
+ * never spins; a blocking one never spins past its io timeout. A ceiling
+ * of 2 s makes either mistake plain.
+ */
+#define LONG_CEILING_US 2000000
+
+static int64_t bounded_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void bounded_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+	int64_t t0, c0;
+	char c;
+
+	ft_config(&cfg, XVCHAN_NONBLOCK);
+	cfg.spin_us = LONG_CEILING_US;
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "spin-nb", 4096, 4096, &cfg),
+	      0);
+	c0 = xv_test_cpu_ms();
+	FT_EQ(xvchan_read(x, &c, 1), -EAGAIN);
+	FT_ASSERT(xv_test_cpu_ms() - c0 < 500);
+	FT_EQ(xvchan_close(x), 0);
+
+	ft_config(&cfg, 0);
+	cfg.spin_us = LONG_CEILING_US;
+	cfg.io_timeout_ms = 100;
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "spin-io", 4096, 4096, &cfg),
+	      0);
+	t0 = bounded_now_ms();
+	FT_EQ(xvchan_read(x, &c, 1), -ETIMEDOUT);
+	FT_ASSERT(bounded_now_ms() - t0 < 1000);
+	ft_signal(p->down[1]);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void bounded_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan *x = ft_client("spin-io", 0);
+
+	ft_await(p->down[0]);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+START_TEST(test_no_spin_without_a_sleep_or_past_the_io_timeout)
+{
+	FT_RUN_PIPED_PAIR(bounded_server, bounded_client, FT_WAIT_MS);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-spin");
@@ -119,6 +178,8 @@ Suite *xv_test_suite(void)
 
 	tcase_add_test(endpoint,
 		test_a_reader_whose_peer_is_always_slow_stops_spinning);
+	tcase_add_test(endpoint,
+		test_no_spin_without_a_sleep_or_past_the_io_timeout);
 	suite_add_tcase(s, endpoint);
 	return s;
 }
