@@ -2,6 +2,7 @@
 /* snprintf's return value is C11; nothing POSIX is needed here. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -149,6 +150,7 @@ const char *xvchan_strerror(int err)
 	case -EMFILE:
 		return "too many open files for event channel or grants";
 	default:
-		return strerror(-err);
+		/* INT_MIN has no negation. */
+		return err == INT_MIN ? "unknown error" : strerror(-err);
 	}
 }

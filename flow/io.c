@@ -227,8 +227,11 @@ static ssize_t xv_flow_writev(struct xvchan *x, const struct iovec *iov,
 			return -EINVAL;
 		total += iov[i].iov_len;
 	}
-	if (!total)
-		return xv_flow_write_check(x);
+	if (!total) {
+		/* Nothing to send, but a write's verdict all the same. */
+		err = xv_ring_broken(&x->ep);
+		return err ? err : xv_flow_write_check(x);
+	}
 	/* A gone peer is looked for once the bytes are in (xv_flow_wrote()),
 	 * not here: its live byte shares the cache line that both sides'
 	 * index stores keep moving, and loading it before our store costs a

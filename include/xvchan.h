@@ -174,13 +174,14 @@ void xvchan_config_init(struct xvchan_config *cfg);
  * the client only.
  *
  * Ring sizes: @read_size is the ring the client writes and this side reads,
- * @write_size the one this side writes. Each must be 1..XVCHAN_RING_MAX
- * (0 or more is -EINVAL, never silently capped). A size that is not a power
- * of two is accepted and rounded up to the next power of two, at least
- * XVCHAN_RING_MIN. Then, as libxenvchan does, a ring may be grown to fit
- * inside the control page instead of using extra pages (e.g. two 1024-byte
- * requests give a 1024 and a 2048 ring, sharing no extra page). The final
- * sizes are never smaller than requested; xvchan_ring_sizes() returns them.
+ * @write_size the one this side writes. Each must be 1..XVCHAN_RING_MAX:
+ * 0 or a larger size is -EINVAL, never silently capped. A size that is
+ * not a power of two is accepted and rounded up to the next power of two,
+ * at least XVCHAN_RING_MIN. Then, as libxenvchan does, a ring may be grown
+ * to fit inside the control page instead of using extra pages (e.g. two
+ * 1024-byte requests give a 1024 and a 2048 ring, sharing no extra page).
+ * The final sizes are never smaller than requested; xvchan_ring_sizes()
+ * returns them.
  *
  * Blocking mode: returns once the client has connected, or -ETIMEDOUT after
  * @cfg->connect_timeout_ms (the path is then unpublished and everything

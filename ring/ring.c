@@ -231,7 +231,6 @@ int xv_ring_endpoint_init(struct xv_ring_endpoint *ep,
 	if (xv_ring_layout_check(l) != 0)
 		return -EINVAL;
 
-	ep->page = page;
 	ep->broken = 0;
 	if (server) {
 		ring_bind(&ep->rx, &page->left, true, left_data, l->left_order);

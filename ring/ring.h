@@ -176,7 +176,6 @@ struct xv_ring {
 };
 
 struct xv_ring_endpoint {
-	struct xv_wire_page *page;
 	struct xv_ring rx, tx;
 	uint8_t *own_live, *peer_live;
 	uint8_t *arm_byte;	/* our request byte: peer tests it when acting */

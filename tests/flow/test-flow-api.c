@@ -4,6 +4,7 @@
  * the message of every error code the API returns.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -168,6 +169,8 @@ START_TEST(test_strerror_falls_back_to_libc_for_other_codes)
 	ck_assert_str_eq(xvchan_strerror(-EXDEV), strerror(EXDEV));
 	ck_assert_ptr_nonnull(xvchan_strerror(-100000));
 	ck_assert_ptr_nonnull(xvchan_strerror(INT32_MIN + 1));
+	/* The one code without a negation. */
+	ck_assert_str_eq(xvchan_strerror(INT_MIN), "unknown error");
 }
 END_TEST
 

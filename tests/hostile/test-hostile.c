@@ -386,6 +386,7 @@ static void victim_script(struct xvchan *x, const char *mode)
 	}
 	victim_read_is(x, -EPROTO);
 	HV_EQ(xvchan_write(x, "w", 1), -EPROTO);
+	HV_EQ(xvchan_write(x, "", 0), -EPROTO);
 	victim_close(x, -EPROTO);
 }
 
