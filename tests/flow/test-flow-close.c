@@ -1,9 +1,16 @@
 /*
  * The end of a connection between two xvchan endpoints: half-close in both
  * orders, close waiting for (and draining) the peer, close bounded by its
- * timeout, writes after the peer closed, a closing reader's last cons.
+ * timeout (also against a peer that never lets the ring stay empty),
+ * writes after the peer closed, a closing reader's last cons.
  */
 #include "flow-test.h"
+
+#include <dlfcn.h>
+#include <time.h>
+#include <xen/io/libxenvchan.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
 
 /* @a shuts down first, then reads @b's answer sent after @b saw the EOF. */
 static void ft_half_close(struct xvchan *x, bool first)
@@ -142,6 +149,100 @@ START_TEST(test_close_gives_up_after_its_timeout_and_the_peer_sees_the_end)
 }
 END_TEST
 
+/*
+ * A peer that always writes again before our next look, played inside
+ * the closing client's own process so that it never misses: every kick
+ * the client sends for the room it freed first puts a whole ring in
+ * flight again and asks for the next kick. The executable's definitions
+ * come before the simulator's libraries; the real calls are the next.
+ */
+static struct vchan_interface *flood_page;	/* the client's control page */
+static int64_t flood_until_ms;			/* 0: no flood */
+static unsigned long flood_refills;
+
+static int64_t flood_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void *xengnttab_map_grant_ref_notify(xengnttab_handle *xgt, uint32_t domid,
+				     uint32_t ref, int prot,
+				     uint32_t notify_offset,
+				     evtchn_port_t notify_port)
+{
+	void *(*real)(xengnttab_handle *, uint32_t, uint32_t, int, uint32_t,
+		      evtchn_port_t);
+	void *page;
+
+	*(void **)&real = dlsym(RTLD_NEXT, "xengnttab_map_grant_ref_notify");
+	FT_ASSERT(real != NULL);
+	page = real(xgt, domid, ref, prot, notify_offset, notify_port);
+	/* The client maps only its control page this way. */
+	flood_page = page;
+	return page;
+}
+
+int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
+{
+	int (*real)(xenevtchn_handle *, evtchn_port_t);
+
+	*(void **)&real = dlsym(RTLD_NEXT, "xenevtchn_notify");
+	FT_ASSERT(real != NULL);
+	if (flood_until_ms && flood_now_ms() < flood_until_ms) {
+		uint32_t size = 1u << flood_page->right_order;
+		uint32_t cons = __atomic_load_n(&flood_page->right.cons,
+						__ATOMIC_RELAXED);
+
+		__atomic_store_n(&flood_page->right.prod, cons + size,
+				 __ATOMIC_RELEASE);
+		__atomic_fetch_or(&flood_page->cli_notify, VCHAN_NOTIFY_READ,
+				  __ATOMIC_SEQ_CST);
+		flood_refills++;
+	}
+	return real(xce, port);
+}
+
+static void flood_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+
+	(void)ft_server("close-flood", 4096, 4096, 0);
+	ft_await(p->down[0]);
+	/* Gone without a close: the stream the client saw was not ours. */
+}
+
+static void flood_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+	int64_t t0;
+
+	ft_config(&cfg, 0);
+	cfg.close_timeout_ms = 200;
+	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "close-flood", &cfg), 0);
+	FT_ASSERT(flood_page != NULL);
+	/* The flood starts at close's first kick (its shutdown) and ends
+	 * by itself after 3 s, so that a close that ignores its timeout
+	 * still returns: late. */
+	t0 = flood_now_ms();
+	flood_until_ms = t0 + 3000;
+	FT_EQ(xvchan_close(x), -ETIMEDOUT);
+	flood_until_ms = 0;
+	FT_ASSERT(flood_refills >= 2);
+	FT_ASSERT(flood_now_ms() - t0 < 1500);
+	ft_signal(p->down[1]);
+}
+
+START_TEST(test_close_gives_up_at_its_timeout_while_the_peer_keeps_writing)
+{
+	FT_RUN_PIPED_PAIR(flood_server, flood_client, FT_WAIT_MS);
+}
+END_TEST
+
 static void write_epipe_server(void *arg)
 {
 	struct xvchan *x = ft_server("write-epipe", 4096, 4096, 0);
@@ -239,6 +340,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc,
 		test_writer_gets_epipe_once_the_draining_peer_gives_up);
 	tcase_add_test(tc, test_a_closing_reader_publishes_what_it_read);
+	tcase_add_test(tc,
+		test_close_gives_up_at_its_timeout_while_the_peer_keeps_writing);
 	suite_add_tcase(s, tc);
 	return s;
 }
