@@ -63,9 +63,13 @@ struct xvchan {
 	void *left_area, *right_area;	/* granted ring pages, or NULL */
 	struct xv_ring_endpoint ep;
 
-	/* Reader only. */
+	/* Reader only, but for @rx_busy. */
 	bool eof;
 	struct xv_flow_spin rx_spin;
+	/* 1 while a thread holds the read side (ring rx state): the reader
+	 * for its whole call, the writer for a moment to give back room
+	 * (xv_flow_give_back_room()). */
+	int rx_busy;
 
 	/* Writer only. */
 	struct xv_flow_spin tx_spin;

@@ -7,8 +7,10 @@
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdint.h>
 
+#include "atomic.h"
 #include "flow.h"
 
 /* Gather at most this many iovecs per ring call: no allocation per write,
@@ -114,7 +116,11 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len)
 
 	if (!x)
 		return -EINVAL;
+	/* Held by the writer only for one publish of room. */
+	while (xv_atomic_take_int(&x->rx_busy))
+		sched_yield();
 	n = buf && len ? xv_flow_read(x, buf, len) : -EINVAL;
+	xv_atomic_give_int(&x->rx_busy);
 	xv_flow_settle(x, true, n);
 	return n;
 }
@@ -175,6 +181,28 @@ static int xv_flow_write_start(struct xvchan *x)
 }
 
 /*
+ * Room our reads took but did not publish yet (ring.h: freed room goes
+ * back in batches) goes back before the writer sleeps or returns -EAGAIN:
+ * the peer may be blocked on a full ring of its own until it gets that
+ * room, and only then read what we wait to write. Without this, a caller
+ * that reads a little and then writes a lot deadlocks with a peer doing
+ * the same. The read side belongs to the reader; it is borrowed only
+ * while no read is in progress (a reader inside xvchan_read() publishes
+ * before it sleeps anyway).
+ */
+static void xv_flow_give_back_room(struct xvchan *x)
+{
+	bool kick;
+
+	if (xv_atomic_take_int(&x->rx_busy))
+		return;
+	kick = xv_ring_flush_consumed(&x->ep);
+	xv_atomic_give_int(&x->rx_busy);
+	if (kick)
+		xv_flow_kick(x);
+}
+
+/*
  * The send ring is full: spin, then arm (N1) and sleep until it may have
  * room. 0 means look again; else -EPIPE, -ESHUTDOWN, -EAGAIN (non-blocking),
  * -ETIMEDOUT or -EPROTO.
@@ -191,6 +219,7 @@ static int xv_flow_wait_space(struct xvchan *x, int64_t deadline)
 		return err;
 	if (xv_flow_spin(x, &x->tx_spin, xv_flow_write_ready, deadline))
 		return 0;
+	xv_flow_give_back_room(x);
 	if (x->nonblock) {
 		err = xv_flow_drain(x, false);
 		if (err)

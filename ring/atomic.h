@@ -37,6 +37,21 @@ _Static_assert(ATOMIC_SHORT_LOCK_FREE == 2 &&
 _Static_assert(ATOMIC_CHAR_LOCK_FREE == 2,
 	       "cross-domain notify/live access must be lock-free");
 
+/*
+ * A flag between two threads of ours (flow/: who holds the read side).
+ * Taking it acquires what the last holder did; giving it back releases
+ * what we did.
+ */
+static inline int xv_atomic_take_int(int *flag)
+{
+	return __atomic_exchange_n(flag, 1, __ATOMIC_ACQUIRE);
+}
+
+static inline void xv_atomic_give_int(int *flag)
+{
+	__atomic_store_n(flag, 0, __ATOMIC_RELEASE);
+}
+
 /* Read-once of a value whose ordering does not matter (own copy, orders). */
 static inline uint32_t xv_atomic_load_relaxed_u32(const uint32_t *p)
 {

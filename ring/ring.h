@@ -28,7 +28,8 @@
  * every read: it keeps what it consumed in its shadow and stores cons once
  * a quarter ring has piled up, when a read finds the ring empty while the
  * writer has asked for room (NOTIFY_READ), when it arms for data (before
- * sleeping), and on xv_ring_flush_consumed() (before a close). Every cons
+ * sleeping), and on xv_ring_flush_consumed() (before a close, and before
+ * flow/'s writer sleeps for room). Every cons
  * store still follows C2 and is followed by the N2 test of the writer's
  * request. The index line is written by the writer on every send; a
  * reader that writes it too on every read pulls it back and forth once

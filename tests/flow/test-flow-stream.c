@@ -354,6 +354,81 @@ START_TEST(test_ring_sizes_round_up_as_documented)
 }
 END_TEST
 
+/*
+ * One thread per side that reads a little, then writes a lot, as over a
+ * pipe: the server fills its 2 KiB ring and waits for 100 bytes of room;
+ * the client reads those 100 bytes (under a quarter ring: held back, see
+ * xvchan_read()), then writes 5000 bytes into its own 1 KiB ring, which
+ * the server reads only once its own write is done. The client's write
+ * must give back the room it read before it sleeps.
+ */
+#define TURN_FIRST 2148
+#define TURN_SECOND 5000
+
+/* One call, so that the ring fills at once. */
+static void turn_write(struct xvchan *x, uint64_t seed, size_t len)
+{
+	unsigned char *buf = malloc(len);
+
+	FT_ASSERT(buf != NULL);
+	xv_pattern_fill(seed, 0, buf, len);
+	FT_EQ(xvchan_write(x, buf, len), len);
+	free(buf);
+}
+
+/* Read stream @seed from @off to @end. */
+static void turn_read(struct xvchan *x, uint64_t seed, size_t off,
+		      size_t end)
+{
+	unsigned char buf[TURN_SECOND];
+
+	while (off < end) {
+		ssize_t n = xvchan_read(x, buf, end - off);
+
+		FT_ASSERT(n > 0);
+		FT_EQ(xv_pattern_check(seed, off, buf, (size_t)n), n);
+		off += (size_t)n;
+	}
+}
+
+static void turn_server(void *arg)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	(void)arg;
+	ft_config(&cfg, 0);
+	cfg.io_timeout_ms = 5000;	/* a deadlock fails, not hangs */
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "turn", 1024, 2048, &cfg), 0);
+	turn_write(x, 31, TURN_FIRST);
+	turn_read(x, 32, 0, TURN_SECOND);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+static void turn_client(void *arg)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+
+	(void)arg;
+	ft_config(&cfg, 0);
+	cfg.io_timeout_ms = 5000;
+	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "turn", &cfg), 0);
+	turn_read(x, 31, 0, 100);
+	turn_write(x, 32, TURN_SECOND);
+	FT_EQ(xvchan_shutdown(x), 0);
+	turn_read(x, 31, 100, TURN_FIRST);
+	ft_expect_eof(x);
+	FT_EQ(xvchan_close(x), 0);
+}
+
+START_TEST(test_a_reader_that_turns_to_writing_gives_its_room_back)
+{
+	FT_RUN_PAIR(turn_server, turn_client, NULL, FT_WAIT_MS);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-stream");
@@ -371,6 +446,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc,
 		test_read_returns_eof_only_after_every_byte_before_close);
 	tcase_add_test(tc, test_data_written_just_before_a_close_is_not_lost);
+	tcase_add_test(tc,
+		test_a_reader_that_turns_to_writing_gives_its_room_back);
 	tcase_add_test(tc,
 		test_io_calls_refuse_bad_arguments_on_a_live_endpoint);
 	tcase_add_loop_test(tc, test_ring_sizes_round_up_as_documented, 0,
