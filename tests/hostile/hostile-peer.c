@@ -631,12 +631,15 @@ static void hp_play(struct hp *h)
 		hp_kick(h);
 		break;
 	case HP_PROD_BACK:
-		if (hp_honest_write(h, 'x', 10) != 10)
-			hp_die(3, "no room for 10 bytes");
-		/* Once the victim has taken the 10 bytes, go back 5. */
-		hp_wait_u32(h, &hp_tx(h)->cons, h->tx_prod);
+		if (hp_honest_write(h, 'x', 20) != 20)
+			hp_die(3, "no room for 20 bytes");
+		/* The victim has seen prod 20 and read 10 when it fills its
+		 * ring: go back 5, behind what it saw but still ahead of
+		 * what it read, so that only the backwards check sees it;
+		 * only then let its write finish. */
+		hp_wait_u32(h, &hp_rx(h)->prod, h->rx_cons + hp_rx_size(h));
 		xv_atomic_store_release_u32(&hp_tx(h)->prod, h->tx_prod - 5);
-		hp_kick(h);
+		hp_honest_read(h);
 		break;
 	case HP_CONS_BEYOND:
 		/* Half the index space ahead: impossible whatever the victim

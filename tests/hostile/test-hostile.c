@@ -362,8 +362,16 @@ static void victim_script(struct xvchan *x, const char *mode)
 	if (!strcmp(mode, "prod-beyond") || !strcmp(mode, "live-junk")) {
 		victim_read_is(x, -EPROTO);
 	} else if (!strcmp(mode, "prod-back")) {
-		HV_EQ(xvchan_read(x, buf, sizeof(buf)), 10);
+		static char fill[XVCHAN_RING_MAX + 1];
+		size_t ws;
+
+		HV_EQ(xvchan_read(x, buf, 10), 10);
 		HV_ASSERT(!memcmp(buf, "xxxxxxxxxx", 10));
+		/* Returns once the peer has moved prod back and made room. */
+		HV_EQ(xvchan_ring_sizes(x, NULL, &ws), 0);
+		HV_EQ(xvchan_write(x, fill, ws + 1), ws + 1);
+		/* Wanting more than the 10 it knows of, the read looks at
+		 * prod again: 15, behind the 20 seen. */
 		victim_read_is(x, -EPROTO);
 	} else if (!strcmp(mode, "cons-beyond")) {
 		ssize_t n;
