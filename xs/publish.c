@@ -5,66 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "xs-internal.h"
-
-/*
- * Sleep a random time below 2^@tries ms (capped): writers that conflicted
- * once would conflict again if they all retried at once; spreading them
- * lets one commit per turn, as Ethernet's backoff does.
- */
-static void backoff(unsigned int tries)
-{
-	unsigned int cap_ms = 1u << (tries < 6 ? tries : 6);
-	struct timespec ts;
-	uint64_t r;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	/* Scrambled clock bits are random enough to desynchronise
-	 * processes; nothing depends on their quality. */
-	r = ((uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull) >> 32;
-	r %= (uint64_t)cap_ms * 1000000;
-	ts.tv_sec = 0;
-	ts.tv_nsec = (long)r;
-	nanosleep(&ts, NULL);
-}
-
-/*
- * Run @body in a transaction (it returns 0, or a negative errno that aborts
- * the transaction), again from the start when xenstored ends it with
- * EAGAIN (another writer changed a node it touched), at most
- * XV_XS_TXN_TRIES times, backing off between tries.
- */
-static int in_transaction(struct xv_xs *xs,
-			  int (*body)(struct xv_xs *xs, xs_transaction_t t,
-				      void *arg),
-			  void *arg)
-{
-	int tries, rc;
-
-	for (tries = 0; tries < XV_XS_TXN_TRIES; tries++) {
-		xs_transaction_t t;
-
-		errno = 0;
-		t = xs_transaction_start(xs->h);
-		if (t == XBT_NULL)
-			return xv_xs_fail(xs);
-		rc = body(xs, t, arg);
-		if (rc < 0) {
-			xs_transaction_end(xs->h, t, true);
-			return rc;
-		}
-		errno = 0;
-		if (xs_transaction_end(xs->h, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return xv_xs_fail(xs);
-		if (tries + 1 < XV_XS_TXN_TRIES)
-			backoff((unsigned int)tries);
-	}
-	return -EAGAIN;
-}
 
 /* 0 if @path exists, -ENOENT if not, another -errno if it cannot tell. */
 static int node_exists(struct xv_xs *xs, xs_transaction_t t, const char *path)
@@ -159,7 +101,7 @@ int xv_xs_publish(struct xv_xs *xs, const char *path,
 	a.perms[0].perms = XS_PERM_NONE;
 	a.perms[1].id = client_domid;
 	a.perms[1].perms = XS_PERM_READ;
-	return in_transaction(xs, publish_body, &a);
+	return xv_xs_in_transaction(xs, publish_body, &a);
 }
 
 /* Remove @path, which the caller checked exists. */
@@ -227,7 +169,7 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path)
 	if (xv_xs_path_check(path) < 0)
 		return -EINVAL;
 	if (xv_xs_path_is_mirage(path))
-		return in_transaction(xs, unpublish_body, &path);
+		return xv_xs_in_transaction(xs, unpublish_body, &path);
 	rc = node_exists(xs, XBT_NULL, path);
 	return rc < 0 ? rc : remove_node(xs, XBT_NULL, path);
 }

@@ -67,6 +67,20 @@ int xv_xs_raw_drain(struct xv_xs_raw *r);
  * know about.  32 tries back off for about 2 s at most. */
 #define XV_XS_TXN_TRIES 32
 
+/*
+ * Run @body in a transaction; it returns 0 to commit, or anything else,
+ * which aborts the transaction and is returned as it is (a negative errno,
+ * or a positive answer of the caller's own).  A commit that xenstored ends
+ * with EAGAIN (another writer changed a node the body read or wrote) runs
+ * @body again from the start, at most XV_XS_TXN_TRIES times in all,
+ * backing off between tries; then -EAGAIN.  Returns 0 once committed,
+ * @body's answer, -EAGAIN, or the -errno of a failed start or end.
+ */
+int xv_xs_in_transaction(struct xv_xs *xs,
+			 int (*body)(struct xv_xs *xs, xs_transaction_t t,
+				     void *arg),
+			 void *arg);
+
 /* Room for "<path>/<key>" with any path xv_xs_path_check() accepts (at
  * most XENSTORE_ABS_PATH_MAX) and the longest key, "event-channel". */
 #define XV_XS_KEY_BUF (XENSTORE_ABS_PATH_MAX + sizeof("/event-channel"))
