@@ -22,14 +22,14 @@
 #define LIVENESS_MS 1000
 
 /*
- * Read one key: 0 with *out set, NOT_YET, -EPROTO or a -errno.  A missing
- * node and an unreadable one are alike "not yet": xenstored answers EACCES
- * for a missing node under a parent the caller may not read (it does not
- * leak existence), which is how the server's home looks to a client before
- * the keys are published.
+ * Read one key in @t: 0 with *out set, NOT_YET, -EPROTO or a -errno.  A
+ * missing node and an unreadable one are alike "not yet": xenstored
+ * answers EACCES for a missing node under a parent the caller may not
+ * read (it does not leak existence), which is how the server's home looks
+ * to a client before the keys are published.
  */
-static int read_key(struct xv_xs *xs, const char *path, const char *key,
-		    uint32_t max, uint32_t *out)
+static int read_key(struct xv_xs *xs, xs_transaction_t t, const char *path,
+		    const char *key, uint32_t max, uint32_t *out)
 {
 	char node[XV_XS_KEY_BUF];
 	unsigned int len;
@@ -38,7 +38,7 @@ static int read_key(struct xv_xs *xs, const char *path, const char *key,
 
 	snprintf(node, sizeof(node), "%s/%s", path, key);
 	errno = 0;
-	val = xs_read(xs->h, XBT_NULL, node, &len);
+	val = xs_read(xs->h, t, node, &len);
 	if (!val) {
 		rc = xv_xs_fail(xs);
 		return rc == -ENOENT || rc == -EACCES ? NOT_YET : rc;
@@ -48,28 +48,48 @@ static int read_key(struct xv_xs *xs, const char *path, const char *key,
 	return rc;
 }
 
-/*
- * Both keys, each read once.  The server writes them in one transaction,
- * so once ring-ref is there, event-channel is too; a missing event-channel
- * after that means the server went away in between, and waiting for the
- * next publication is right.
- */
-static int read_keys(struct xv_xs *xs, const char *path, uint32_t *ring_ref,
-		     uint32_t *event_channel)
+struct keys {
+	const char *path;
+	uint32_t ring_ref;
+	uint32_t event_channel;
+};
+
+static int keys_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 {
-	uint32_t ref, port;
+	struct keys *k = arg;
 	int rc;
 
-	rc = read_key(xs, path, "ring-ref", UINT32_MAX, &ref);
+	rc = read_key(xs, t, k->path, "ring-ref", UINT32_MAX, &k->ring_ref);
 	if (rc != 0)
 		return rc;
 	/* Ports travel as int through libxenevtchn: a larger one is no
 	 * port it could bind. */
-	rc = read_key(xs, path, "event-channel", INT32_MAX, &port);
+	return read_key(xs, t, k->path, "event-channel", INT32_MAX,
+			&k->event_channel);
+}
+
+/*
+ * Both keys, in one read-only transaction.  Two plain reads could take
+ * ring-ref from one publication and event-channel from the next, if the
+ * server removed the path and published it again in between, and the
+ * pair would look valid.  xenstored fails the commit of a transaction
+ * whose nodes changed, even one that only read them, so a committed pair
+ * is one publication's.  A read that fails aborts the transaction.  What
+ * conflicts on every try changed under each look: "not yet", and the
+ * next change brings another event (or the liveness look).
+ */
+static int read_keys(struct xv_xs *xs, const char *path, uint32_t *ring_ref,
+		     uint32_t *event_channel)
+{
+	struct keys k = { .path = path };
+	int rc = xv_xs_in_transaction(xs, keys_body, &k);
+
+	if (rc == -EAGAIN)
+		return NOT_YET;
 	if (rc != 0)
 		return rc;
-	*ring_ref = ref;
-	*event_channel = port;
+	*ring_ref = k.ring_ref;
+	*event_channel = k.event_channel;
 	return 0;
 }
 
@@ -124,12 +144,13 @@ static int wait_event(struct xv_xs_raw *watcher, int64_t deadline)
 }
 
 /*
- * Keys first: a client started after its server then makes two reads and
- * no watch.  Only keys not there yet make it watch, on a raw connection
- * (xs/raw.c) of its own: no libxenstore reader thread to start, wake and
- * join, and closing the watcher removes its watch with it (no
- * XS_UNWATCH).  One xenstored serves both connections in order: a read
- * sent after an event arrived sees what the event announced.
+ * Keys first: a client started after its server then makes one
+ * transaction of two reads and no watch.  Only keys not there yet make it
+ * watch, on a raw connection (xs/raw.c) of its own: no libxenstore reader
+ * thread to start, wake and join, and closing the watcher removes its
+ * watch with it (no XS_UNWATCH).  One xenstored serves both connections
+ * in order: a read sent after an event arrived sees what the event
+ * announced.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		 uint32_t *ring_ref, uint32_t *event_channel)

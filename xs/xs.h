@@ -127,11 +127,17 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
  * 1..INT32_MAX (libxenevtchn returns ports as int).  Returns 0 with
  * *ring_ref and *event_channel set, -EINVAL (bad path or timeout < -1),
  * -ETIMEDOUT, -EPROTO (malformed value), -ECONNRESET (xenstored gone), or
- * a -errno from xenstore.  It reads the keys first and only if they are not there yet sets the
- * watch, on a second connection; the watch wakes it when the server
- * publishes, and the end of that connection wakes it too (-ECONNRESET); it
- * also looks again once a second, for a server that writes the keys in the
- * other order outside a transaction.  The second connection speaks the
+ * a -errno from xenstore.  Both keys are read in one read-only
+ * transaction, so the pair found is always one publication's, never
+ * ring-ref from one and event-channel from the next; a look whose commit
+ * conflicts is retried as xv_xs_publish() retries, and one that conflicts
+ * every time (keys changing all along) counts as "not yet", which can
+ * make the lookup end up to about 2 s after its timeout.  It reads the
+ * keys first and only if they are not there yet sets the watch, on a
+ * second connection; the watch wakes it when the server publishes, and
+ * the end of that connection wakes it too (-ECONNRESET); it also looks
+ * again once a second, for a server that writes the keys in the other
+ * order outside a transaction.  The second connection speaks the
  * wire protocol itself (no libxenstore reader thread).  After a success
  * that needed the watch, it stays open until xv_xs_close(@xs) or the next
  * lookup: closing it makes xenstored drop the watch, which a client can

@@ -903,6 +903,81 @@ START_TEST(test_lookup_finds_a_mirage_style_publication)
 }
 END_TEST
 
+/*
+ * Servers in domain 1 publishing and removing one path over and over, each
+ * publication with ring-ref == event-channel, for @ms; a server's number
+ * @k makes its values its own.  Publications of several servers take
+ * turns (the path taken is -EADDRINUSE, gone is -ENOENT).
+ */
+static pid_t churn_later(const char *path, int k, int ms)
+{
+	pid_t pid = fork_dom1_after(0);
+
+	if (pid == 0) {
+		struct timespec t0;
+		struct xv_xs *srv;
+		uint32_t i;
+		int rc;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (xv_xs_open(&srv) < 0)
+			_exit(10);
+		for (i = (uint32_t)k + 1; elapsed_ms(&t0) < ms; i += 16) {
+			rc = xv_xs_publish(srv, path, 2, i, i);
+			if (rc < 0 && rc != -EADDRINUSE)
+				_exit(11);
+			rc = xv_xs_unpublish(srv, path);
+			if (rc < 0 && rc != -ENOENT)
+				_exit(12);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * Every publication has ring-ref == event-channel: a lookup that reads
+ * the two keys apart takes ring-ref from one publication and
+ * event-channel from the next when the path is removed and published
+ * again in between, and reports that pair as found.  Four servers keep
+ * the path changing (and the client off the CPU) often enough that this
+ * happens within the two seconds.
+ */
+START_TEST(test_lookup_never_mixes_two_publications)
+{
+	enum { SERVERS = 4, MS = 2000 };
+	struct xv_xs *cli = open_as(2);
+	char *path = mirage_path("churn");
+	unsigned int found = 0, mixed = 0;
+	pid_t pids[SERVERS];
+	struct timespec t0;
+	int k, rc;
+
+	for (k = 0; k < SERVERS; k++)
+		pids[k] = churn_later(path, k, MS);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (elapsed_ms(&t0) < MS) {
+		uint32_t ref = 0, port = 0;
+
+		rc = xv_xs_lookup(cli, path, 0, &ref, &port);
+		ck_assert_msg(rc == 0 || rc == -ETIMEDOUT, "lookup: %s",
+			      strerror(-rc));
+		if (rc == 0) {
+			found++;
+			mixed += ref != port;
+		}
+	}
+	for (k = 0; k < SERVERS; k++)
+		reap(pids[k]);
+	ck_assert_msg(mixed == 0, "%u of %u lookups mixed two publications",
+		      mixed, found);
+	/* Not a test of an empty path. */
+	ck_assert_uint_gt(found, 0);
+	free(path);
+	xv_xs_close(cli);
+}
+END_TEST
+
 static void *stop_xsd_later(void *arg)
 {
 	usleep(200 * 1000);
@@ -967,6 +1042,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_concurrent_publishers_all_succeed);
 	tcase_add_test(tc, test_own_domid_refuses_a_malformed_domid_node);
 	tcase_add_test(tc, test_lookup_finds_a_mirage_style_publication);
+	tcase_add_test(tc, test_lookup_never_mixes_two_publications);
 	tcase_add_test(tc, test_lookup_fails_when_xenstored_goes_away);
 	tcase_add_test(tc, test_unpublish_removes_the_whole_path);
 	tcase_add_test(tc, test_unpublish_keeps_client_dir_with_other_ports);
