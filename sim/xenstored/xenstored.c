@@ -311,6 +311,54 @@ out:
 	free(paths);
 }
 
+/* Drop @domid's entries after the owner's from @p; true if any went. */
+static bool perms_forget(struct xv_xsd_perm *p, unsigned int *n,
+			 unsigned int domid)
+{
+	unsigned int i, kept = 1;
+
+	for (i = 1; i < *n; i++)
+		if (p[i].id != domid)
+			p[kept++] = p[i];
+	if (kept == *n)
+		return false;
+	*n = kept;
+	return true;
+}
+
+/*
+ * C xenstored 4.17 stops honouring a permission entry once its domain is
+ * gone (chk_domain_generation(): an entry counts only for a domain older
+ * than the node's last change), so a new domain given the same id does
+ * not inherit what the old one was granted.  Dropping the entries at
+ * release answers the same.  A node changed here gets a new generation:
+ * a transaction holding a copy from before then conflicts at commit
+ * instead of writing the grant back.  The special nodes are kept by
+ * xenstored itself and lose the entries at release
+ * (remove_domid_from_perm()), an owner among them becoming dom0.
+ *
+ * Unlike on Xen, an entry naming a domain that does not exist yet when
+ * it is set keeps working once the domain comes: xenstored ignores it
+ * (domain_alloc_permrefs()), but the simulator creates a domain only when
+ * something runs in it (xvchan-sim exec), and a server may publish for a
+ * client domain that has not started yet (sim/README.md).
+ */
+static void forget_grants(struct xv_xsd *xsd, unsigned int domid)
+{
+	for (size_t i = 0; i < xsd->nodes.nbuckets; i++)
+		for (struct xv_node *n = xsd->nodes.buckets[i]; n;
+		     n = n->hnext)
+			if (perms_forget(n->perms, &n->nperms, domid))
+				n->gen = ++xsd->gen;
+	for (size_t i = 0; i < 2; i++) {
+		struct xv_special *sp = &xsd->special[i];
+
+		(void)perms_forget(sp->perms, &sp->nperms, domid);
+		if (sp->perms[0].id == domid)
+			sp->perms[0].id = 0;
+	}
+}
+
 static int domain_remove(struct xv_xsd *xsd, unsigned int domid,
 			 bool announce)
 {
@@ -332,6 +380,7 @@ static int domain_remove(struct xv_xsd *xsd, unsigned int domid,
 	if (xv_xsd_table_find(&xsd->nodes, path))
 		(void)xv_xsd_remove(&v, path);
 	remove_orphans(xsd, domid);
+	forget_grants(xsd, domid);
 	d = *pp;
 	*pp = d->next;
 	dom_free(d);

@@ -49,7 +49,13 @@
  *   64 KiB the connection is not read from until it drains; past 1 MiB
  *   (a client that does not read its events) it is dropped.
  * - Release removes /local/domain/<domid> and every other node the domain
- *   still owns (XSA-322), and closes its connections.
+ *   still owns (XSA-322), takes the domain's entries off every other
+ *   node's permissions and the special nodes' (a new domain with the same
+ *   id inherits no grant, as xenstored's generation check has it), and
+ *   closes its connections.  Not as xenstored: an entry naming a domain
+ *   that does not exist yet when it is set is kept, and counts once the
+ *   domain comes (xenstored ignores it), so that a server may publish for
+ *   a client domain not started yet.
  */
 #ifndef XV_SIM_XENSTORED_H
 #define XV_SIM_XENSTORED_H
@@ -89,7 +95,8 @@ int xv_xsd_domain_introduce(struct xv_xsd *xsd, unsigned int domid,
 
 /*
  * Remove domain @domid as the toolstack would on destroy: close its socket
- * and connections, remove /local/domain/<domid>, fire @releaseDomain.
+ * and connections, remove /local/domain/<domid> and what it owns, drop its
+ * permission entries everywhere, fire @releaseDomain.
  * Returns 0 or -ENOENT.
  */
 int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid);

@@ -246,6 +246,105 @@ START_TEST(test_both_grant_allows_read_and_write)
 }
 END_TEST
 
+/*
+ * xenstored 4.17 stops honouring the entries of a domain once it is gone
+ * (its generation check), so a new domain given the same id does not
+ * inherit what the old one was granted.
+ */
+START_TEST(test_a_new_domain_does_not_inherit_a_released_ones_grant)
+{
+	struct xs_handle *h0 = xsd_fix_open(0), *h1 = xsd_fix_open(1);
+	struct xs_handle *h2 = xsd_fix_open(2);
+	struct xs_permissions grant[] = {
+		{ 1, XS_PERM_NONE }, { 2, XS_PERM_READ },
+	};
+	static const struct xs_permissions left[] = { { 1, XS_PERM_NONE } };
+	unsigned int len;
+	char *v;
+
+	ck_assert(xs_write(h1, XBT_NULL, "data/shared", "x", 1));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/shared", grant, 2));
+	v = xs_read(h2, XBT_NULL, "/local/domain/1/data/shared", &len);
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	xs_close(h2);
+	ck_assert_int_eq(xsd_fix_release(2), 0);
+	ck_assert_int_eq(xsd_fix_introduce(2, "two again"), 0);
+	h2 = xsd_fix_open(2);
+	XSD_FAILS(xs_read(h2, XBT_NULL, "/local/domain/1/data/shared", &len),
+		  EACCES);
+	assert_perms(h0, "/local/domain/1/data/shared", left, 1);
+	/* Granted again, to the domain that exists now, it reads. */
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/shared", grant, 2));
+	v = xs_read(h2, XBT_NULL, "/local/domain/1/data/shared", &len);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "x");
+	free(v);
+	xs_close(h2);
+	xs_close(h1);
+	xs_close(h0);
+}
+END_TEST
+
+/* A transaction that copied the node while the old domain lived must not
+ * write its grant back when it commits after the release. */
+START_TEST(test_a_transaction_cannot_write_a_released_domains_grant_back)
+{
+	struct xs_handle *h1 = xsd_fix_open(1), *h2;
+	struct xs_permissions grant[] = {
+		{ 1, XS_PERM_NONE }, { 2, XS_PERM_READ },
+	};
+	xs_transaction_t t;
+	unsigned int len;
+	char *v;
+
+	ck_assert(xs_write(h1, XBT_NULL, "data/shared", "x", 1));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/shared", grant, 2));
+	t = xs_transaction_start(h1);
+	ck_assert(t != XBT_NULL);
+	v = xs_read(h1, t, "data/shared", &len);
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	ck_assert_int_eq(xsd_fix_release(2), 0);
+	ck_assert_int_eq(xsd_fix_introduce(2, "two again"), 0);
+	ck_assert(xs_write(h1, t, "data/shared", "y", 1));
+	XSD_FAILS(xs_transaction_end(h1, t, false), EAGAIN);
+	h2 = xsd_fix_open(2);
+	XSD_FAILS(xs_read(h2, XBT_NULL, "/local/domain/1/data/shared", &len),
+		  EACCES);
+	xs_close(h2);
+	xs_close(h1);
+}
+END_TEST
+
+/*
+ * Not as on Xen, where xenstored ignores an entry naming a domain the
+ * hypervisor does not know when the permissions are set: the simulator
+ * creates a domain only when something runs in it (xvchan-sim exec), and
+ * a server may publish for a client domain that has not started yet.
+ */
+START_TEST(test_a_grant_to_a_domain_not_there_yet_works_once_it_is)
+{
+	struct xs_handle *h1 = xsd_fix_open(1), *h7;
+	struct xs_permissions grant[] = {
+		{ 1, XS_PERM_NONE }, { 7, XS_PERM_READ },
+	};
+	unsigned int len;
+	char *v;
+
+	ck_assert(xs_write(h1, XBT_NULL, "data/early", "x", 1));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/early", grant, 2));
+	ck_assert_int_eq(xsd_fix_introduce(7, "seven"), 0);
+	h7 = xsd_fix_open(7);
+	v = xs_read(h7, XBT_NULL, "/local/domain/1/data/early", &len);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "x");
+	free(v);
+	xs_close(h7);
+	xs_close(h1);
+}
+END_TEST
+
 START_TEST(test_bad_permission_strings_are_einval)
 {
 	struct xs_handle *h0 = xsd_fix_open(0);
@@ -287,6 +386,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_guest_cannot_give_a_node_away_or_chmod_others);
 	tcase_add_test(tc, test_both_grant_allows_read_and_write);
 	tcase_add_test(tc, test_bad_permission_strings_are_einval);
+	tcase_add_test(tc, test_a_new_domain_does_not_inherit_a_released_ones_grant);
+	tcase_add_test(tc, test_a_transaction_cannot_write_a_released_domains_grant_back);
+	tcase_add_test(tc, test_a_grant_to_a_domain_not_there_yet_works_once_it_is);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -270,6 +270,41 @@ START_TEST(test_granted_guest_hears_release_domain)
 }
 END_TEST
 
+/* As for nodes (test-xsd-perms.c), and as xenstored 4.17 does for these
+ * two: a released domain's entries go, and an owner it was becomes dom0,
+ * so a new domain with its id inherits neither. */
+START_TEST(test_release_takes_the_domains_entries_off_the_special_nodes)
+{
+	struct xs_handle *h0 = xsd_fix_open(0);
+	struct xs_permissions rel[] = {
+		{ 0, XS_PERM_NONE }, { 2, XS_PERM_READ }, { 1, XS_PERM_READ },
+	};
+	struct xs_permissions intro[] = { { 2, XS_PERM_NONE } };
+	struct xs_permissions *got;
+	unsigned int num = 0;
+
+	ck_assert(xs_set_permissions(h0, XBT_NULL, "@releaseDomain", rel, 3));
+	ck_assert(xs_set_permissions(h0, XBT_NULL, "@introduceDomain", intro,
+				     1));
+	ck_assert_int_eq(xsd_fix_release(2), 0);
+	ck_assert_int_eq(xsd_fix_introduce(2, "two again"), 0);
+	got = xs_get_permissions(h0, XBT_NULL, "@releaseDomain", &num);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(num, 2);
+	ck_assert_uint_eq(got[0].id, 0);
+	ck_assert_uint_eq(got[1].id, 1);
+	ck_assert_uint_eq(got[1].perms, XS_PERM_READ);
+	free(got);
+	got = xs_get_permissions(h0, XBT_NULL, "@introduceDomain", &num);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(num, 1);
+	ck_assert_uint_eq(got[0].id, 0);
+	ck_assert_uint_eq(got[0].perms, XS_PERM_NONE);
+	free(got);
+	xs_close(h0);
+}
+END_TEST
+
 START_TEST(test_release_removes_what_the_domain_still_owns)
 {
 	struct xs_handle *h0 = xsd_fix_open(0);
@@ -353,6 +388,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_introduce_keeps_what_dom0_prepared_in_the_home);
 	tcase_add_test(tc, test_granted_guest_hears_release_domain);
 	tcase_add_test(tc, test_release_removes_what_the_domain_still_owns);
+	tcase_add_test(tc, test_release_takes_the_domains_entries_off_the_special_nodes);
 	tcase_add_test(tc, test_reset_watches_drops_every_watch);
 	suite_add_tcase(s, tc);
 	return s;
