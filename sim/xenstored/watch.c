@@ -100,8 +100,16 @@ void xv_xsd_send_event(struct xv_conn *c, const struct xv_watch *w,
 	const char *shown = path + w->prefix_len;
 	size_t pl = strlen(shown) + 1;
 	size_t tl = strlen(w->token) + 1;
-	char *msg = malloc(pl + tl);
+	char *msg;
 
+	/*
+	 * A long path under a watch with a long token: the reader could not
+	 * take it (libxenstore drops its connection with E2BIG), so it does
+	 * not hear of this change at all, as with xenstored's send_event().
+	 */
+	if (pl + tl > XENSTORE_PAYLOAD_MAX)
+		return;
+	msg = malloc(pl + tl);
 	if (!msg) {
 		c->dead = true;
 		return;

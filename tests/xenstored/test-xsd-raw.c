@@ -346,6 +346,58 @@ START_TEST(test_client_that_never_reads_is_dropped_not_waited_for)
 }
 END_TEST
 
+/* A node "/tool/<@fill x @n>" written by dom0 through libxenstore. */
+static void write_tool_node(struct xs_handle *h, char fill, size_t n)
+{
+	char path[128] = "/tool/";
+
+	ck_assert_uint_lt(6 + n, sizeof(path));
+	memset(path + 6, fill, n);
+	path[6 + n] = '\0';
+	ck_assert(xs_write(h, XBT_NULL, path, "", 0));
+}
+
+/*
+ * An event longer than the protocol allows (path, token and their NULs
+ * over XENSTORE_PAYLOAD_MAX) would break the stream for its reader:
+ * libxenstore drops the connection with E2BIG.  xenstored 4.17's
+ * send_event() drops such an event; one byte shorter still goes out.
+ */
+START_TEST(test_an_event_too_long_for_the_protocol_is_dropped)
+{
+	struct xs_handle *h = xsd_fix_open(0);
+	int fd = xsd_fix_raw(0);
+	static char body[2 + 4000 + 1];
+	char reply[XENSTORE_PAYLOAD_MAX + 1];
+	struct xsd_sockmsg hdr;
+
+	memcpy(body, "/", 2);
+	memset(body + 2, 't', 4000);
+	body[sizeof(body) - 1] = '\0';
+	send_msg(fd, XS_WATCH, 1, 0, body, sizeof(body));
+	recv_msg(fd, &hdr, reply);
+	ck_assert_uint_eq(hdr.type, XS_WATCH);
+	recv_msg(fd, &hdr, reply);
+	ck_assert_uint_eq(hdr.type, XS_WATCH_EVENT);
+	/* 6 + 89 bytes of path, its NUL and 4001 of token: 4097. */
+	write_tool_node(h, 'l', 89);
+	/* 4096: the most the protocol carries. */
+	write_tool_node(h, 's', 88);
+	send_msg(fd, XS_READ, 2, 0, "/tool", 6);
+	/* recv_msg() fails on a message over XENSTORE_PAYLOAD_MAX. */
+	recv_msg(fd, &hdr, reply);
+	ck_assert_uint_eq(hdr.type, XS_WATCH_EVENT);
+	ck_assert_uint_eq(hdr.len, XENSTORE_PAYLOAD_MAX);
+	ck_assert_uint_eq(reply[6], 's');
+	/* The connection goes on: the read's reply comes next. */
+	recv_msg(fd, &hdr, reply);
+	ck_assert_uint_eq(hdr.type, XS_READ);
+	ck_assert_uint_eq(hdr.req_id, 2);
+	close(fd);
+	xs_close(h);
+}
+END_TEST
+
 START_TEST(test_closing_with_open_transactions_and_watches_is_clean)
 {
 	int fd = xsd_fix_raw(1);
@@ -390,6 +442,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_garbage_gets_errors_or_a_drop);
 	tcase_add_test(tc, test_client_that_never_reads_is_dropped_not_waited_for);
 	tcase_add_test(tc, test_closing_with_open_transactions_and_watches_is_clean);
+	tcase_add_test(tc, test_an_event_too_long_for_the_protocol_is_dropped);
 	suite_add_tcase(s, tc);
 	return s;
 }
