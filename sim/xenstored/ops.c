@@ -321,8 +321,8 @@ static struct xv_special *special(struct xv_xsd *xsd, const char *name)
 	return NULL;
 }
 
-/* The special node @path names, if @c's domain may do @perm on it: what
- * xv_xsd_get_checked() is for ordinary nodes. */
+/* The special node @path names, if @c's domain may do all of @perm on it:
+ * what xv_xsd_get_checked() is for ordinary nodes. */
 static int special_checked(struct xv_xsd *xsd, const struct xv_conn *c,
 			   const char *path, unsigned int perm,
 			   struct xv_special **out)
@@ -331,7 +331,7 @@ static int special_checked(struct xv_xsd *xsd, const struct xv_conn *c,
 
 	if (!sp)
 		return -ENOENT;
-	if (!(xv_xsd_perm_for(c->domid, sp->perms, sp->nperms) & perm))
+	if ((xv_xsd_perm_for(c->domid, sp->perms, sp->nperms) & perm) != perm)
 		return -EACCES;
 	*out = sp;
 	return 0;
@@ -400,7 +400,11 @@ static int do_set_perms(struct xv_view *v, struct xv_conn *c)
 	if (err)
 		return err;
 	if (path[0] == '@') {
-		err = special_checked(v->xsd, c, path, XV_XSD_PERM_WRITE, &sp);
+		/* Write and owner both, as xenstored's set_perms_special():
+		 * a domain granted write may not make the node its own. */
+		err = special_checked(v->xsd, c, path,
+				      XV_XSD_PERM_WRITE | XV_XSD_PERM_OWNER,
+				      &sp);
 		if (!err && !(err = xv_xsd_perms_dup(perms, nperms, &old))) {
 			free(sp->perms);
 			sp->perms = old;

@@ -34,9 +34,9 @@
  *   before the change, or after), or else its parent; dom0 hears all.
  *   @introduceDomain / @releaseDomain reach only watches on exactly that
  *   name, of connections that may read the special node: owner dom0, no
- *   access for others, until dom0 changes it with SET_PERMS.  An event
- *   whose path and token (with their NULs) exceed XENSTORE_PAYLOAD_MAX
- *   is not sent at all.
+ *   access for others, until dom0 changes it with SET_PERMS (which on
+ *   these two takes write and owner both).  An event whose path and
+ *   token (with their NULs) exceed XENSTORE_PAYLOAD_MAX is not sent.
  * - Transactions: a private view; END "T" commits only if no node the
  *   transaction read or wrote changed meanwhile, else EAGAIN; "F" aborts.
  *   Watch events of a transaction fire on commit.

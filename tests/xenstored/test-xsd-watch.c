@@ -305,6 +305,32 @@ START_TEST(test_release_takes_the_domains_entries_off_the_special_nodes)
 }
 END_TEST
 
+/* xenstored 4.17's set_perms_special(): write and owner both, not write
+ * alone; so a domain granted write may not hand the node to itself. */
+START_TEST(test_special_node_perms_need_write_and_ownership)
+{
+	struct xs_handle *h0 = xsd_fix_open(0), *h1 = xsd_fix_open(1);
+	struct xs_permissions w1[] = { { 0, XS_PERM_NONE }, { 1, XS_PERM_WRITE } };
+	struct xs_permissions own1[] = { { 1, XS_PERM_NONE } };
+	struct xs_permissions *got;
+	unsigned int num = 0;
+
+	ck_assert(xs_set_permissions(h0, XBT_NULL, "@releaseDomain", w1, 2));
+	XSD_FAILS(xs_set_permissions(h1, XBT_NULL, "@releaseDomain", own1, 1),
+		  EACCES);
+	got = xs_get_permissions(h0, XBT_NULL, "@releaseDomain", &num);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(num, 2);
+	ck_assert_uint_eq(got[0].id, 0);
+	free(got);
+	/* Its owner may. */
+	ck_assert(xs_set_permissions(h0, XBT_NULL, "@releaseDomain", own1, 1));
+	ck_assert(xs_set_permissions(h1, XBT_NULL, "@releaseDomain", w1, 2));
+	xs_close(h1);
+	xs_close(h0);
+}
+END_TEST
+
 START_TEST(test_release_removes_what_the_domain_still_owns)
 {
 	struct xs_handle *h0 = xsd_fix_open(0);
@@ -388,6 +414,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_introduce_keeps_what_dom0_prepared_in_the_home);
 	tcase_add_test(tc, test_granted_guest_hears_release_domain);
 	tcase_add_test(tc, test_release_removes_what_the_domain_still_owns);
+	tcase_add_test(tc, test_special_node_perms_need_write_and_ownership);
 	tcase_add_test(tc, test_release_takes_the_domains_entries_off_the_special_nodes);
 	tcase_add_test(tc, test_reset_watches_drops_every_watch);
 	suite_add_tcase(s, tc);
