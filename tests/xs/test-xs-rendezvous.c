@@ -779,18 +779,38 @@ START_TEST(test_unpublish_explicit_path_keeps_its_parent)
 }
 END_TEST
 
+/* The id of a transaction started and ended now, as dom0. */
+static unsigned int next_txn_id(void)
+{
+	struct xs_handle *h0 = xsd_fix_open(0);
+	xs_transaction_t t = xs_transaction_start(h0);
+
+	ck_assert(t != XBT_NULL);
+	ck_assert(xs_transaction_end(h0, t, true));
+	xs_close(h0);
+	return (unsigned int)t;
+}
+
 /*
  * Publishers racing under one client directory make xenstored end some of
  * their transactions with EAGAIN (each creates a child of the same node);
- * the bounded retry must see every one of them through.
+ * the bounded retry must see every one of them through.  The simulator
+ * numbers transactions one after the other, for all connections, so
+ * the ids before and after the race tell how many were started: more
+ * than one per publication means some were retried.
  */
 START_TEST(test_concurrent_publishers_all_succeed)
 {
 	enum { N = 8, ROUNDS = 10 };
 	struct xv_xs *cli = open_as(2);
+	unsigned int first, started;
 	pid_t pids[N];
-	int i, status;
+	int i, status, gate[2];
+	char c;
 
+	first = next_txn_id();
+	/* All open before any publishes, so that they race. */
+	ck_assert_int_eq(pipe(gate), 0);
 	for (i = 0; i < N; i++) {
 		pids[i] = fork();
 		ck_assert_int_ge(pids[i], 0);
@@ -798,8 +818,9 @@ START_TEST(test_concurrent_publishers_all_succeed)
 			struct xv_xs *srv;
 			int r, rc;
 
+			close(gate[1]);
 			as_domain(1);
-			if (xv_xs_open(&srv) < 0)
+			if (xv_xs_open(&srv) < 0 || read(gate[0], &c, 1) != 0)
 				_exit(10);
 			for (r = 0; r < ROUNDS; r++) {
 				char port[32], *path = NULL;
@@ -817,12 +838,17 @@ START_TEST(test_concurrent_publishers_all_succeed)
 			_exit(0);
 		}
 	}
+	close(gate[0]);
+	close(gate[1]);
 	for (i = 0; i < N; i++) {
 		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
 		ck_assert(WIFEXITED(status));
 		ck_assert_msg(WEXITSTATUS(status) == 0, "publisher %d: %s", i,
 			      strerror(WEXITSTATUS(status)));
 	}
+	started = next_txn_id() - first - 1;
+	ck_assert_uint_ge(started, N * ROUNDS);
+	ck_assert_msg(started > N * ROUNDS, "no publication was retried");
 	for (i = 0; i < N; i++) {
 		char port[32], *path;
 
