@@ -211,10 +211,9 @@ int xvchan_server(struct xvchan **out, unsigned int client_domid,
  *
  * @return 0, -EINVAL, -ETIMEDOUT (no server in time), -ECONNREFUSED
  *         (server not waiting for a client: it has, or had, one already;
- *         or Xen refuses the published
- *         event channel or grant: a dead server's stale entry), -EPROTO
- *         (malformed xenstore entry or control page), -ENOMEM, -EACCES, or
- *         a Xen library error
+ *         or Xen refuses the published event channel or grant: a dead
+ *         server's stale entry), -EPROTO (malformed xenstore entry or
+ *         control page), -ENOMEM, -EACCES, or a Xen library error
  */
 int xvchan_client(struct xvchan **out, unsigned int server_domid,
 		  const char *port, const struct xvchan_config *cfg);
@@ -286,10 +285,9 @@ struct xvchan_segs {
  * a new reserve replaces the previous one, and a write or xvchan_shutdown()
  * ends it (the write's bytes go where the segments are). The segments stay
  * valid until the next commit, reserve, write or close. They are shared
- * memory: the peer can
- * read them, and a hostile peer can even overwrite them, at any time, so
- * write there but never read back from them. Writer-thread call, like
- * xvchan_write().
+ * memory: the peer can read them, and a hostile peer can even overwrite
+ * them, at any time, so write there but never read back from them.
+ * Writer-thread call, like xvchan_write().
  *
  * @return the free bytes, len[0] + len[1] (at least 1); -EPIPE, -ESHUTDOWN,
  *         -EAGAIN, -ETIMEDOUT, -EPROTO as xvchan_write(); -EINVAL (NULL
