@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -101,8 +102,17 @@ static const char usage_text[] =
 "        the peer ended its stream, or the peer closed while nothing\n"
 "        from standard input was left unsent.\n"
 "    1   the vchan could not be set up or failed (a message on stderr\n"
-"        names the cause), or data could not be delivered.\n"
+"        names the cause), or data could not be delivered, or standard\n"
+"        input, output or error was closed when the program started\n"
+"        (see NOTES).\n"
 "    2   bad command line.\n"
+"\n"
+"NOTES\n"
+"    Standard input, output and error must be open, if only on\n"
+"    /dev/null: xvchan-cat refuses to start otherwise, before it talks\n"
+"    to xenstore: a descriptor it opens (its xenstore connection) would\n"
+"    take the closed one's number, and the data meant for the stream\n"
+"    would go there instead.\n"
 "\n"
 "EXAMPLES\n"
 "    Serve a file to domain 2 on port \"files\", from domain 1:\n"
@@ -492,6 +502,31 @@ static int relay(struct xvchan *x)
 	return status;
 }
 
+/*
+ * Descriptors 0-2 must be open: the library's first descriptor takes the
+ * lowest free number, and as stdout the xenstore socket would receive the
+ * peer's bytes as requests from this domain (whatever the peer chose to
+ * write there), as stdin it would have its replies sent to the peer.
+ * Returns 0, or the exit status after saying which stream is closed.
+ */
+static int stdio_check(void)
+{
+	static const char *const names[] = {
+		"standard input", "standard output", "standard error",
+	};
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (fd != STDERR_FILENO)
+			xv_tool_err("%s is closed (open it on /dev/null if "
+				    "unused)", names[fd]);
+		return XV_TOOL_EXIT_FAIL;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct xvchan_config cfg;
@@ -500,6 +535,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	xv_tool_set_name(argv[0]);
+	rc = stdio_check();
+	if (rc)
+		return rc;
 	rc = parse_args(argc, argv, &o);
 	if (rc == -1) {
 		fputs(usage_text, stdout);

@@ -41,6 +41,8 @@ const char *xv_run_exe(const char *var)
 
 static void to_fd(int from, int to, int flags)
 {
+	if (from == XV_RUN_CLOSED)
+		return;
 	if (from < 0)
 		from = open("/dev/null", flags);
 	if (from < 0 || dup2(from, to) < 0)
@@ -62,6 +64,13 @@ pid_t xv_run_spawn(char *const argv[], int in, int out, int err)
 		to_fd(in, STDIN_FILENO, O_RDONLY);
 		to_fd(out, STDOUT_FILENO, O_WRONLY);
 		to_fd(err, STDERR_FILENO, O_WRONLY);
+		/* Last: an earlier close would let /dev/null take its number. */
+		if (in == XV_RUN_CLOSED)
+			close(STDIN_FILENO);
+		if (out == XV_RUN_CLOSED)
+			close(STDOUT_FILENO);
+		if (err == XV_RUN_CLOSED)
+			close(STDERR_FILENO);
 		execv(argv[0], argv);
 		_exit(127);
 	}

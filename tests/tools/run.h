@@ -10,8 +10,11 @@
  * meson's test()); ck_assert()s that it is set. */
 const char *xv_run_exe(const char *var);
 
+/* For xv_run_spawn()'s @in, @out, @err: leave that descriptor closed. */
+#define XV_RUN_CLOSED (-2)
+
 /* Start @argv with stdin, stdout and stderr on @in, @out, @err (-1:
- * /dev/null), in a new process group whose id is the pid, SIGKILLed if
+ * /dev/null, XV_RUN_CLOSED: closed), in a new process group whose id is the pid, SIGKILLed if
  * the calling process ends first.  Returns the pid; ck_assert()s on
  * failure. */
 pid_t xv_run_spawn(char *const argv[], int in, int out, int err);

@@ -288,6 +288,50 @@ START_TEST(test_port_in_use_exits_one_with_message)
 }
 END_TEST
 
+/* Exit status of `xenstore-read @path` as dom0: 0 if the node exists. */
+static int xs_read_status(const char *path)
+{
+	char *argv[] = { (char *)xv_run_exe("XVCHAN_SIM"), (char *)"exec",
+			 (char *)"--domid", (char *)"0", (char *)"--",
+			 (char *)"xenstore-read", (char *)path, NULL };
+
+	return xv_run_wait(xv_run_spawn(argv, -1, -1, -1), WAIT_MS);
+}
+
+/*
+ * A closed standard stream (`>&-`) would be the number the library's
+ * xenstore socket gets: the vchan's bytes would become xenstore requests,
+ * or its replies data for the peer.  Refused at once, exit 1, before
+ * anything is published; the message names the stream (none when stderr
+ * is the closed one).
+ */
+START_TEST(test_closed_standard_stream_is_refused_before_publishing)
+{
+	static const char *const says[] = {
+		"xvchan-cat: standard input is closed (open it on /dev/null "
+		"if unused)\n",
+		"xvchan-cat: standard output is closed (open it on /dev/null "
+		"if unused)\n",
+		"",
+	};
+	const char *srv_args[] = { "-l", "2", "closed", NULL };
+	int fds[3] = { -1, -1, cat_sim_file("err") };
+	int err = fds[2];
+	char *msg;
+
+	fds[_i] = XV_RUN_CLOSED;
+	/* Fast: without the check the server would wait for a client. */
+	ck_assert_int_eq(xv_run_wait(cat_spawn(1, srv_args, fds[0], fds[1],
+					       fds[2]), 5000), 1);
+	msg = xv_run_read_all(err, NULL);
+	ck_assert_str_eq(msg, says[_i]);
+	ck_assert_int_ne(xs_read_status("/local/domain/1/data/vchan/2/closed/"
+					"ring-ref"), 0);
+	ck_assert_int_ne(xs_read_status("/local/domain/1/data/vchan"), 0);
+	free(msg);
+}
+END_TEST
+
 /*
  * Data that cannot be delivered: the client's stdout is full, so it fails
  * and leaves while the server still has an endless stdin to send, which
@@ -338,6 +382,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_no_server_exits_one_with_message);
 	tcase_add_test(tc, test_undeliverable_data_exits_one_with_message);
 	tcase_add_test(tc, test_port_in_use_exits_one_with_message);
+	tcase_add_loop_test(tc,
+			    test_closed_standard_stream_is_refused_before_publishing,
+			    0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
