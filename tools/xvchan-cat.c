@@ -73,7 +73,10 @@ static const char usage_text[] =
 "    ocaml-vchan) this closes the connection after the data. End of\n"
 "    stream from the vchan closes standard output at once. The program\n"
 "    ends when both directions are done, or when the peer has closed\n"
-"    (even if standard input is still open).\n"
+"    (even if standard input is still open). A failure (e.g. standard\n"
+"    output's reader gone, as with | head) ends the connection at once,\n"
+"    without taking in what the peer still sends: the peer's writes\n"
+"    then fail, and it exits 1 too.\n"
 "\n"
 "OPTIONS\n"
 "    -l, --listen\n"
@@ -550,6 +553,15 @@ int main(int argc, char **argv)
 
 	xvchan_config_init(&cfg);
 	cfg.connect_timeout_ms = o.connect_timeout_ms;
+	/*
+	 * Close must not drain: after a failure (stdout gone) that would
+	 * take in and drop the peer's data for seconds, and a sender whose
+	 * data then fits into that time would see a clean end and exit 0.
+	 * Closing at once makes its writes fail instead.  A success needs
+	 * no wait either: the peer has then shut down or gone, and what we
+	 * wrote stays in the ring for it to read.
+	 */
+	cfg.close_timeout_ms = 0;
 	cfg.path = o.path;
 	if (o.listen)
 		rc = xvchan_server(&x, o.domid, o.port, o.read_size,

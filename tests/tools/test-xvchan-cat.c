@@ -366,6 +366,46 @@ START_TEST(test_undeliverable_data_exits_one_with_message)
 }
 END_TEST
 
+/*
+ * The receiver's stdout goes away after 10 bytes of a 100 MB stream: it
+ * fails, and must end the vchan at once rather than take in and drop the
+ * rest while closing, so that the sender fails too instead of reporting
+ * success for data that went nowhere.
+ */
+START_TEST(test_receiver_that_cannot_deliver_makes_sender_fail)
+{
+	const char *srv_args[] = { "-l", "2", "head", NULL };
+	const char *cli_args[] = { "1", "head", NULL };
+	int big = cat_sim_file("big");
+	int serr = cat_sim_file("srv-err"), cerr = cat_sim_file("cli-err");
+	int out[2];
+	char buf[10], *smsg, *cmsg;
+	pid_t srv, cli;
+	int s, c;
+
+	/* Sparse: 100 MB of zeros without writing them. */
+	ck_assert_int_eq(ftruncate(big, 100 * 1000 * 1000), 0);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	srv = cat_spawn(1, srv_args, big, -1, serr);
+	cli = cat_spawn(2, cli_args, -1, out[1], cerr);
+	close(out[1]);
+	/* As `| head -c 10` does. */
+	ck_assert_int_eq(read(out[0], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	close(out[0]);
+	c = xv_run_wait(cli, WAIT_MS);
+	s = xv_run_wait(srv, WAIT_MS);
+	cmsg = xv_run_read_all(cerr, NULL);
+	smsg = xv_run_read_all(serr, NULL);
+	ck_assert_msg(c == 1, "receiver exit %d: %s", c, cmsg);
+	ck_assert_msg(s == 1, "sender exit %d: %s", s, smsg);
+	ck_assert_str_eq(cmsg, "xvchan-cat: stdout: Broken pipe\n");
+	ck_assert_str_eq(smsg, "xvchan-cat: write to vchan: peer closed the "
+			 "vchan\n");
+	free(cmsg);
+	free(smsg);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("xvchan-cat");
@@ -381,6 +421,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_peer_gone_ends_program_with_stdin_open);
 	tcase_add_test(tc, test_no_server_exits_one_with_message);
 	tcase_add_test(tc, test_undeliverable_data_exits_one_with_message);
+	tcase_add_test(tc, test_receiver_that_cannot_deliver_makes_sender_fail);
 	tcase_add_test(tc, test_port_in_use_exits_one_with_message);
 	tcase_add_loop_test(tc,
 			    test_closed_standard_stream_is_refused_before_publishing,
