@@ -94,7 +94,9 @@ static const char usage_text[] =
 "    -t, --connect-timeout MS\n"
 "        Give up if the peer has not appeared within MS milliseconds:\n"
 "        the client waiting for the server to publish, the server for\n"
-"        a client to connect. Default: wait forever.\n"
+"        a client to connect. MS is 0 to 2147483647 (about 24 days);\n"
+"        0 gives up unless the peer is there already. Default: wait\n"
+"        forever.\n"
 "    -h, --help\n"
 "        Print this text and exit.\n"
 "\n"
@@ -234,6 +236,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 't':
 			rc = xv_tool_parse_uint(optarg, INT_MAX, &ms);
+			if (rc == -ERANGE)
+				return usage_error("--connect-timeout: '%s' is "
+						   "out of range (0 to %d)",
+						   optarg, INT_MAX);
 			if (rc < 0)
 				return usage_error("--connect-timeout: '%s' is "
 						   "not a number of "

@@ -87,6 +87,8 @@ static const struct {
 	{ { "--path", "a//b", "1", NULL }, "not a valid xenstore path" },
 	{ { "--path", "data/v", "1", "p", NULL }, "--path replaces PORT" },
 	{ { "--connect-timeout", "soon", "1", "p", NULL }, "milliseconds" },
+	{ { "-t", "99999999999", "1", "p", NULL },
+	  "'99999999999' is out of range (0 to 2147483647)" },
 	{ { "--bogus", "1", "p", NULL }, "unrecognized option" },
 };
 
