@@ -102,6 +102,8 @@ static const char usage[] =
 "                     library's); xvchan-nospin keeps 0\n"
 "  --transports LIST  comma-separated subset of the transports above\n"
 "  --tests LIST       comma-separated subset of stream,pingpong,connect,idle\n"
+"                     (default: all four); only these run, also with\n"
+"                     --smoke or --quick\n"
 "  --json FILE        also write every result as a JSON array to FILE\n"
 "  --xen              no simulator: run on the Xen this domain runs on (its\n"
 "                     gntalloc, gntdev and evtchn drivers and xenstored),\n"
@@ -1193,8 +1195,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->idle)
 		o->tests = 1u << XV_BENCH_IDLE;
-	/* A whole run includes the idle test unless --tests chose. */
-	if (!o->tests_given || o->smoke)
+	/* A whole run, --smoke's too, includes the idle test unless --tests
+	 * chose. */
+	if (!o->tests_given)
 		o->tests |= 1u << XV_BENCH_IDLE;
 	return;
 bad:

@@ -57,7 +57,7 @@ struct record {
 	char transport[32], test[32], unit[8];
 	double msg_size, ring_size, median, min, max, p99, cpu_s, ratio;
 	double round_medians[ROUNDS + 1];
-	int nround_medians, rounds, behind;
+	int nround_medians, rounds, behind, reps;
 	int has_p99, has_ratio, has_behind, ok;
 	unsigned int seen;	/* bit per entry of required[] */
 };
@@ -210,6 +210,8 @@ static void object(struct parser *ps, struct record *r)
 			r->cpu_s = num;
 		else if (kind == 1 && !strcmp(key, "rounds"))
 			r->rounds = (int)num;
+		else if (kind == 1 && !strcmp(key, "reps"))
+			r->reps = (int)num;
 		else if (kind == 1 && !strcmp(key, "rounds_behind_libxenvchan")) {
 			r->behind = (int)num;
 			r->has_behind = 1;
@@ -360,6 +362,49 @@ START_TEST(test_smoke_run_writes_one_complete_record_per_transport_and_test)
 }
 END_TEST
 
+/* A --smoke run with @args after "--smoke --json FILE" (NULL-terminated,
+ * at most 8); its records into @rec (at most @max), their number
+ * returned. */
+static size_t smoke_records(const char *const *args, struct record *rec,
+			    size_t max)
+{
+	char json[64], *out, *err, *text;
+	const char *argv[12] = { "--smoke", "--json", json };
+	size_t n = 3, got;
+	int fd;
+
+	snprintf(json, sizeof(json), "%s/out.json", dir);
+	for (; *args && n < 11; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	ck_assert_msg(bench_run(argv, &out, &err) == 0, "bench failed: %s",
+		      err);
+	fd = open(json, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	text = xv_run_read_all(fd, NULL);
+	close(fd);
+	got = parse(text, rec, max);
+	free(text);
+	free(out);
+	free(err);
+	return got;
+}
+
+/* --smoke's default list has the idle test; an explicit --tests is the
+ * whole list, also with --smoke. */
+START_TEST(test_smoke_runs_only_the_tests_given)
+{
+	const char *args[] = { "--tests", "stream", "--transports", "pipe",
+			       NULL };
+	struct record rec[8];
+
+	ck_assert_uint_eq(smoke_records(args, rec, 8), 1);
+	ck_assert_str_eq(rec[0].transport, "pipe");
+	ck_assert_str_eq(rec[0].test, "stream");
+	ck_assert(rec[0].ok);
+}
+END_TEST
+
 START_TEST(test_help_prints_usage_and_exits_zero)
 {
 	const char *args[] = { "--help", NULL };
@@ -411,6 +456,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_help_prints_usage_and_exits_zero);
 	tcase_add_test(tc, test_bad_options_exit_two_with_a_message);
 	tcase_add_test(tc, test_smoke_run_writes_one_complete_record_per_transport_and_test);
+	tcase_add_test(tc, test_smoke_runs_only_the_tests_given);
 	suite_add_tcase(s, tc);
 	return s;
 }
