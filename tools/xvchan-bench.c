@@ -87,13 +87,18 @@ static const char usage[] =
 "  --idle             only the idle test (--idle-seconds each transport)\n"
 "  --idle-seconds S   how long the idle reader blocks (default 5)\n"
 "  --pin              pin the server side to CPU 0, the client side to CPU 1\n"
-"  --reps N           timed repetitions per cell and transport, 1..100\n"
-"                     (default 9 of 250 ms, --quick 6; connect: number\n"
-"                     of connections, default 30, --quick 10)\n"
-"  --rounds N         split them into N rounds, 1..10 (default 3, --quick\n"
-"                     2): each round runs every cell on every transport,\n"
-"                     in a turning order, each in fresh processes with an\n"
-"                     untimed, verified first repetition\n"
+"  --reps N           timed repetitions per cell and transport, 1..100,\n"
+"                     exactly, the first rounds taking one more when N\n"
+"                     does not divide evenly (default 9 of 250 ms,\n"
+"                     --quick 6, --smoke 1; connect: number of\n"
+"                     connections, default 30, --quick 10, --smoke 2;\n"
+"                     a default is raised to one per round)\n"
+"  --rounds N         split them into N rounds, 1..10, at most --reps\n"
+"                     (default 3, --quick 2, --smoke 1, each lowered to\n"
+"                     --reps if that is given and smaller): each round\n"
+"                     runs every cell on every transport, in a turning\n"
+"                     order, each in fresh processes with an untimed,\n"
+"                     verified first repetition\n"
 "  --msg-size N       stream only this message size (1..1M; K and M\n"
 "                     suffixes) instead of the three standard ones\n"
 "  --ring-size N      only this ring size (a power of two, 4K..1M) for\n"
@@ -1189,6 +1194,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		xv_tool_err("--xen and --sim exclude each other");
 		goto bad;
 	}
+	if (o->reps && o->rounds && o->reps < o->rounds) {
+		xv_tool_err("--reps %d is fewer than --rounds %d: each round "
+			    "needs a repetition", o->reps, o->rounds);
+		goto bad;
+	}
 	if (o->quick + o->smoke + o->idle > 1) {
 		xv_tool_err("--quick, --smoke and --idle exclude each other");
 		goto bad;
@@ -1237,6 +1247,14 @@ static void run_one(struct xv_bench_job *tmpl, enum xv_bench_transport t,
 
 #define MAX_CELLS (NMSG * NRING + 3)
 
+/* Round @round's share of @total repetitions over @rounds rounds: the
+ * remainder goes one each to the first rounds, so they add up to @total
+ * exactly. */
+static int round_share(int total, int rounds, int round)
+{
+	return total / rounds + (round < total % rounds);
+}
+
 /*
  * Every cell, every transport, in rounds: each round runs every cell on
  * every transport once, the transports' order turning from round to
@@ -1246,15 +1264,22 @@ static void run_one(struct xv_bench_job *tmpl, enum xv_bench_transport t,
 static int run_all(const struct options *o)
 {
 	struct xv_bench_job cells[MAX_CELLS], *c;
+	int total[MAX_CELLS];	/* each cell's repetitions over all rounds */
 	const size_t *msgs = msg_sizes, *rings = ring_sizes;
 	static const size_t smoke_size[1] = { 4096 };
 	int nmsg = NMSG, nring = NRING, ncells = 0, m, g, i, t, round, failed = 0;
 	int rounds = o->rounds ? o->rounds : o->quick ? 2 : o->smoke ? 1 : 3;
 	int reps = o->reps ? o->reps : o->quick ? 6 : o->smoke ? 1 : 9;
-	int per_job = (reps + rounds - 1) / rounds;
 	unsigned int cell = 0;
+	/* Each round needs a repetition of its own for its median: a
+	 * default gives way to what was asked for (parse_options() refused
+	 * --reps below --rounds). */
+	if (o->reps && rounds > reps)
+		rounds = reps;
+	if (reps < rounds)
+		reps = rounds;
 	struct xv_bench_job base = {
-		.res_fd = -1, .reps = per_job, .spin_us = o->spin_us,
+		.res_fd = -1, .reps = reps, .spin_us = o->spin_us,
 		.srv_dom = srv_dom, .cli_dom = cli_dom,
 		.target_ms = o->smoke ? 10 : o->quick ? 60 : 250,
 	};
@@ -1292,12 +1317,15 @@ static int run_all(const struct options *o)
 	if (o->tests & (1u << XV_BENCH_CONNECT)) {
 		int conns = o->reps ? o->reps : o->smoke ? 2 : o->quick ? 10 : 30;
 
+		if (conns < rounds)
+			conns = rounds;
+
 		c = &cells[ncells++];
 		*c = base;
 		c->test = XV_BENCH_CONNECT;
 		c->msg = XV_BENCH_PING_SIZE;
 		c->ring = o->ring ? o->ring : o->smoke ? 4096 : 65536;
-		c->reps = (conns + rounds - 1) / rounds;
+		c->reps = conns;
 	}
 	if (o->tests & (1u << XV_BENCH_IDLE)) {
 		c = &cells[ncells++];
@@ -1309,6 +1337,8 @@ static int run_all(const struct options *o)
 		c->idle_ms = o->smoke ? 200 : o->quick && !o->idle_given ?
 			     1000 : o->idle_ms;
 	}
+	for (i = 0; i < ncells; i++)
+		total[i] = cells[i].reps;
 	results = calloc((size_t)(ncells * XV_BENCH_NTRANSPORTS), sizeof(*results));
 	if (!results)
 		return -1;
@@ -1330,6 +1360,7 @@ static int run_all(const struct options *o)
 		for (i = 0; i < ncells && !interrupted; i++) {
 			if (cells[i].test == XV_BENCH_IDLE && round > 0)
 				continue;
+			cells[i].reps = round_share(total[i], rounds, round);
 			for (t = 0; t < XV_BENCH_NTRANSPORTS && !interrupted; t++) {
 				int k = (t + round) % XV_BENCH_NTRANSPORTS;
 				struct result *res;

@@ -405,6 +405,25 @@ START_TEST(test_smoke_runs_only_the_tests_given)
 }
 END_TEST
 
+/* --reps is the number of timed repetitions, also when --rounds does not
+ * divide it: 4 over 3 rounds is 2 + 1 + 1, not 2 in each. */
+START_TEST(test_reps_are_exact_over_uneven_rounds)
+{
+	const char *args[] = { "--tests", "stream,connect", "--transports",
+			       "pipe", "--reps", "4", "--rounds", "3", NULL };
+	struct record rec[8];
+	size_t i;
+
+	ck_assert_uint_eq(smoke_records(args, rec, 8), 2);
+	for (i = 0; i < 2; i++) {
+		ck_assert_msg(rec[i].ok, "%s failed", rec[i].test);
+		ck_assert_msg(rec[i].reps == 4, "%s: %d repetitions",
+			      rec[i].test, rec[i].reps);
+		ck_assert_int_eq(rec[i].rounds, 3);
+	}
+}
+END_TEST
+
 START_TEST(test_help_prints_usage_and_exits_zero)
 {
 	const char *args[] = { "--help", NULL };
@@ -421,7 +440,7 @@ END_TEST
 
 START_TEST(test_bad_options_exit_two_with_a_message)
 {
-	static const char *const bad[][3] = {
+	static const char *const bad[][10] = {
 		{ "--frobnicate", NULL, NULL },
 		{ "--reps", "0", NULL },
 		{ "--reps", "101", NULL },
@@ -431,6 +450,9 @@ START_TEST(test_bad_options_exit_two_with_a_message)
 		{ "--json", NULL, NULL },
 		{ "--ring-size", "3000", NULL },
 		{ "--msg-size", "0", NULL },
+		/* Cheap should it ever run: --smoke, one test, one transport. */
+		{ "--smoke", "--tests", "stream", "--transports", "pipe",
+		  "--reps", "2", "--rounds", "3" },
 	};
 	size_t i;
 
@@ -457,6 +479,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_bad_options_exit_two_with_a_message);
 	tcase_add_test(tc, test_smoke_run_writes_one_complete_record_per_transport_and_test);
 	tcase_add_test(tc, test_smoke_runs_only_the_tests_given);
+	tcase_add_test(tc, test_reps_are_exact_over_uneven_rounds);
 	suite_add_tcase(s, tc);
 	return s;
 }
