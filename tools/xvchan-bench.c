@@ -1069,27 +1069,34 @@ static void set_ratios(void)
 	}
 }
 
-static unsigned int parse_list(const char *arg, const char *const *names,
-			       int n, int limit)
+/* @arg, a comma-separated list of @names given to option @opt, as a bit
+ * mask; 0 after saying what is wrong with it. */
+static unsigned int parse_list(const char *opt, const char *arg,
+			       const char *const *names, int n, int limit)
 {
 	char *copy = strdup(arg), *tok, *save = NULL;
 	unsigned int mask = 0;
 	int i;
 
-	if (!copy)
+	if (!copy) {
+		xv_tool_err("%s: out of memory", opt);
 		return 0;
+	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		for (i = 0; i < n && i < limit; i++)
 			if (!strcmp(tok, names[i]))
 				break;
 		if (i == n || i == limit) {
-			xv_tool_err("unknown name '%s'", tok);
+			xv_tool_err("unknown name '%s' for %s", tok, opt);
 			free(copy);
 			return 0;
 		}
 		mask |= 1u << i;
 	}
 	free(copy);
+	/* strtok_r() finds no name in "" or ",,": nothing would run. */
+	if (!mask)
+		xv_tool_err("empty list for %s", opt);
 	return mask;
 }
 
@@ -1169,13 +1176,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 			}
 		} else if (!strcmp(a, "--transports")) {
-			o->transports = parse_list(arg, xv_bench_transport_names,
+			o->transports = parse_list(a, arg,
+						   xv_bench_transport_names,
 						   XV_BENCH_NTRANSPORTS,
 						   XV_BENCH_NTRANSPORTS);
 			if (!o->transports)
 				goto bad;
 		} else if (!strcmp(a, "--tests")) {
-			o->tests = parse_list(arg, xv_bench_test_names,
+			o->tests = parse_list(a, arg, xv_bench_test_names,
 					      XV_BENCH_NTESTS, XV_BENCH_NTESTS);
 			o->tests_given = 1;
 			if (!o->tests)

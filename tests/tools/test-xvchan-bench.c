@@ -468,6 +468,33 @@ START_TEST(test_bad_options_exit_two_with_a_message)
 }
 END_TEST
 
+/* An empty list would run nothing: refused, saying which option. */
+START_TEST(test_empty_lists_are_refused_with_the_reason)
+{
+	static const char *const bad[][3] = {
+		{ "--transports", "", NULL },
+		{ "--tests", ",,", NULL },
+	};
+	static const char *const says[] = {
+		"xvchan-bench: empty list for --transports\n"
+		"Try 'xvchan-bench --help'.\n",
+		"xvchan-bench: empty list for --tests\n"
+		"Try 'xvchan-bench --help'.\n",
+	};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		char *out, *err;
+
+		ck_assert_int_eq(bench_run(bad[i], &out, &err), 2);
+		ck_assert_str_eq(out, "");
+		ck_assert_str_eq(err, says[i]);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("xvchan-bench");
@@ -477,6 +504,7 @@ Suite *xv_test_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_help_prints_usage_and_exits_zero);
 	tcase_add_test(tc, test_bad_options_exit_two_with_a_message);
+	tcase_add_test(tc, test_empty_lists_are_refused_with_the_reason);
 	tcase_add_test(tc, test_smoke_run_writes_one_complete_record_per_transport_and_test);
 	tcase_add_test(tc, test_smoke_runs_only_the_tests_given);
 	tcase_add_test(tc, test_reps_are_exact_over_uneven_rounds);
