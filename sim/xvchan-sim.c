@@ -90,6 +90,8 @@ static const char usage[] =
 "                      in preload/ beside this executable if there (the\n"
 "                      build tree), else\n"
 "                      " XV_SIM_PRELOAD_INSTALLED ".\n"
+"                      Its path may not contain a space or a colon\n"
+"                      (LD_PRELOAD splits there): exec refuses it.\n"
 "  XVCHAN_SIM_PRIVCMD  \"unrestricted\": a guest may make the one hypercall\n"
 "                      modelled (EVTCHNOP_status), as a Linux guest loaded\n"
 "                      with xen_privcmd.unrestricted=1.  Default: a guest's\n"
@@ -497,6 +499,12 @@ static int cmd_exec(int argc, char **argv)
 		return 2;
 	}
 	find_preload(preload, sizeof(preload));
+	/* ld.so splits LD_PRELOAD at spaces and colons: such a path would
+	 * load nothing, and COMMAND would run on the real Xen libraries. */
+	if (strpbrk(preload, " :"))
+		die("preload library '%s': LD_PRELOAD cannot hold a path with "
+		    "a space or a colon; set XVCHAN_SIM_PRELOAD to one without "
+		    "(e.g. a symlink)", preload);
 	rep = malloc(XV_SIM_MSG_MAX);
 	if (!rep)
 		die("out of memory");

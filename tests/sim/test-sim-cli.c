@@ -271,6 +271,35 @@ START_TEST(test_a_missing_preload_library_is_reported)
 }
 END_TEST
 
+/* ld.so splits LD_PRELOAD at spaces and colons: a preload path with one
+ * would load nothing, and the program would run on the real Xen
+ * libraries.  Refused instead, the preload itself being fine. */
+START_TEST(test_a_preload_path_ld_so_would_split_is_refused)
+{
+	static const char *const names[] = { "with space", "with:colon" };
+	char dir[] = "/tmp/xvchan-test-preload-XXXXXX";
+	char real[PATH_MAX], link[PATH_MAX + 64], *slash;
+	size_t i;
+
+	ck_assert_ptr_nonnull(realpath(xv_test_sim_exe(), real));
+	slash = strrchr(real, '/');
+	snprintf(slash, sizeof(real) - (size_t)(slash - real),
+		 "/preload/libxvchan-sim-preload.so");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; i < 2; i++) {
+		snprintf(link, sizeof(link), "%s/%s.so", dir, names[i]);
+		ck_assert_int_eq(symlink(real, link), 0);
+		setenv("XVCHAN_SIM_PRELOAD", link, 1);
+		ck_assert_int_eq(SIM("exec", "--domid", "1", "--", "true"), 1);
+		ck_assert_ptr_nonnull(strstr(sim_out, link));
+		ck_assert_ptr_nonnull(strstr(sim_out, "space or a colon"));
+		unlink(link);
+	}
+	unsetenv("XVCHAN_SIM_PRELOAD");
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-cli");
@@ -290,6 +319,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_stats_counts_the_ports_and_grants_of_each_domain);
 	tcase_add_test(tc, test_help_describes_every_command);
 	tcase_add_test(tc, test_a_missing_preload_library_is_reported);
+	tcase_add_test(tc, test_a_preload_path_ld_so_would_split_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
