@@ -55,7 +55,8 @@ static const char usage[] =
 "            created if needed), with XVCHAN_SIM_DIR, XVCHAN_SIM_DOMID,\n"
 "            XENSTORED_PATH (that domain's xenstore socket) and LD_PRELOAD\n"
 "            (the preload library) set.  COMMAND must be dynamically linked.\n"
-"            The exit status is COMMAND's (127 if it cannot be run).\n"
+"            The exit status is COMMAND's, or as a shell's: 127 if it\n"
+"            is not found, 126 if it is found but cannot be executed.\n"
 "            COMMAND's process counts as domain N's (see destroy).\n"
 "  destroy   Destroy domain N (1 to 32751) as `xl destroy` does on Xen,\n"
 "            and return once all of it is done:\n"
@@ -458,7 +459,11 @@ static int parse_opts(const char *cmd, int argc, char **argv,
 	int i, have = 0;
 
 	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--domid") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--domid") && i + 1 == argc) {
+			fprintf(stderr, "xvchan-sim: %s: --domid needs a value "
+				"(0 to %u)\n%s", cmd, XV_SIM_MAX_DOMID, usage);
+			return -1;
+		} else if (!strcmp(argv[i], "--domid")) {
 			*domid = parse_domid(argv[++i]);
 			have = 1;
 		} else if (!strncmp(argv[i], "--domid=", 8)) {

@@ -73,11 +73,26 @@ START_TEST(test_exec_sets_the_domain_environment)
 }
 END_TEST
 
+/* As a shell: 127 for a program not found, 126 for one found but not
+ * executable, and --help says so. */
 START_TEST(test_exec_reports_a_missing_program)
 {
+	char path[] = "/tmp/xvchan-test-noexec-XXXXXX";
+	int fd;
+
 	ck_assert_int_eq(SIM("exec", "--domid", "1", "--",
 			     "/nonexistent/program"), 127);
 	ck_assert_ptr_nonnull(strstr(sim_out, "cannot run /nonexistent/program"));
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(SIM("exec", "--domid", "1", "--", path), 126);
+	ck_assert_ptr_nonnull(strstr(sim_out, "Permission denied"));
+	unlink(path);
+	ck_assert_int_eq(SIM("--help"), 0);
+	ck_assert_ptr_nonnull(strstr(sim_out, "127 if it\n"
+				     "            is not found, 126 if it is "
+				     "found but cannot be executed."));
 }
 END_TEST
 
@@ -94,6 +109,13 @@ START_TEST(test_bad_domids_are_refused)
 	ck_assert_int_eq(SIM("exec", "--domid", "32751", "--", "true"), 0);
 	ck_assert_int_eq(SIM("exec", "--", "true"), 2);
 	ck_assert_int_eq(SIM("exec", "--domid", "1"), 2);
+	/* A missing value is not an unknown option. */
+	ck_assert_int_eq(SIM("exec", "--domid"), 2);
+	ck_assert_ptr_nonnull(strstr(sim_out, "xvchan-sim: exec: --domid needs "
+				     "a value (0 to 32751)\n"));
+	ck_assert_int_eq(SIM("destroy", "--domid"), 2);
+	ck_assert_ptr_nonnull(strstr(sim_out, "xvchan-sim: destroy: --domid "
+				     "needs a value"));
 }
 END_TEST
 
