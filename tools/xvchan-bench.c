@@ -81,7 +81,7 @@ static const char usage[] =
 "\n"
 "Options:\n"
 "  --quick            every cell, 2 rounds of 3 repetitions of 60 ms:\n"
-"                     well under two minutes\n"
+"                     under a minute\n"
 "  --smoke            one small cell per test (4 KiB messages and rings,\n"
 "                     one repetition): a few seconds, for tests\n"
 "  --idle             only the idle test (--idle-seconds each transport)\n"

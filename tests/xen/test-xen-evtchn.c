@@ -1,6 +1,6 @@
 /*
  * Event channels on a real Xen, in dom0: the semantics the simulator
- * promises (DESIGN.md, "The simulator"), checked on the real thing with a
+ * promises (sim/README.md, "How it works"), checked on the real thing with a
  * channel from dom0 to itself.
  */
 #define _GNU_SOURCE
