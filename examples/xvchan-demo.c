@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +90,10 @@ static int usage(FILE *out, int status)
 	      "Connects to the other domain over the vchan port \"" PORT "\", sends a\n"
 	      "greeting and MIB (default 64) MiB of a verifiable pattern while\n"
 	      "receiving and checking the peer's, half-closes, and closes once\n"
-	      "the peer has finished too.  scripts/demo runs a server in\n"
-	      "simulated domain 1 and a client in domain 2.\n", out);
+	      "the peer has finished too.  Both ends must be given the same MIB:\n"
+	      "each expects exactly that much from the other, and exits 1 if the\n"
+	      "amount differs.  scripts/demo runs a server in simulated domain 1\n"
+	      "and a client in domain 2.\n", out);
 	return status;
 }
 
@@ -112,7 +115,8 @@ int main(int argc, char **argv)
 	static unsigned char buf[BLOCK];
 	char greeting[80], desc[512], heard[80] = "";
 	size_t heard_len = 0, greeting_len;
-	uint64_t received = 0;
+	uint64_t received = 0, expected;
+	bool miscounted = false;
 	pthread_t writer;
 	double t0;
 	int server, err;
@@ -198,19 +202,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "[%s] write: %s\n", role, xvchan_strerror(sender.err));
 		err = sender.err;
 	}
-	if (!err) {
+	/* The peer sends what it was given, the same MIB as ours: a stream
+	 * that ends short (or runs long) was not what we set out to verify. */
+	expected = (uint64_t)mib << 20;
+	if (!err && received != expected) {
+		fprintf(stderr, "[%s] received %" PRIu64 " bytes of pattern, expected %" PRIu64
+			" (%lu MiB: give both ends the same MIB)\n",
+			role, received, expected, mib);
+		miscounted = true;
+	}
+	if (!err)
 		printf("[%s] sent \"%.*s\" and %lu MiB, half-closed\n", role,
 		       (int)(greeting_len - 1), greeting, mib);
+	if (!err && !miscounted)
 		/* No rate: checking each byte dominates here; xvchan-bench
 		 * measures the vchan. */
 		printf("[%s] received \"%.*s\" and %.1f MiB, every byte verified, then end of stream, in %.2f s\n",
 		       role, heard_len ? (int)heard_len - 1 : 0, heard,
 		       received / 1048576.0, secs);
-	}
 	int close_err = xvchan_close(vc);
 
 	if (!err)
 		err = close_err;
-	printf("[%s] %s\n", role, err ? xvchan_strerror(err) : "closed cleanly");
-	return err ? 1 : 0;
+	printf("[%s] %s\n", role, err ? xvchan_strerror(err) :
+	       miscounted ? "closed, but not the amount expected" : "closed cleanly");
+	return err || miscounted ? 1 : 0;
 }
