@@ -17,9 +17,12 @@
 #      XVCHAN_XEN_CPU    QEMU -cpu model (qemu64)
 #      XVCHAN_XEN_BENCH  quick: also run `xvchan-bench --xen --quick` in
 #                        dom0 (many minutes; the default --timeout grows)
+#      XVCHAN_XEN_REQUIRED  1: what would be a skip is a failure (CI sets
+#                        it, .ci/run: a green run must include this suite)
 #
-# Exit status: 0 when every guest test passed, 1 on any failure, 77 when
-# QEMU is missing and apt cannot install it.
+# Exit status: 0 when every guest test passed, 1 on any failure, 77 (meson's
+# SKIP) when QEMU is missing and apt cannot install it, unless
+# XVCHAN_XEN_REQUIRED=1, which makes that 1 too.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -32,10 +35,15 @@ case "$BENCH" in
 quick) TIMEOUT=2700;;
 *) echo "run-xen.sh: XVCHAN_XEN_BENCH must be quick or empty" >&2; exit 2;;
 esac
+REQUIRED=${XVCHAN_XEN_REQUIRED:-}
+case "$REQUIRED" in
+''|0|1) ;;
+*) echo "run-xen.sh: XVCHAN_XEN_REQUIRED must be 1, 0 or empty" >&2; exit 2;;
+esac
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) TIMEOUT=$2; shift 2;;
-	-h|--help) sed -n '2,22p' "$0"; exit 0;;
+	-h|--help) sed -n '2,25p' "$0"; exit 0;;
 	--) shift; break;;
 	-*) echo "run-xen.sh: unknown option $1" >&2; exit 2;;
 	*) break;;
@@ -45,7 +53,13 @@ done
 
 T0=${EPOCHREALTIME/./}
 log() { printf '[xen %4ds] %s\n' $(( (${EPOCHREALTIME/./} - T0) / 1000000 )) "$*"; }
-skip() { echo "SKIP: $*"; exit 77; }
+# A developer's machine without QEMU skips; CI must not go green that way.
+skip() {
+	[ "$REQUIRED" != 1 ] ||
+		die "$* (XVCHAN_XEN_REQUIRED=1: this suite may not be skipped)"
+	echo "SKIP: $*"
+	exit 77
+}
 die() { echo "FAIL: $*" >&2; exit 1; }
 
 SUDO=
