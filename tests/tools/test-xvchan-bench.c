@@ -163,6 +163,15 @@ static void numbers(struct parser *ps, struct record *r)
 	expect(ps, ']');
 }
 
+/* A name the bench wrote, into a field that must hold it whole. */
+static void copy_name(char *out, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	ck_assert_msg(n < len, "JSON: '%s' is too long", s);
+	memcpy(out, s, n + 1);
+}
+
 static void object(struct parser *ps, struct record *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -189,11 +198,11 @@ static void object(struct parser *ps, struct record *r)
 				r->seen |= 1u << i;
 			}
 		if (!strcmp(key, "transport") && kind == 2)
-			snprintf(r->transport, sizeof(r->transport), "%s", s);
+			copy_name(r->transport, sizeof(r->transport), s);
 		else if (!strcmp(key, "test") && kind == 2)
-			snprintf(r->test, sizeof(r->test), "%s", s);
+			copy_name(r->test, sizeof(r->test), s);
 		else if (!strcmp(key, "unit") && kind == 2)
-			snprintf(r->unit, sizeof(r->unit), "%s", s);
+			copy_name(r->unit, sizeof(r->unit), s);
 		else if (!strcmp(key, "ok"))
 			r->ok = kind == 3;
 		else if (kind == 1 && !strcmp(key, "msg_size"))
