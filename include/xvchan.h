@@ -63,7 +63,9 @@
  *   -ESHUTDOWN    write after this side's own xvchan_shutdown()
  *   -EPROTO       the peer violated the vchan protocol (impossible index,
  *                 bad ring order, grant list, malformed xenstore entry);
- *                 sticky: every later read/write returns it too
+ *                 sticky: every later read/write returns it too (but
+ *                 a read that has returned end of stream keeps
+ *                 returning 0: the stream had ended before the lie)
  *   -EACCES       xenstore or grant permissions refused the operation
  *   -ENOENT, -ENODEV, -ENXIO  a Xen interface (grant, event channel or
  *                 xenstore device/socket) is unavailable on this host
