@@ -269,12 +269,12 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 	uint32_t bell, port;
 
 	for (;;) {
-		/* Blocks (unless the fd is non-blocking) until rung. */
-		if (recv(h->fd, &bell, sizeof(bell), MSG_PEEK) < 0) {
-			if (errno == EINTR)
-				continue;
+		/* Blocks (unless the fd is non-blocking) until rung. A signal
+		 * handler fails it with EINTR unless installed with
+		 * SA_RESTART, as Linux's read() of /dev/xen/evtchn does in
+		 * libxenevtchn: the caller sees -1 and errno EINTR. */
+		if (recv(h->fd, &bell, sizeof(bell), MSG_PEEK) < 0)
 			return -1;
-		}
 		port = take(h);
 		if (port)
 			return (xenevtchn_port_or_error_t)port;
