@@ -22,6 +22,11 @@
  *   the one event channel safely: whichever thread consumes an event wakes
  *   the other, so neither can steal the other's wake-up. In non-blocking
  *   mode see xvchan_fd() for the rule with two threads.
+ * - Signals: a blocking call interrupted by a signal handler goes on
+ *   waiting, as with SA_RESTART (its timeout still counts from the
+ *   start); it never returns -EINTR. A program that must stop on a
+ *   signal uses non-blocking mode, or a timeout, and looks at a flag its
+ *   handler sets. No function here may be called from a signal handler.
  * - A peer that closes or dies ends the connection through its live byte
  *   in shared memory. A peer *domain* destroyed (`xl destroy`) runs
  *   nothing on its way out, so that byte never changes and no event

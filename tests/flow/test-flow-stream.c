@@ -429,6 +429,74 @@ START_TEST(test_a_reader_that_turns_to_writing_gives_its_room_back)
 }
 END_TEST
 
+/*
+ * A signal handler that runs while a read sleeps (installed without
+ * SA_RESTART, so the wait's system call fails with EINTR) does not end
+ * the read: it goes on waiting and returns the byte that comes later.
+ * Twice: without a timeout the read sleeps in pending(), with one in
+ * poll().
+ */
+static volatile sig_atomic_t intr_handled;
+
+static void intr_handler(int sig)
+{
+	(void)sig;
+	intr_handled = 1;
+}
+
+static const char *const intr_ports[] = { "intr", "intr-timed" };
+
+static void intr_server(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct sigaction sa = { .sa_handler = intr_handler };
+	pid_t self = getpid();
+
+	FT_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		struct xvchan_config cfg;
+		struct xvchan *x = NULL;
+		char c = 0;
+
+		ft_config(&cfg, 0);
+		cfg.io_timeout_ms = i ? FT_WAIT_MS : -1;
+		FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, intr_ports[i], 4096,
+				    4096, &cfg), 0);
+		intr_handled = 0;
+		FT_EQ(write(p->up[1], &self, sizeof(self)), sizeof(self));
+		FT_EQ(xvchan_read(x, &c, 1), 1);
+		FT_EQ(c, 'x');
+		FT_ASSERT(intr_handled);
+		ft_expect_eof(x);
+		FT_EQ(xvchan_close(x), 0);
+	}
+}
+
+static void intr_client(void *arg)
+{
+	struct ft_pipes *p = arg;
+	struct timespec settle = { .tv_nsec = 100 * 1000000L };
+
+	for (int i = 0; i < 2; i++) {
+		struct xvchan *x = ft_client(intr_ports[i], 0);
+		pid_t reader;
+
+		FT_EQ(read(p->up[0], &reader, sizeof(reader)),
+		      sizeof(reader));
+		nanosleep(&settle, NULL);	/* the reader is asleep */
+		FT_EQ(kill(reader, SIGUSR1), 0);
+		nanosleep(&settle, NULL);
+		FT_EQ(xvchan_write(x, "x", 1), 1);
+		FT_EQ(xvchan_close(x), 0);
+	}
+}
+
+START_TEST(test_a_signal_does_not_end_a_blocked_read)
+{
+	FT_RUN_PIPED_PAIR(intr_server, intr_client, FT_WAIT_MS);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("flow-stream");
@@ -448,6 +516,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_data_written_just_before_a_close_is_not_lost);
 	tcase_add_test(tc,
 		test_a_reader_that_turns_to_writing_gives_its_room_back);
+	tcase_add_test(tc, test_a_signal_does_not_end_a_blocked_read);
 	tcase_add_test(tc,
 		test_io_calls_refuse_bad_arguments_on_a_live_endpoint);
 	tcase_add_loop_test(tc, test_ring_sizes_round_up_as_documented, 0,
