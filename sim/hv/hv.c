@@ -84,10 +84,17 @@ static int make_evtab(struct xv_hv *hv)
 	void *tab;
 	int fd;
 
-	fd = memfd_create("xvchan-sim-events", MFD_CLOEXEC);
+	fd = memfd_create("xvchan-sim-events",
+			  MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, sizeof(struct xv_sim_evtab)) < 0)
+	/* Every domain's processes get this descriptor read-write (HELLO):
+	 * sealed at its size, so that none can truncate the table under
+	 * the daemon's mapping, which would kill it (SIGBUS) and everyone
+	 * with it. Scribbling on the words stays possible (sim/README.md). */
+	if (ftruncate(fd, sizeof(struct xv_sim_evtab)) < 0 ||
+	    fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		goto fail;
 	tab = mmap(NULL, sizeof(struct xv_sim_evtab), PROT_READ | PROT_WRITE,
 		   MAP_SHARED, fd, 0);
@@ -352,8 +359,11 @@ static int serve(struct xv_hv *hv, struct xv_hv_conn *c, struct xv_sim_msg *req,
 	if (err)
 		return err;
 	if (nin > 1 || (nin == 1 && req->op != XV_SIM_GNT_SHARE)) {
-		err = -EPROTO;
-		goto out;
+		/* Not ours to keep: a request may not leak the daemon's
+		 * descriptors away. */
+		for (i = 0; i < nin; i++)
+			close(in[i]);
+		return -EPROTO;
 	}
 	if (nin == 1)
 		memfd = in[0];
@@ -367,7 +377,6 @@ static int serve(struct xv_hv *hv, struct xv_hv_conn *c, struct xv_sim_msg *req,
 	for (i = 0; i < nout; i++)
 		if (req->op == XV_SIM_GNT_MAP)
 			close(out[i]);
-out:
 	if (memfd >= 0)
 		close(memfd);
 	return err;

@@ -2,6 +2,7 @@
  * each gets an error or loses its connection, and the daemon serves on. */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -150,6 +151,97 @@ START_TEST(test_a_domain_cannot_touch_another_processes_handles)
 }
 END_TEST
 
+/* HELLO as domain 1 on @fd; the event table's descriptor, and the
+ * daemon's pid, from the reply. */
+static int hello_as_domain(int fd, pid_t *daemon)
+{
+	struct xv_sim_msg req = { .op = XV_SIM_HELLO }, rep;
+	int tab = -1;
+	size_t n = 0;
+
+	req.arg[0] = XV_SIM_PROTO_VERSION;
+	req.arg[1] = 1;
+	ck_assert_int_eq(xv_sim_send(fd, &req, NULL, 0), 0);
+	ck_assert_int_eq(xv_sim_recv(fd, &rep, &tab, 1, &n), 0);
+	ck_assert_int_eq(rep.err, 0);
+	ck_assert_uint_eq(n, 1);
+	if (daemon)
+		*daemon = (pid_t)rep.arg[2];
+	return tab;
+}
+
+/* Every domain gets the event table read-write: it may scribble on the
+ * words, but not truncate the daemon's mapping away (SIGBUS). */
+START_TEST(test_the_event_table_cannot_be_truncated)
+{
+	int fd = sim_ctl_connect(), tab = hello_as_domain(fd, NULL);
+	struct xv_sim_msg req = { .op = XV_SIM_EVT_OPEN };
+
+	ck_assert_int_lt(ftruncate(tab, 0), 0);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_lt(ftruncate(tab, 1 << 30), 0);
+	/* The daemon writes the table on open: it is still there. */
+	ck_assert_int_eq(sim_ctl_call(fd, &req), 0);
+	close(tab);
+	close(fd);
+	still_serving();
+}
+END_TEST
+
+static int open_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Descriptors sent along with a request that takes none are closed, not
+ * kept: the daemon's table cannot be filled by a domain that repeats. */
+START_TEST(test_stray_descriptors_are_not_kept)
+{
+	struct xv_sim_msg req = { .op = XV_SIM_DOMAIN_LIST };
+	int first = sim_ctl_connect(), tab, before, i;
+	pid_t daemon;
+
+	tab = hello_as_domain(first, &daemon);
+	close(tab);
+	/* What a domain's program leaves in the daemon (its member entry),
+	 * counted in before as after. */
+	still_serving();
+	before = open_fds(daemon);
+	for (i = 0; i < 20; i++) {
+		int fd = sim_ctl_connect(), two[2] = { -1, -1 };
+		struct xv_sim_msg rep;
+		size_t n = 0;
+
+		close(hello_as_domain(fd, NULL));
+		ck_assert_int_eq(pipe(two), 0);
+		ck_assert_int_eq(xv_sim_send(fd, &req, two, 2), 0);
+		/* Refused: the connection goes. */
+		ck_assert_int_lt(xv_sim_recv(fd, &rep, NULL, 0, &n), 0);
+		close(two[0]);
+		close(two[1]);
+		close(fd);
+	}
+	still_serving();
+	/* The daemon closes a dropped connection when it next looks: give
+	 * it a moment; twenty kept descriptors would stay. */
+	for (i = 0; i < 200 && open_fds(daemon) > before; i++)
+		usleep(10 * 1000);
+	ck_assert_int_le(open_fds(daemon), before);
+	close(first);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-ctl");
@@ -163,6 +255,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_hello_checks_version_and_domain);
 	tcase_add_test(tc, test_a_tool_connection_holds_no_resources);
 	tcase_add_test(tc, test_a_domain_cannot_touch_another_processes_handles);
+	tcase_add_test(tc, test_the_event_table_cannot_be_truncated);
+	tcase_add_test(tc, test_stray_descriptors_are_not_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }
