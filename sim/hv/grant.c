@@ -165,9 +165,12 @@ int xv_hv_gnt_share(struct xv_hv *hv, struct xv_hv_conn *c, int memfd,
 	if (err)
 		return err;
 	/* Sealed so the sharer cannot shrink the pages under a mapper (which
-	 * would SIGBUS it); a non-memfd cannot be sealed and is refused. */
-	if (fstat(memfd, &st) < 0 || (uint64_t)st.st_size < (uint64_t)count * PAGE ||
-	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+	 * would SIGBUS it); a non-memfd cannot be sealed and is refused.
+	 * Sealed before the size is looked at: the sharer still holds the
+	 * file and could shrink it in between. */
+	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
+	    fstat(memfd, &st) < 0 ||
+	    (uint64_t)st.st_size < (uint64_t)count * PAGE)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	o = calloc(1, sizeof(*o));
