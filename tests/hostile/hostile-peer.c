@@ -77,6 +77,7 @@ enum hp_mode {
 	HP_LIVE_JUNK,		/* our live byte set to 0x5a */
 	HP_ORDERS_REWRITE,	/* orders and grants rewritten, then honest */
 	HP_BIND_LATE,		/* client: live before its port is bound */
+	HP_CLOSE_RACE,		/* client: more data and gone, in one window */
 	HP_IDLE,		/* silent for a second, then a clean close */
 	HP_HANG,		/* connected and silent until SIGKILLed */
 	HP_GARBAGE,		/* seeded storm of garbage and honest I/O */
@@ -108,6 +109,7 @@ static const char *const hp_mode_names[HP_NMODES] = {
 	[HP_LIVE_JUNK] = "live-junk",
 	[HP_ORDERS_REWRITE] = "orders-rewrite",
 	[HP_BIND_LATE] = "bind-late",
+	[HP_CLOSE_RACE] = "close-race",
 	[HP_IDLE] = "idle",
 	[HP_HANG] = "hang",
 	[HP_GARBAGE] = "garbage",
@@ -677,6 +679,20 @@ static void hp_play(struct hp *h)
 			hp_die(3, "no room for 5 bytes");
 		/* Then leave cleanly: the victim reads 5 bytes, then EOF. */
 		hp_wait_u32(h, &hp_tx(h)->cons, h->tx_prod);
+		xv_atomic_store_release_u8(hp_own_live(h), 0);
+		hp_kick(h);
+		break;
+	case HP_CLOSE_RACE:
+		/* Ask for room first, so that the victim's look at an empty
+		 * ring gives back the room of our 10 bytes and kicks us. */
+		xv_atomic_fetch_or_u8(&h->page->srv_notify, VCHAN_NOTIFY_READ);
+		if (hp_honest_write(h, 'a', 10) != 10)
+			hp_die(3, "no room for 10 bytes");
+		/* The victim waits in that kick (its test's hook) until we
+		 * have published 5 more bytes and gone. */
+		hp_wait_u32(h, &hp_tx(h)->cons, h->tx_prod);
+		if (hp_honest_write(h, 'b', 5) != 5)
+			hp_die(3, "no room for 5 bytes");
 		xv_atomic_store_release_u8(hp_own_live(h), 0);
 		hp_kick(h);
 		break;

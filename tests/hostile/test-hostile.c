@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,6 +21,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <xen/io/libxenvchan.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
 
 #include "test-common.h"
 #include "test-sim.h"
@@ -754,6 +759,78 @@ START_TEST(test_guest_server_waits_for_a_client_that_binds_late)
 }
 END_TEST
 
+/*
+ * Bytes published just before the peer goes must be read before end of
+ * stream, even when they land between the reader's look at an empty ring
+ * and its look at the peer's live byte: the end is believed only if the
+ * ring is still empty after it was seen. To hold the victim in that
+ * window, its own process interposes the one call made there (the kick
+ * of a writer that asked for the room the empty look gives back; the
+ * executable's definitions come before the simulator's libraries): the
+ * kick waits until the peer has published 5 more bytes and cleared its
+ * live byte.
+ */
+static struct vchan_interface *race_page;	/* the server's control page */
+static bool race_armed;
+
+void *xengntshr_share_page_notify(xengntshr_handle *xgs, uint32_t domid,
+				  uint32_t *ref, int writable,
+				  uint32_t notify_offset,
+				  evtchn_port_t notify_port)
+{
+	void *(*real)(xengntshr_handle *, uint32_t, uint32_t *, int,
+		      uint32_t, evtchn_port_t);
+	void *page;
+
+	*(void **)&real = dlsym(RTLD_NEXT, "xengntshr_share_page_notify");
+	HV_ASSERT(real != NULL);
+	page = real(xgs, domid, ref, writable, notify_offset, notify_port);
+	/* A server shares only its control page this way. */
+	race_page = page;
+	return page;
+}
+
+int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
+{
+	int (*real)(xenevtchn_handle *, evtchn_port_t);
+	int64_t end = now_ms() + HV_VERDICT_MS;
+	int rc;
+
+	*(void **)&real = dlsym(RTLD_NEXT, "xenevtchn_notify");
+	HV_ASSERT(real != NULL);
+	rc = real(xce, port);
+	if (race_armed) {
+		race_armed = false;
+		while (__atomic_load_n(&race_page->cli_live, __ATOMIC_ACQUIRE))
+			HV_ASSERT(now_ms() < end);
+	}
+	return rc;
+}
+
+START_TEST(test_bytes_sent_as_the_peer_goes_come_before_eof)
+{
+	pid_t victim = xv_test_fork_domain(HV_SERVER_DOM), hostile;
+
+	if (victim == 0) {
+		struct xvchan *x = victim_server("close-race", -1);
+		char buf[64];
+
+		/* Read, and held back: under a quarter ring. */
+		HV_EQ(xvchan_read(x, buf, sizeof(buf)), 10);
+		HV_ASSERT(!memcmp(buf, "aaaaaaaaaa", 10));
+		race_armed = true;
+		HV_EQ(xvchan_read(x, buf, sizeof(buf)), 5);
+		HV_ASSERT(!race_armed);	/* the window was hit */
+		HV_ASSERT(!memcmp(buf, "bbbbb", 5));
+		victim_read_is(x, 0);
+		victim_close(x, 0);
+		victim_exit();
+	}
+	hostile = spawn_hostile(false, "close-race", "close-race", 1, 0);
+	run_pair(hostile, victim, false);
+}
+END_TEST
+
 static void run_garbage(bool victim_is_server, unsigned int seed)
 {
 	char port[32];
@@ -816,6 +893,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_server_sleeps_while_the_client_is_silent);
 	tcase_add_test(tc, test_client_sleeps_while_the_server_is_silent);
 	tcase_add_test(tc, test_guest_server_waits_for_a_client_that_binds_late);
+	tcase_add_test(tc, test_bytes_sent_as_the_peer_goes_come_before_eof);
 	suite_add_tcase(s, tc);
 	return s;
 }
