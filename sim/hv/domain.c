@@ -66,6 +66,12 @@ int xv_hv_domain_join(struct xv_hv *hv, unsigned int domid, uint32_t pid)
 	if (domid == 0)
 		return 0;
 	members_prune(hv);
+	/* After the prune every member is alive, so a pid names the same
+	 * process: exec enrols itself after xv_test_spawn enrolled it, and
+	 * each pidfd held costs a descriptor. */
+	for (m = hv->members; m; m = m->next)
+		if (m->pid == (pid_t)pid && m->domid == domid)
+			return 0;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -77,6 +83,7 @@ int xv_hv_domain_join(struct xv_hv *hv, unsigned int domid, uint32_t pid)
 		return err;
 	}
 	m->pidfd = fd;
+	m->pid = (pid_t)pid;
 	m->domid = domid;
 	m->next = hv->members;
 	hv->members = m;

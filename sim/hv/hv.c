@@ -292,9 +292,12 @@ static int dispatch(struct xv_hv *hv, struct xv_hv_conn *c,
 	if (c->domid == XV_HV_TOOL && req->op >= XV_SIM_EVT_OPEN &&
 	    req->op <= XV_SIM_NOTIFY_DROP)
 		return -EPERM;
-	/* Only the toolstack destroys domains: tools and dom0. */
-	if (req->op == XV_SIM_DOMAIN_DESTROY && c->domid != XV_HV_TOOL &&
-	    c->domid != 0)
+	/* Only the toolstack makes, enrols into, destroys domains or stops
+	 * the host: tools and dom0.  A guest's JOIN would hand a destroy
+	 * another domain's process, or any of the user's, to SIGKILL. */
+	if ((req->op == XV_SIM_DOMAIN_CREATE || req->op == XV_SIM_SHUTDOWN ||
+	     req->op == XV_SIM_DOMAIN_JOIN || req->op == XV_SIM_DOMAIN_DESTROY) &&
+	    c->domid != XV_HV_TOOL && c->domid != 0)
 		return -EPERM;
 	switch (req->op) {
 	case XV_SIM_HELLO:

@@ -35,6 +35,7 @@ struct xv_hv_conn {
  * (exec, xv_test_fork_domain), so that a destroy kills it. */
 struct xv_hv_member {
 	int pidfd;
+	pid_t pid;	/* to find a repeated join: it is alive, so its own */
 	unsigned int domid;
 	struct xv_hv_member *next;
 };
@@ -130,8 +131,9 @@ void xv_hv_exit(struct xv_hv *hv);
 int xv_hv_domain_create(struct xv_hv *hv, unsigned int domid, int *created);
 
 /* Domain membership and destroy (domain.c). */
-/* Count process @pid as domain @domid's.  0, -ESRCH (no such domain or
- * process), -EINVAL (the daemon itself) or -ENOMEM. */
+/* Count process @pid as domain @domid's (again: nothing to do).  0,
+ * -ESRCH (no such domain or process), -EINVAL (the daemon itself) or
+ * -ENOMEM. */
 int xv_hv_domain_join(struct xv_hv *hv, unsigned int domid, uint32_t pid);
 /*
  * Destroy domain @domid as Xen does on `xl destroy`: SIGKILL its processes

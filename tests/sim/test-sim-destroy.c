@@ -8,6 +8,7 @@
 #include "port-status.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -451,6 +452,122 @@ START_TEST(test_join_checks_domain_and_pid)
 }
 END_TEST
 
+/* The daemon's pid, from a tool's DOMAIN_LIST reply. */
+static pid_t daemon_pid(void)
+{
+	struct xv_sim_msg req = { .op = XV_SIM_DOMAIN_LIST }, *rep;
+	int tool = ctl_as(XV_SIM_DOMID_TOOL);
+	pid_t pid;
+
+	rep = malloc(XV_SIM_MSG_MAX);
+	ck_assert_ptr_nonnull(rep);
+	ck_assert_int_eq(send(tool, &req, sizeof(req), 0), sizeof(req));
+	ck_assert_int_gt(recv(tool, rep, XV_SIM_MSG_MAX, 0), 0);
+	ck_assert_int_eq(rep->err, 0);
+	pid = (pid_t)rep->arg[0];
+	ck_assert_int_gt(pid, 1);
+	free(rep);
+	close(tool);
+	return pid;
+}
+
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	ck_assert_ptr_nonnull(dir);
+	while ((d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* A guest could otherwise enrol another domain's process, or the user's
+ * shell, for a destroy to SIGKILL, make or fill domains, or stop the
+ * host's daemon: only exec and the test fixture need these, as tools. */
+static pid_t sleeper(void)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+START_TEST(test_only_the_toolstack_creates_joins_and_shuts_down)
+{
+	struct xv_sim_msg req = { .op = XV_SIM_DOMAIN_JOIN };
+	pid_t other = xv_test_fork_domain(1), bystander;
+	int guest, dom0;
+
+	if (other == 0) {
+		pause();
+		_exit(0);
+	}
+	/* Forked before the connections, so that neither holds them. */
+	bystander = sleeper();
+	guest = ctl_as(2);
+	dom0 = ctl_as(0);
+	req.arg[0] = 2;
+	req.arg[1] = (uint32_t)other;
+	ck_assert_int_eq(sim_ctl_call(guest, &req), -EPERM);
+	req.arg[0] = 1;
+	ck_assert_int_eq(sim_ctl_call(guest, &req), -EPERM);
+	req.arg[0] = 2;
+	req.arg[1] = (uint32_t)bystander;
+	ck_assert_int_eq(sim_ctl_call(guest, &req), -EPERM);
+	req = (struct xv_sim_msg){ .op = XV_SIM_DOMAIN_CREATE, .arg = { 7 } };
+	ck_assert_int_eq(sim_ctl_call(guest, &req), -EPERM);
+	req.op = XV_SIM_SHUTDOWN;
+	ck_assert_int_eq(sim_ctl_call(guest, &req), -EPERM);
+	/* Dom0 is the toolstack's domain. */
+	req = (struct xv_sim_msg){ .op = XV_SIM_DOMAIN_CREATE, .arg = { 8 } };
+	ck_assert_int_eq(sim_ctl_call(dom0, &req), 0);
+	ck_assert_int_eq(SIM("status"), 0);
+	ck_assert_ptr_nonnull(strstr(sim_out, "domains: 0 1 2 8\n"));
+	/* The guest's connection is ours: it would make us dom2's. */
+	close(guest);
+	ck_assert_int_eq(SIM("destroy", "--domid", "2"), 0);
+	ck_assert_int_eq(waitpid(other, NULL, WNOHANG), 0);
+	ck_assert_int_eq(waitpid(bystander, NULL, WNOHANG), 0);
+	kill(other, SIGKILL);
+	kill(bystander, SIGKILL);
+	ck_assert_int_eq(waitpid(other, NULL, 0), other);
+	ck_assert_int_eq(waitpid(bystander, NULL, 0), bystander);
+	close(dom0);
+}
+END_TEST
+
+/* Each enrolment holds a pidfd: exec and xv_test_spawn both enrol the
+ * same process, and nothing may grow the daemon's descriptors by
+ * repeating a request. */
+START_TEST(test_joining_a_process_again_opens_nothing)
+{
+	struct xv_sim_msg req = { .op = XV_SIM_DOMAIN_JOIN, .arg = { 1 } };
+	pid_t hv = daemon_pid(), child = sleeper();
+	int tool = ctl_as(XV_SIM_DOMID_TOOL), before, i;
+
+	req.arg[1] = (uint32_t)child;
+	ck_assert_int_eq(sim_ctl_call(tool, &req), 0);
+	before = count_fds(hv);
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(sim_ctl_call(tool, &req), 0);
+	ck_assert_int_eq(count_fds(hv), before);
+	/* Still enrolled, once: the destroy kills it. */
+	ck_assert_int_eq(SIM("destroy", "--domid", "1"), 0);
+	ck_assert_int_eq(xv_test_wait(child, 5000), 128 + SIGKILL);
+	close(tool);
+}
+END_TEST
+
 START_TEST(test_a_destroyed_domain_can_be_created_again)
 {
 	ck_assert_int_eq(SIM("destroy", "--domid", "1"), 0);
@@ -493,6 +610,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(cli, test_destroy_command_errors_and_exit_codes);
 	tcase_add_test(cli, test_the_daemon_lets_only_the_toolstack_destroy);
 	tcase_add_test(cli, test_join_checks_domain_and_pid);
+	tcase_add_test(cli, test_only_the_toolstack_creates_joins_and_shuts_down);
+	tcase_add_test(cli, test_joining_a_process_again_opens_nothing);
 	tcase_add_test(cli, test_a_destroyed_domain_can_be_created_again);
 	tcase_add_test(cli, test_destroy_without_a_daemon_says_so);
 	suite_add_tcase(s, cli);
