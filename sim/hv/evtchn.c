@@ -64,18 +64,19 @@ static void port_close(struct xv_hv *hv, uint32_t p)
 	struct xv_hv_port *port = &hv->port[p];
 
 	if (port->state == XV_HV_PORT_CONNECTED) {
-		uint32_t q = atomic_load(&hv->ev.tab->port[p].remote);
+		/* Set together at bind, cleared together here: the two
+		 * ends always name each other. */
+		struct xv_hv_port *q = &hv->port[port->remote_port];
 
-		if (q && q < XV_SIM_MAX_PORTS &&
-		    hv->port[q].state == XV_HV_PORT_CONNECTED) {
-			hv->port[q].state = XV_HV_PORT_UNBOUND;
-			hv->port[q].remote_domid = port->domid;
-			atomic_store(&hv->ev.tab->port[q].remote, 0);
-		}
+		q->state = XV_HV_PORT_UNBOUND;
+		q->remote_domid = port->domid;
+		q->remote_port = 0;
+		atomic_store(&hv->ev.tab->port[port->remote_port].remote, 0);
 	}
 	atomic_store(&hv->ev.tab->port[p].handle, 0);
 	atomic_store(&hv->ev.tab->port[p].remote, 0);
 	port->state = XV_HV_PORT_FREE;
+	port->remote_port = 0;
 	port->handle = 0;
 }
 
@@ -147,7 +148,9 @@ int xv_hv_evt_bind_interdomain(struct xv_hv *hv, struct xv_hv_conn *c,
 	if (err)
 		return err;
 	hv->port[*port].state = XV_HV_PORT_CONNECTED;
+	hv->port[*port].remote_port = remote_port;
 	r->state = XV_HV_PORT_CONNECTED;
+	r->remote_port = *port;
 	atomic_store(&hv->ev.tab->port[*port].remote, remote_port);
 	atomic_store(&hv->ev.tab->port[remote_port].remote, *port);
 	return 0;
@@ -197,13 +200,9 @@ int xv_hv_evt_status(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t domid,
 		rep->arg[0] = STAT_UNBOUND;
 		rep->arg[1] = p->remote_domid;
 	} else {
-		uint32_t q = atomic_load(&hv->ev.tab->port[port].remote);
-
-		if (q == 0 || q >= XV_SIM_MAX_PORTS)
-			return -EIO;	/* the daemon's own tables disagree */
 		rep->arg[0] = STAT_INTERDOMAIN;
-		rep->arg[1] = hv->port[q].domid;
-		rep->arg[2] = q;
+		rep->arg[1] = hv->port[p->remote_port].domid;
+		rep->arg[2] = p->remote_port;
 	}
 	return 0;
 }
@@ -213,6 +212,14 @@ int xv_hv_evt_owned(struct xv_hv *hv, uint32_t port, unsigned int domid)
 	return port && port < XV_SIM_MAX_PORTS &&
 	       hv->port[port].state != XV_HV_PORT_FREE &&
 	       hv->port[port].domid == domid;
+}
+
+uint32_t xv_hv_evt_remote(struct xv_hv *hv, uint32_t port)
+{
+	if (port == 0 || port >= XV_SIM_MAX_PORTS ||
+	    hv->port[port].state != XV_HV_PORT_CONNECTED)
+		return 0;
+	return hv->port[port].remote_port;
 }
 
 unsigned int xv_hv_evt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c)

@@ -120,8 +120,7 @@ static void notify_fire(struct xv_hv *hv, struct xv_hv_notify *n)
 	}
 	if ((n->flags & XV_SIM_NOTIFY_SEND_EVENT) &&
 	    xv_hv_evt_owned(hv, n->port, n->domid))
-		xv_sim_event_raise(&hv->ev,
-			atomic_load(&hv->ev.tab->port[n->port].remote));
+		xv_sim_event_raise(&hv->ev, xv_hv_evt_remote(hv, n->port));
 }
 
 static void share_free(struct xv_hv *hv, struct xv_hv_share *s)

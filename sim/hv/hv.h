@@ -49,6 +49,10 @@ struct xv_hv_port {
 	enum xv_hv_port_state state;
 	unsigned int domid;		/* owner */
 	unsigned int remote_domid;	/* UNBOUND: who may bind it */
+	/* CONNECTED: the other end.  The table's `remote` is its mirror for
+	 * the notifiers, writable by every domain process: the daemon never
+	 * reads it back, or one domain could unbind another's channel. */
+	uint32_t remote_port;
 	uint32_t handle;
 };
 
@@ -166,6 +170,8 @@ int xv_hv_evt_status(struct xv_hv *hv, struct xv_hv_conn *c, uint32_t domid,
 		     uint32_t port, bool unrestricted, struct xv_sim_msg *rep);
 /* Whether @port is bound by domain @domid (a valid notify target). */
 int xv_hv_evt_owned(struct xv_hv *hv, uint32_t port, unsigned int domid);
+/* The port connected to @port, or 0. */
+uint32_t xv_hv_evt_remote(struct xv_hv *hv, uint32_t port);
 /* Close @c's handles; returns how many ports that closed. */
 unsigned int xv_hv_evt_conn_gone(struct xv_hv *hv, struct xv_hv_conn *c);
 

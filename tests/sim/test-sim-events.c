@@ -8,14 +8,21 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <xenevtchn.h>
 
 #include "chan.h"
+#include "event.h"
+#include "proto.h"
 #include "test-common.h"
 #include "test-sim.h"
 
@@ -452,6 +459,84 @@ START_TEST(test_status_of_ports_not_ours_and_of_bad_requests)
 }
 END_TEST
 
+/* The event table as any domain process can map it: a raw HELLO's reply
+ * carries it. */
+static struct xv_sim_evtab *map_evtab(unsigned int domid)
+{
+	struct xv_sim_msg req = {
+		.op = XV_SIM_HELLO,
+		.arg = { XV_SIM_PROTO_VERSION, domid, (uint32_t)getpid() },
+	}, rep;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	void *tab;
+	int fd, tfd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ctl", xv_test_sim_dir());
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	CHILD_ASSERT(fd >= 0);
+	CHILD_ASSERT(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	CHILD_ASSERT(send(fd, &req, sizeof(req), 0) == sizeof(req));
+	CHILD_ASSERT(recvmsg(fd, &mh, 0) == sizeof(rep) && rep.err == 0);
+	CHILD_ASSERT(mh.msg_controllen == CMSG_SPACE(sizeof(int)));
+	memcpy(&tfd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
+	tab = mmap(NULL, sizeof(struct xv_sim_evtab), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, tfd, 0);
+	CHILD_ASSERT(tab != MAP_FAILED);
+	return tab;
+}
+
+/*
+ * The table is writable by every domain process, so the daemon keeps who
+ * is connected to whom to itself: a dom2 process that points its own
+ * port's `remote`, and one of ours, at our pair must change neither the
+ * pair's status nor, on its unbind, unbind our end.
+ */
+START_TEST(test_another_domain_scribbling_the_table_leaves_our_pair_bound)
+{
+	unsigned int rd = 99, rp = 99;
+	struct xv_chan ch;
+	int p1, p2;
+	pid_t pid;
+
+	pair(&p1, &p2);
+	xv_chan_open(&ch);
+	pid = xv_test_fork_domain(2);
+	if (pid == 0) {
+		xenevtchn_handle *a = xenevtchn_open(NULL, 0);
+		xenevtchn_handle *b = xenevtchn_open(NULL, 0);
+		struct xv_sim_evtab *tab = map_evtab(2);
+		int q1, q2;
+
+		CHILD_ASSERT(a && b);
+		q1 = xenevtchn_bind_unbound_port(a, 2);
+		CHILD_ASSERT(q1 > 0);
+		q2 = xenevtchn_bind_interdomain(b, 2, (evtchn_port_t)q1);
+		CHILD_ASSERT(q2 > 0);
+		atomic_store(&tab->port[p2].remote, (uint32_t)q2);
+		atomic_store(&tab->port[q1].remote, (uint32_t)p1);
+		CHILD_ASSERT(xenevtchn_unbind(a, (evtchn_port_t)q1) == 0);
+		xv_chan_put(&ch, 1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_uint_eq(xv_chan_get(&ch), 1);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)p1, &rd, &rp),
+			 EVTCHNSTAT_interdomain);
+	ck_assert_uint_eq(rd, 1);
+	ck_assert_uint_eq(rp, (unsigned int)p2);
+	ck_assert_int_eq(xv_port_status(DOMID_SELF, (unsigned int)p2, &rd, &rp),
+			 EVTCHNSTAT_interdomain);
+	ck_assert_uint_eq(rd, 1);
+	ck_assert_uint_eq(rp, (unsigned int)p1);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(xv_test_wait(pid, 5000), 128 + SIGKILL);
+}
+END_TEST
+
 START_TEST(test_open_without_a_simulator_fails_cleanly)
 {
 	pid_t pid = fork();
@@ -496,6 +581,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_a_port_unbound_while_pending_leaves_the_fd_quiet);
 	tcase_add_test(tc, test_status_follows_a_port_from_unbound_to_interdomain_and_back);
 	tcase_add_test(tc, test_status_of_ports_not_ours_and_of_bad_requests);
+	tcase_add_test(tc, test_another_domain_scribbling_the_table_leaves_our_pair_bound);
 	tcase_add_test(tc, test_open_without_a_simulator_fails_cleanly);
 	tcase_add_test(tc, test_an_event_reaches_each_of_1000_handles_none_reading);
 	tcase_add_test(tc, test_pending_in_one_thread_while_another_binds_and_notifies);
