@@ -117,6 +117,7 @@ int xv_hv_init(struct xv_hv *hv, const char *dir, const char **what)
 
 	memset(hv, 0, sizeof(*hv));
 	hv->ctl_fd = -1;
+	hv->spare_fd = -1;
 	hv->evtab_fd = -1;
 	hv->next_id = 1;
 	if (snprintf(hv->dir, sizeof(hv->dir), "%s", dir) >= (int)sizeof(hv->dir)) {
@@ -385,6 +386,30 @@ static int serve(struct xv_hv *hv, struct xv_hv_conn *c, struct xv_sim_msg *req,
 	return err;
 }
 
+/*
+ * Out of descriptors, accept4() fails and leaves the connection pending,
+ * so ppoll() returns at once, forever: the daemon would spin and serve no
+ * one.  Give up the spare descriptor to take the connection and close it,
+ * which the client sees as a refusal, then take the spare back.  Returns
+ * whether it took one.
+ */
+static int refuse_one(struct xv_hv *hv)
+{
+	int fd;
+
+	if (hv->spare_fd < 0)
+		return 0;
+	close(hv->spare_fd);
+	fd = accept4(hv->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	hv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!hv->refusing)
+		fprintf(stderr, "xvchan-sim: out of file descriptors: refusing connections\n");
+	hv->refusing = 1;
+	return fd >= 0;
+}
+
 static void accept_conns(struct xv_hv *hv)
 {
 	for (;;) {
@@ -392,8 +417,13 @@ static void accept_conns(struct xv_hv *hv)
 		int fd = accept4(hv->ctl_fd, NULL, NULL,
 				 SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-		if (fd < 0)
+		if (fd < 0) {
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    refuse_one(hv))
+				continue;
 			return;
+		}
+		hv->refusing = 0;
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -441,6 +471,10 @@ int xv_hv_run(struct xv_hv *hv)
 	while (!hv->stop && !terminated) {
 		struct xv_hv_conn *c, *next;
 		size_t nconn = 0, n, nxs, i;
+
+		/* Again if a refusal could not take it back. */
+		if (hv->spare_fd < 0)
+			hv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		for (c = hv->conns; c; c = c->next)
 			nconn++;
@@ -516,6 +550,8 @@ void xv_hv_exit(struct xv_hv *hv)
 	snprintf(path, sizeof(path), "%s/" XV_SIM_XS_DIR, hv->dir);
 	rmdir(path);
 	xv_sim_events_close(&hv->ev);
+	if (hv->spare_fd >= 0)
+		close(hv->spare_fd);
 	if (hv->evtab_fd >= 0)
 		close(hv->evtab_fd);
 	for (d = 0; hv->gtab && d <= XV_SIM_MAX_DOMID; d++)

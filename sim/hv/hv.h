@@ -106,6 +106,9 @@ struct xv_hv_notify {
 struct xv_hv {
 	char dir[256];
 	int ctl_fd;
+	int spare_fd;		/* /dev/null, given up to refuse a connection
+				 * when out of descriptors */
+	int refusing;		/* said so in the log; until an accept works */
 	int stop;
 	uint64_t instance;
 	struct xv_xsd *xsd;

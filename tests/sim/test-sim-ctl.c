@@ -4,8 +4,11 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -242,6 +245,115 @@ START_TEST(test_stray_descriptors_are_not_kept)
 }
 END_TEST
 
+/* HELLO as a tool on @fd: the daemon's pid, 0 if the daemon closed the
+ * connection instead, or -1 if no answer came within 2 s. */
+static pid_t tool_hello(int fd)
+{
+	struct xv_sim_msg req = {
+		.op = XV_SIM_HELLO,
+		.arg = { XV_SIM_PROTO_VERSION, XV_SIM_DOMID_TOOL,
+			 (uint32_t)getpid() },
+	}, rep;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	/* Refused before or after our send: either way no reply. */
+	if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req))
+		return 0;
+	if (poll(&p, 1, 2000) != 1)
+		return -1;
+	n = recv(fd, &rep, sizeof(rep), 0);
+	if (n <= 0)
+		return 0;
+	ck_assert_int_eq(n, sizeof(rep));
+	ck_assert_int_eq(rep.err, 0);
+	return (pid_t)rep.arg[2];
+}
+
+/* CPU time the daemon has used, in clock ticks. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	/* After the command's name, which may hold spaces: field 3 on. */
+	p = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %lu %lu", &ut, &st), 2);
+	return (long)(ut + st);
+}
+
+static int highest_fd(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	ck_assert_ptr_nonnull(dir);
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.' && atoi(d->d_name) > n)
+			n = atoi(d->d_name);
+	closedir(dir);
+	return n;
+}
+
+/*
+ * A daemon out of descriptors cannot accept: the connection stays
+ * pending, poll() says so at once, forever.  It must turn such
+ * connections away instead of spinning, and serve again once
+ * descriptors are free.
+ */
+START_TEST(test_a_daemon_out_of_descriptors_refuses_and_recovers)
+{
+	int fds[32], n, i, refused = 0;
+	struct rlimit old, low;
+	pid_t hv;
+	long t0;
+
+	fds[0] = sim_ctl_connect();
+	hv = tool_hello(fds[0]);
+	ck_assert_int_gt(hv, 0);
+	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, NULL, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)highest_fd(hv) + 1 + 4;
+	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &low, NULL), 0);
+	for (n = 1; n < 32 && !refused; n++) {
+		pid_t r;
+
+		fds[n] = sim_ctl_connect();
+		r = tool_hello(fds[n]);
+		ck_assert_int_ge(r, 0);		/* an answer, not a hang */
+		refused = r == 0;
+	}
+	ck_assert(refused);
+	/* One more waits in the backlog if the daemon still cannot take
+	 * it: nothing must keep the daemon busy meanwhile. */
+	fds[n] = sim_ctl_connect();
+	t0 = cpu_ticks(hv);
+	usleep(500 * 1000);
+	ck_assert_int_lt(cpu_ticks(hv) - t0, sysconf(_SC_CLK_TCK) / 10);
+	ck_assert_int_eq(tool_hello(fds[n]), 0);
+	for (i = 1; i <= n; i++)
+		close(fds[i]);
+	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &old, NULL), 0);
+	fds[1] = sim_ctl_connect();
+	ck_assert_int_eq(tool_hello(fds[1]), hv);
+	close(fds[1]);
+	close(fds[0]);
+	still_serving();
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-ctl");
@@ -257,6 +369,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_a_domain_cannot_touch_another_processes_handles);
 	tcase_add_test(tc, test_the_event_table_cannot_be_truncated);
 	tcase_add_test(tc, test_stray_descriptors_are_not_kept);
+	tcase_add_test(tc, test_a_daemon_out_of_descriptors_refuses_and_recovers);
 	suite_add_tcase(s, tc);
 	return s;
 }
