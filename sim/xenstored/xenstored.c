@@ -52,6 +52,7 @@ int xv_xsd_new(struct xv_xsd **out, const struct xv_xsd_quota *quota)
 	*out = NULL;
 	if (!xsd)
 		return -ENOMEM;
+	xsd->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (quota)
 		xsd->quota = *quota;
 	else
@@ -135,6 +136,8 @@ void xv_xsd_free(struct xv_xsd *xsd)
 		xv_xsd_table_clear(&xsd->nodes);
 	for (size_t i = 0; i < 2; i++)
 		free(xsd->special[i].perms);
+	if (xsd->spare_fd >= 0)
+		close(xsd->spare_fd);
 	free(xsd);
 }
 
@@ -464,13 +467,49 @@ static int peer_pidfd(int fd)
 	return pidfd_open(cred.pid, 0);
 }
 
+/*
+ * Out of descriptors, accept4() fails and leaves the connection pending:
+ * poll() would report it at once, forever, and the daemon spin.  Give up
+ * the spare descriptor to take it and close it (the client sees a
+ * refusal), then take the spare back.  Returns whether it took one.
+ */
+static int refuse_one(struct xv_xsd *xsd, struct xv_dom *d)
+{
+	int fd;
+
+	if (xsd->spare_fd < 0)
+		xsd->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (xsd->spare_fd < 0)
+		return 0;
+	close(xsd->spare_fd);
+	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	xsd->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0;
+}
+
 static void accept_all(struct xv_xsd *xsd, struct xv_dom *d)
 {
 	for (int i = 0; i < XV_XSD_BATCH; i++) {
 		int fd = accept4(d->listen_fd, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+				 SOCK_NONBLOCK | SOCK_CLOEXEC), pidfd;
 
-		if (fd < 0 || conn_add(xsd, d->domid, fd, peer_pidfd(fd)))
+		if (fd < 0) {
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    refuse_one(xsd, d))
+				continue;
+			return;
+		}
+		errno = 0;
+		pidfd = peer_pidfd(fd);
+		/* Without its pidfd a destroy could not kill this domain's
+		 * process: refuse it rather than let it outlive the domain. */
+		if (pidfd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			close(fd);
+			continue;
+		}
+		if (conn_add(xsd, d->domid, fd, pidfd))
 			return;
 	}
 }

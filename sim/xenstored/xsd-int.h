@@ -142,6 +142,9 @@ struct xv_xsd {
 	struct xv_dom *doms;
 	struct xv_conn *conns;
 	struct xv_special special[2];
+	/* /dev/null, given up to refuse a connection when out of
+	 * descriptors (accept_all()); -1 if none. */
+	int spare_fd;
 };
 
 /* A place to read and write: the store itself or one transaction. */

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <xen/io/xs_wire.h>
 
 #include "sim-daemon.h"
 #include "test-common.h"
@@ -354,6 +355,78 @@ START_TEST(test_a_daemon_out_of_descriptors_refuses_and_recovers)
 }
 END_TEST
 
+static int xs_connect(unsigned int domid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/xenstore/%u",
+		 xv_test_sim_dir(), domid);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* An XS_READ on @fd: 1 if the store answered, 0 if it closed the
+ * connection instead, -1 if nothing came within 2 s. */
+static int xs_probe(int fd)
+{
+	struct {
+		struct xsd_sockmsg h;
+		char path[6];
+	} req = { { .type = XS_READ, .len = 6 }, "domid" };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[64];
+
+	if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req))
+		return 0;
+	if (poll(&p, 1, 2000) != 1)
+		return -1;
+	return recv(fd, buf, sizeof(buf), 0) > 0;
+}
+
+/* The same for the xenstored's sockets.  Each connection costs two
+ * descriptors (it and the pidfd a destroy kills by): with one slack more
+ * or less, the daemon runs out at the accept or at the pidfd. */
+START_TEST(test_a_xenstored_out_of_descriptors_refuses_and_recovers)
+{
+	int fds[64], ctl = sim_ctl_connect(), slack, n, i, refused;
+	struct rlimit old, low;
+	pid_t hv = tool_hello(ctl);
+	long t0;
+
+	ck_assert_int_gt(hv, 0);
+	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, NULL, &old), 0);
+	for (slack = 4; slack <= 5; slack++) {
+		low = old;
+		low.rlim_cur = (rlim_t)(highest_fd(hv) + 1 + slack);
+		ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &low, NULL), 0);
+		for (n = 0, refused = 0; n < 63 && !refused; n++) {
+			int r;
+
+			fds[n] = xs_connect(1);
+			r = xs_probe(fds[n]);
+			ck_assert_int_ge(r, 0);	/* an answer, not a hang */
+			refused = r == 0;
+		}
+		ck_assert(refused);
+		fds[n] = xs_connect(1);
+		t0 = cpu_ticks(hv);
+		usleep(300 * 1000);
+		ck_assert_int_lt(cpu_ticks(hv) - t0, sysconf(_SC_CLK_TCK) / 10);
+		ck_assert_int_eq(xs_probe(fds[n]), 0);
+		for (i = 0; i <= n; i++)
+			close(fds[i]);
+		ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &old, NULL), 0);
+		fds[0] = xs_connect(1);
+		ck_assert_int_eq(xs_probe(fds[0]), 1);
+		close(fds[0]);
+	}
+	close(ctl);
+	still_serving();
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("sim-ctl");
@@ -370,6 +443,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_the_event_table_cannot_be_truncated);
 	tcase_add_test(tc, test_stray_descriptors_are_not_kept);
 	tcase_add_test(tc, test_a_daemon_out_of_descriptors_refuses_and_recovers);
+	tcase_add_test(tc, test_a_xenstored_out_of_descriptors_refuses_and_recovers);
 	suite_add_tcase(s, tc);
 	return s;
 }
