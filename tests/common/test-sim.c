@@ -1,6 +1,7 @@
 /* The per-test simulator fixture (test-sim.h). */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -325,4 +326,20 @@ int xv_test_wait(pid_t pid, int timeout_ms)
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return -ETIMEDOUT;
+}
+
+int xv_test_open_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }

@@ -56,4 +56,7 @@ pid_t xv_test_fork_domain(unsigned int domid);
  * (then the child is SIGKILLed and reaped). */
 int xv_test_wait(pid_t pid, int timeout_ms);
 
+/* How many descriptors process @pid has open (/proc/PID/fd). */
+int xv_test_open_fds(pid_t pid);
+
 #endif

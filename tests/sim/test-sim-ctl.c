@@ -192,22 +192,6 @@ START_TEST(test_the_event_table_cannot_be_truncated)
 }
 END_TEST
 
-static int open_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* Descriptors sent along with a request that takes none are closed, not
  * kept: the daemon's table cannot be filled by a domain that repeats. */
 START_TEST(test_stray_descriptors_are_not_kept)
@@ -221,7 +205,7 @@ START_TEST(test_stray_descriptors_are_not_kept)
 	/* What a domain's program leaves in the daemon (its member entry),
 	 * counted in before as after. */
 	still_serving();
-	before = open_fds(daemon);
+	before = xv_test_open_fds(daemon);
 	for (i = 0; i < 20; i++) {
 		int fd = sim_ctl_connect(), two[2] = { -1, -1 };
 		struct xv_sim_msg rep;
@@ -239,9 +223,9 @@ START_TEST(test_stray_descriptors_are_not_kept)
 	still_serving();
 	/* The daemon closes a dropped connection when it next looks: give
 	 * it a moment; twenty kept descriptors would stay. */
-	for (i = 0; i < 200 && open_fds(daemon) > before; i++)
+	for (i = 0; i < 200 && xv_test_open_fds(daemon) > before; i++)
 		usleep(10 * 1000);
-	ck_assert_int_le(open_fds(daemon), before);
+	ck_assert_int_le(xv_test_open_fds(daemon), before);
 	close(first);
 }
 END_TEST

@@ -8,7 +8,6 @@
 #include "port-status.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -471,22 +470,6 @@ static pid_t daemon_pid(void)
 	return pid;
 }
 
-static int count_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	dir = opendir(path);
-	ck_assert_ptr_nonnull(dir);
-	while ((d = readdir(dir)))
-		n += d->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
 /* A guest could otherwise enrol another domain's process, or the user's
  * shell, for a destroy to SIGKILL, make or fill domains, or stop the
  * host's daemon: only exec and the test fixture need these, as tools. */
@@ -557,10 +540,10 @@ START_TEST(test_joining_a_process_again_opens_nothing)
 
 	req.arg[1] = (uint32_t)child;
 	ck_assert_int_eq(sim_ctl_call(tool, &req), 0);
-	before = count_fds(hv);
+	before = xv_test_open_fds(hv);
 	for (i = 0; i < 200; i++)
 		ck_assert_int_eq(sim_ctl_call(tool, &req), 0);
-	ck_assert_int_eq(count_fds(hv), before);
+	ck_assert_int_eq(xv_test_open_fds(hv), before);
 	/* Still enrolled, once: the destroy kills it. */
 	ck_assert_int_eq(SIM("destroy", "--domid", "1"), 0);
 	ck_assert_int_eq(xv_test_wait(child, 5000), 128 + SIGKILL);
