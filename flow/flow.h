@@ -46,6 +46,7 @@ struct xvchan {
 	bool nonblock;
 	unsigned int own_domid, peer_domid;
 	int close_timeout_ms, io_timeout_ms;
+	int cancel_fd;		/* the caller's, or -1: never read or closed */
 	unsigned int spin_us;
 	char *path;			/* xenstore directory of the rings */
 
@@ -132,7 +133,8 @@ void xv_flow_wait_exit(struct xvchan *x);
  * ring, pass it to xv_flow_wait(). */
 uint64_t xv_flow_events(struct xvchan *x);
 /* Sleep until an event newer than @seen was consumed (by this thread or
- * the other one), or @deadline_ms (-1: none). 0 or -ETIMEDOUT. */
+ * the other one), or @deadline_ms (-1: none). 0, -ETIMEDOUT, -ECANCELED
+ * (the caller's cancel_fd), or another -errno. */
 int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms);
 /* Create @efd and @pollfd once @fd exists; closed by xv_flow_wait_exit(). */
 int xv_flow_fds_init(struct xvchan *x);

@@ -132,6 +132,10 @@ const char *xvchan_strerror(int err)
 		return "vchan server is not waiting for a client";
 	case -EAGAIN:
 		return "vchan would block: poll its fd and retry";
+	case -ECANCELED:
+		return "vchan wait cancelled through cancel_fd";
+	case -EBADF:
+		return "bad file descriptor (cancel_fd not open?)";
 	case -EPIPE:
 		return "peer closed the vchan";
 	case -ESHUTDOWN:

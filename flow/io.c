@@ -205,7 +205,7 @@ static void xv_flow_give_back_room(struct xvchan *x)
 /*
  * The send ring is full: spin, then arm (N1) and sleep until it may have
  * room. 0 means look again; else -EPIPE, -ESHUTDOWN, -EAGAIN (non-blocking),
- * -ETIMEDOUT or -EPROTO.
+ * -ETIMEDOUT, -ECANCELED or -EPROTO.
  */
 static int xv_flow_wait_space(struct xvchan *x, int64_t deadline)
 {

@@ -6,6 +6,7 @@
 /* strdup() is POSIX, hidden by -std=c11 otherwise. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ void xvchan_config_init(struct xvchan_config *cfg)
 		.io_timeout_ms = -1,
 		.spin_us = 200,
 		.path = NULL,
+		.cancel_fd = -1,
 	};
 }
 
@@ -36,11 +38,15 @@ static int xv_flow_new(struct xvchan **out, bool server,
 	int err;
 
 	if ((cfg->flags & ~(unsigned int)XVCHAN_NONBLOCK) ||
-	    peer_domid > XVCHAN_DOMID_MAX)
+	    peer_domid > XVCHAN_DOMID_MAX || cfg->cancel_fd < -1)
 		return -EINVAL;
 	err = cfg->path ? xv_xs_path_check(cfg->path) : xv_xs_port_check(port);
 	if (err)
 		return err;
+	/* Checked now: a closed one would only show as POLLNVAL at the
+	 * first wait, far from the mistake. */
+	if (cfg->cancel_fd >= 0 && fcntl(cfg->cancel_fd, F_GETFD) < 0)
+		return -EBADF;
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
@@ -54,6 +60,7 @@ static int xv_flow_new(struct xvchan **out, bool server,
 	x->peer_domid = peer_domid;
 	x->close_timeout_ms = cfg->close_timeout_ms;
 	x->io_timeout_ms = cfg->io_timeout_ms;
+	x->cancel_fd = cfg->cancel_fd;
 	/* The spin stands in for a sleep, and non-blocking calls never
 	 * sleep: a poll loop's -EAGAIN must not cost a spin. */
 	x->spin_us = x->nonblock ? 0 : cfg->spin_us;
@@ -277,7 +284,9 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
 	if (err)
 		goto fail;
 	timeout = cfg->connect_timeout_ms < 0 ? -1 : cfg->connect_timeout_ms;
-	err = xv_xs_lookup(x->xs, x->path, timeout, &x->ring_ref, &evport);
+	/* The one wait a non-blocking client makes too. */
+	err = xv_xs_lookup(x->xs, x->path, timeout, x->cancel_fd,
+			   &x->ring_ref, &evport);
 	if (err)
 		goto fail;
 	err = xv_flow_xen_open(&x->xen, false);

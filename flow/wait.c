@@ -345,12 +345,17 @@ static int xv_flow_dom_check(struct xvchan *x, enum xv_flow_dom dom,
 	return xv_xs_domain_exists(x->dom_xs, x->peer_domid);
 }
 
-/* Called with @lock held; drops it around poll() and pending(). */
+/*
+ * Called with @lock held; drops it around poll() and pending(). The
+ * caller's cancel_fd ends a wait that took no event with -ECANCELED (a
+ * blocking call's sleep only: a drain of non-blocking mode never looks).
+ */
 static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = x->fd, .events = POLLIN },
 		{ .fd = -1, .events = POLLIN },	/* poll() skips it */
+		{ .fd = x->nonblock ? -1 : x->cancel_fd, .events = POLLIN },
 	};
 	enum xv_flow_dom dom = x->dom;
 	bool looking = dom == XV_FLOW_DOM_WATCHED || dom == XV_FLOW_DOM_POLLED;
@@ -361,7 +366,7 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 		pfd[1].fd = x->dom_fd;
 	x->polling = true;
 	pthread_mutex_unlock(&x->lock);
-	if (timeout_ms < 0 && !looking) {
+	if (timeout_ms < 0 && !looking && pfd[2].fd < 0) {
 		/* Nothing but the event channel to wait for, and no
 		 * deadline: pending() blocks by itself, and a poll() first
 		 * would cost one more system call per wake-up. */
@@ -370,11 +375,13 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 		if (err == -EINTR)
 			err = 0;
 	} else {
-		int n = poll(pfd, 2, timeout_ms);
+		int n = poll(pfd, 3, timeout_ms);
 
 		if (n < 0) {
 			err = errno == EINTR ? 0 : -errno;
 		} else if (pfd[0].revents & POLLIN) {
+			/* Before any cancel: the caller looks again, and only
+			 * a wait that would sleep again is cancelled. */
 			err = xv_flow_xen_take_event(x->xen);
 			took = !err;
 		} else if (pfd[0].revents) {
@@ -382,6 +389,11 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 			 * reports an error: the event channel device itself
 			 * has failed. */
 			err = -EIO;
+		} else if (pfd[2].revents) {
+			/* Readable, or an error or hang-up, which a read
+			 * would report at once too: stop. Closed under us
+			 * is the caller's bug, said as such. */
+			err = pfd[2].revents & POLLNVAL ? -EBADF : -ECANCELED;
 		}
 		if (n > 0 && pfd[1].revents) {
 			there = xv_flow_dom_check(x, dom, pfd[1].revents);

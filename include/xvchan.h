@@ -25,8 +25,10 @@
  * - Signals: a blocking call interrupted by a signal handler goes on
  *   waiting, as with SA_RESTART (its timeout still counts from the
  *   start); it never returns -EINTR. A program that must stop on a
- *   signal uses non-blocking mode, or a timeout, and looks at a flag its
- *   handler sets. No function here may be called from a signal handler.
+ *   signal gives the endpoint a signalfd as its cancel_fd (see struct
+ *   xvchan_config), or uses non-blocking mode, or a timeout and a flag
+ *   its handler sets. No function here may be called from a signal
+ *   handler.
  * - A peer that closes or dies ends the connection through its live byte
  *   in shared memory. A peer *domain* destroyed (`xl destroy`) runs
  *   nothing on its way out, so that byte never changes and no event
@@ -64,6 +66,9 @@
  *   -ECONNREFUSED client: the published server is not waiting for a client
  *                 (closed, or died and left its xenstore entry behind)
  *   -EAGAIN       non-blocking mode: no progress possible now
+ *   -ECANCELED    blocking mode: the config's cancel_fd became readable
+ *                 while the call had to wait
+ *   -EBADF        the config's cancel_fd is not an open descriptor
  *   -EPIPE        write: the peer closed the vchan (or died)
  *   -ESHUTDOWN    write after this side's own xvchan_shutdown()
  *   -EPROTO       the peer violated the vchan protocol (impossible index,
@@ -167,6 +172,29 @@ struct xvchan_config {
 	 * the caller keeps ownership. Default NULL.
 	 */
 	const char *path;
+	/**
+	 * A descriptor that stops this endpoint's waits, or -1 (the
+	 * default; any other negative value is -EINVAL). Blocking mode
+	 * polls it, for reading, wherever a call would sleep: the server
+	 * waiting for its client, the client waiting for its server to
+	 * publish, a read waiting for data, a write or reserve for room,
+	 * xvchan_close() for its peer. Once it is readable (or reports an
+	 * error or hang-up) such a wait ends with -ECANCELED: a server or
+	 * client being set up is torn down (the server's xenstore entry
+	 * removed); xvchan_close() stops waiting, closes as it does after
+	 * its timeout, and returns -ECANCELED. A call that can make
+	 * progress without sleeping still makes it, and a write that ends
+	 * this way may have written some bytes, as on a timeout.
+	 * The library never reads it, so it stays readable until the caller
+	 * drains it: one write to an eventfd (or a pipe) from any thread
+	 * stops every wait of the endpoint, in both its threads, from then
+	 * on; a signalfd stops them on a signal (block the signal in every
+	 * thread first). It is checked with fcntl() at set-up (-EBADF) and
+	 * must stay open until xvchan_close() returns; the endpoint does not
+	 * take ownership. Non-blocking calls never sleep and do not look at
+	 * it.
+	 */
+	int cancel_fd;
 };
 
 /** Fill @cfg with the defaults documented in struct xvchan_config. */
@@ -200,8 +228,9 @@ void xvchan_config_init(struct xvchan_config *cfg);
  * @param client_domid  0..XVCHAN_DOMID_MAX (may equal this domain's id)
  * @param port          [A-Za-z0-9_-]+, at most the xs layer's limit; NULL
  *                      allowed only with @cfg->path
- * @return 0, -EINVAL, -EADDRINUSE, -ETIMEDOUT, -ENOMEM, -EACCES, or a Xen
- *         library error (-ENOENT, -ENODEV, -ENOSPC, ...)
+ * @return 0, -EINVAL, -EBADF, -EADDRINUSE, -ETIMEDOUT, -ECANCELED,
+ *         -ENOMEM, -EACCES, or a Xen library error (-ENOENT, -ENODEV,
+ *         -ENOSPC, ...)
  */
 int xvchan_server(struct xvchan **out, unsigned int client_domid,
 		  const char *port, size_t read_size, size_t write_size,
@@ -216,7 +245,8 @@ int xvchan_server(struct xvchan **out, unsigned int client_domid,
  * marks itself connected and notifies the server. Returns connected, also
  * in non-blocking mode.
  *
- * @return 0, -EINVAL, -ETIMEDOUT (no server in time), -ECONNREFUSED
+ * @return 0, -EINVAL, -EBADF, -ETIMEDOUT (no server in time), -ECANCELED
+ *         (cancel_fd readable while waiting for it), -ECONNREFUSED
  *         (server not waiting for a client: it has, or had, one already;
  *         or Xen refuses the published event channel or grant: a dead
  *         server's stale entry), -EPROTO (malformed xenstore entry or
@@ -244,8 +274,8 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
  *         domain destroyed: see the conventions above) AND every byte it wrote
  *         before that has been read (data written just before a close is
  *         never lost); -EAGAIN (non-blocking, nothing to read yet);
- *         -ETIMEDOUT (blocking, io timeout); -EPROTO; -EINVAL (@len 0 or
- *         NULL pointers)
+ *         -ETIMEDOUT (blocking, io timeout); -ECANCELED (blocking,
+ *         cancel_fd); -EPROTO; -EINVAL (@len 0 or NULL pointers)
  */
 ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len);
 
@@ -261,7 +291,8 @@ ssize_t xvchan_read(struct xvchan *x, void *buf, size_t len);
  *         the connection; -ESHUTDOWN after
  *         xvchan_shutdown() or when this side ended the connection;
  *         -EAGAIN; -ETIMEDOUT (blocking, io timeout: some bytes may have
- *         been written); -EPROTO; -EINVAL
+ *         been written); -ECANCELED (blocking, cancel_fd: likewise);
+ *         -EPROTO; -EINVAL
  */
 ssize_t xvchan_write(struct xvchan *x, const void *buf, size_t len);
 
@@ -297,7 +328,8 @@ struct xvchan_segs {
  * Writer-thread call, like xvchan_write().
  *
  * @return the free bytes, len[0] + len[1] (at least 1); -EPIPE, -ESHUTDOWN,
- *         -EAGAIN, -ETIMEDOUT, -EPROTO as xvchan_write(); -EINVAL (NULL
+ *         -EAGAIN, -ETIMEDOUT, -ECANCELED, -EPROTO as xvchan_write();
+ *         -EINVAL (NULL
  *         pointers)
  */
 ssize_t xvchan_write_reserve(struct xvchan *x, struct xvchan_segs *segs);
@@ -345,9 +377,10 @@ int xvchan_shutdown(struct xvchan *x);
  * (server) removes the whole xenstore path. Non-blocking mode
  * does not wait for the peer.
  *
- * @return 0; -ETIMEDOUT when the peer did not finish in time, -EPROTO when
- *         it broke the protocol, before close or while draining (freed in
- *         both cases);
+ * @return 0; -ETIMEDOUT when the peer did not finish in time,
+ *         -ECANCELED when cancel_fd ended the wait, -EPROTO when it broke
+ *         the protocol, before close or while draining (freed in every
+ *         case);
  *         NULL is a no-op returning 0
  */
 int xvchan_close(struct xvchan *x);

@@ -105,14 +105,18 @@ static int64_t now_ns(void)
  * Sleep until a watch event arrives, LIVENESS_MS pass, or @deadline
  * (monotonic ns; -1: none) passes; after an event, drain every queued one:
  * each read after the wake-up sees all changes those events announced.
- * Returns 0 (look again), -ETIMEDOUT or a -errno.
+ * @cancel_fd (-1: none) readable, with no event, ends the wait.
+ * Returns 0 (look again), -ETIMEDOUT, -ECANCELED or a -errno.
  */
-static int wait_event(struct xv_xs_raw *watcher, int64_t deadline)
+static int wait_event(struct xv_xs_raw *watcher, int64_t deadline,
+		      int cancel_fd)
 {
-	struct pollfd pfd = { .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = xv_xs_raw_fd(watcher), .events = POLLIN },
+		{ .fd = cancel_fd, .events = POLLIN },	/* -1: skipped */
+	};
 	int n, rc;
 
-	pfd.fd = xv_xs_raw_fd(watcher);
 	/* Events the XS_WATCH reply was preceded by left the descriptor
 	 * quiet: they are in the count. */
 	while (!xv_xs_raw_pending(watcher)) {
@@ -129,14 +133,17 @@ static int wait_event(struct xv_xs_raw *watcher, int64_t deadline)
 			if (left < ms)
 				ms = (int)left;
 		}
-		n = poll(&pfd, 1, ms);
+		n = poll(pfd, 2, ms);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		/* Time to look again, event or not (see LIVENESS_MS). */
 		if (n == 0 && ms == LIVENESS_MS)
 			return 0;
-		if (n > 0)
+		/* An event first: the keys it announces may be there. */
+		if (n > 0 && pfd[0].revents)
 			break;
+		if (n > 0 && pfd[1].revents)
+			return pfd[1].revents & POLLNVAL ? -EBADF : -ECANCELED;
 	}
 	/* Only a count: the keys are read again whatever changed. */
 	rc = xv_xs_raw_drain(watcher);
@@ -153,7 +160,7 @@ static int wait_event(struct xv_xs_raw *watcher, int64_t deadline)
  * announced.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
-		 uint32_t *ring_ref, uint32_t *event_channel)
+		 int cancel_fd, uint32_t *ring_ref, uint32_t *event_channel)
 {
 	char key[XV_XS_KEY_BUF];
 	struct xv_xs_raw *watcher;
@@ -195,7 +202,7 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 	 * delay that read to the liveness look.
 	 */
 	for (;;) {
-		rc = wait_event(watcher, deadline);
+		rc = wait_event(watcher, deadline, cancel_fd);
 		if (rc < 0)
 			break;
 		rc = read_keys(xs, path, ring_ref, event_channel);

@@ -120,14 +120,16 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
 /*
  * Client: wait until both keys under @path can be read, using a xenstore
  * watch on @path/event-channel, the key servers write last (no polling),
- * for at most @timeout_ms milliseconds (-1: forever; 0: look once).  A key
- * that does not exist or cannot be read yet (ENOENT, EACCES) means "not
- * published yet".  Values must be strict decimal: digits only, no sign, no
- * spaces, no leading zero, ring-ref in 1..UINT32_MAX, event-channel in
- * 1..INT32_MAX (libxenevtchn returns ports as int).  Returns 0 with
- * *ring_ref and *event_channel set, -EINVAL (bad path or timeout < -1),
- * -ETIMEDOUT, -EPROTO (malformed value), -ECONNRESET (xenstored gone), or
- * a -errno from xenstore.  Both keys are read in one read-only
+ * for at most @timeout_ms milliseconds (-1: forever; 0: look once), or
+ * until @cancel_fd (-1: none; never read) is readable while nothing else
+ * is (-ECANCELED; -EBADF if it was closed).  A key that does not exist
+ * or cannot be read yet (ENOENT, EACCES) means "not published yet".
+ * Values must be strict decimal: digits only, no sign, no spaces, no
+ * leading zero, ring-ref in 1..UINT32_MAX, event-channel in 1..INT32_MAX
+ * (libxenevtchn returns ports as int).  Returns 0 with *ring_ref and
+ * *event_channel set, -EINVAL (bad path or timeout < -1), -ETIMEDOUT,
+ * -ECANCELED, -EBADF, -EPROTO (malformed value), -ECONNRESET (xenstored
+ * gone), or a -errno from xenstore.  Both keys are read in one read-only
  * transaction, so the pair found is always one publication's, never
  * ring-ref from one and event-channel from the next; a look whose commit
  * conflicts is retried as xv_xs_publish() retries, and one that conflicts
@@ -144,7 +146,7 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
  * better have done once it has connected.
  */
 int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
-		 uint32_t *ring_ref, uint32_t *event_channel);
+		 int cancel_fd, uint32_t *ring_ref, uint32_t *event_channel);
 
 /*
  * The end of a domain.  `xl destroy` kills a domain without letting it run

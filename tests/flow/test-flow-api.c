@@ -23,6 +23,7 @@ START_TEST(test_config_init_sets_documented_defaults)
 	ck_assert_int_eq(cfg.io_timeout_ms, -1);
 	ck_assert_uint_eq(cfg.spin_us, 200);
 	ck_assert_ptr_null(cfg.path);
+	ck_assert_int_eq(cfg.cancel_fd, -1);
 }
 END_TEST
 
@@ -139,6 +140,8 @@ START_TEST(test_strerror_words_every_api_code_for_vchan)
 		{ -EADDRINUSE, "vchan port already published in xenstore" },
 		{ -ECONNREFUSED, "vchan server is not waiting for a client" },
 		{ -EAGAIN, "vchan would block: poll its fd and retry" },
+		{ -ECANCELED, "vchan wait cancelled through cancel_fd" },
+		{ -EBADF, "bad file descriptor (cancel_fd not open?)" },
 		{ -EPIPE, "peer closed the vchan" },
 		{ -ESHUTDOWN, "vchan already shut down for writing on this "
 			      "side" },

@@ -236,7 +236,7 @@ START_TEST(test_a_waiting_lookup_starts_no_thread_and_keeps_one_descriptor)
 	ck_assert_int_eq(setenv("XENSTORED_PATH", "/nonexistent", 1), 0);
 	threads = xv_test_thread_count();
 	ck_assert_int_eq(pthread_create(&pub, NULL, publish_later, pub_h), 0);
-	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/rawlk", 5000,
+	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/rawlk", 5000, -1,
 				      &ref, &port), 0);
 	ck_assert_int_eq(pthread_join(pub, &res), 0);
 	ck_assert_ptr_null(res);
@@ -247,10 +247,10 @@ START_TEST(test_a_waiting_lookup_starts_no_thread_and_keeps_one_descriptor)
 	ck_assert_ptr_nonnull(w);
 	/* Found at once: no watch, the last one's watcher stays; a lookup
 	 * that watched and failed keeps none. */
-	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/rawlk", 0,
+	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/rawlk", 0, -1,
 				      &ref, &port), 0);
 	ck_assert_ptr_eq(xs->watcher, w);
-	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/none", 100,
+	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/none", 100, -1,
 				      &ref, &port), -ETIMEDOUT);
 	ck_assert_ptr_null(xs->watcher);
 	ck_assert_int_eq(xv_test_thread_count(), threads);
@@ -293,12 +293,12 @@ START_TEST(test_a_waiting_lookup_ends_at_once_when_xenstored_goes)
 	ck_assert_int_eq(xv_xs_open(&xs), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(pthread_create(&stopper, NULL, stop_later, NULL), 0);
-	rc = xv_xs_lookup(xs, "/local/domain/0/data/never", -1, &ref, &port);
+	rc = xv_xs_lookup(xs, "/local/domain/0/data/never", -1, -1, &ref, &port);
 	ck_assert_int_eq(pthread_join(stopper, NULL), 0);
 	ck_assert_int_eq(rc, -ECONNRESET);
 	ck_assert_int_lt(ms_since(&t0), 900);
 	/* A later lookup fails the same way, at its first read. */
-	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/never", 100,
+	ck_assert_int_eq(xv_xs_lookup(xs, "/local/domain/0/data/never", 100, -1,
 				      &ref, &port), -ECONNRESET);
 	xv_xs_close(xs);
 }

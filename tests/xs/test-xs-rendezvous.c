@@ -113,7 +113,7 @@ static void assert_found(struct xv_xs *cli, const char *path, int timeout_ms,
 {
 	uint32_t got_ref = 0, got_port = 0;
 
-	ck_assert_int_eq(xv_xs_lookup(cli, path, timeout_ms, &got_ref,
+	ck_assert_int_eq(xv_xs_lookup(cli, path, timeout_ms, -1, &got_ref,
 				      &got_port), 0);
 	ck_assert_uint_eq(got_ref, ref);
 	ck_assert_uint_eq(got_port, port);
@@ -310,7 +310,7 @@ START_TEST(test_client_domain_can_read_and_others_cannot)
 	ck_assert(!xs_write(h3, XBT_NULL, key, "1", 1));
 	ck_assert_int_eq(errno, EACCES);
 	/* To xs/ in domain 3 the rendezvous is simply never there. */
-	ck_assert_int_eq(xv_xs_lookup(other, path, 100, &ref, &port),
+	ck_assert_int_eq(xv_xs_lookup(other, path, 100, -1, &ref, &port),
 			 -ETIMEDOUT);
 	ck_assert_uint_eq(ref, 5);
 	ck_assert_uint_eq(port, 6);
@@ -371,7 +371,7 @@ START_TEST(test_lookup_waits_for_a_later_server)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid = publish_later(path, 200, 4242, 17);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 5000, &ref, &port), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 5000, -1, &ref, &port), 0);
 	ck_assert_int_ge(elapsed_ms(&t0), 190);
 	/* Woken by the watch, not by the once-a-second look. */
 	ck_assert_int_lt(elapsed_ms(&t0), 900);
@@ -392,17 +392,19 @@ START_TEST(test_lookup_times_out_without_server)
 	long ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 300, &ref, &port), -ETIMEDOUT);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 300, -1, &ref, &port),
+			 -ETIMEDOUT);
 	ms = elapsed_ms(&t0);
 	ck_assert_int_ge(ms, 300);
 	ck_assert_int_lt(ms, 2000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 0, &ref, &port), -ETIMEDOUT);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 0, -1, &ref, &port),
+			 -ETIMEDOUT);
 	ck_assert_int_lt(elapsed_ms(&t0), 1000);
 	ck_assert_uint_eq(ref, 5);
 	ck_assert_uint_eq(port, 6);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, -2, &ref, &port), -EINVAL);
-	ck_assert_int_eq(xv_xs_lookup(cli, "a//b", 0, &ref, &port), -EINVAL);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, -2, -1, &ref, &port), -EINVAL);
+	ck_assert_int_eq(xv_xs_lookup(cli, "a//b", 0, -1, &ref, &port), -EINVAL);
 	free(path);
 	xv_xs_close(cli);
 }
@@ -420,7 +422,7 @@ START_TEST(test_lookup_waits_while_a_key_is_missing)
 	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half", srv1_cli2, 2));
 	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/half/ring-ref",
 				     srv1_cli2, 2));
-	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/half", 200,
+	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/half", 200, -1,
 				      &ref, &port), -ETIMEDOUT);
 	ck_assert_uint_eq(ref, 5);
 	xs_close(h1);
@@ -453,11 +455,12 @@ START_TEST(test_lookup_of_published_keys_sets_no_watch)
 	cli = open_as(2);
 	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 61, 62), 0);
 	assert_found(cli, path, 1000, 61, 62);
-	ck_assert_int_eq(xv_xs_lookup(cli, path, -1, &ref, &port), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, -1, -1, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 61);
 	/* Looking once needs no watch either. */
-	ck_assert_int_eq(xv_xs_lookup(cli, none, 0, &ref, &port), -ETIMEDOUT);
-	ck_assert_int_eq(xv_xs_lookup(cli, none, 100, &ref, &port), -E2BIG);
+	ck_assert_int_eq(xv_xs_lookup(cli, none, 0, -1, &ref, &port),
+			 -ETIMEDOUT);
+	ck_assert_int_eq(xv_xs_lookup(cli, none, 100, -1, &ref, &port), -E2BIG);
 	ck_assert_uint_eq(ref, 61);
 	free(path);
 	free(none);
@@ -484,24 +487,24 @@ START_TEST(test_waiting_lookups_one_after_another_start_no_thread)
 	pid_t pid;
 
 	pid = publish_later(a, 100, 81, 1);
-	ck_assert_int_eq(xv_xs_lookup(cli, a, 5000, &ref, &port), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, a, 5000, -1, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 81);
 	reap(pid);
 	ck_assert_int_eq(xv_test_thread_count(), base);
 	pid = publish_later(b, 100, 82, 1);
-	ck_assert_int_eq(xv_xs_lookup(cli, b, 5000, &ref, &port), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, b, 5000, -1, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 82);
 	reap(pid);
 	ck_assert_int_eq(xv_test_thread_count(), base);
-	ck_assert_int_eq(xv_xs_lookup(cli, "data/none", 100, &ref, &port),
+	ck_assert_int_eq(xv_xs_lookup(cli, "data/none", 100, -1, &ref, &port),
 			 -ETIMEDOUT);
 	ck_assert_int_eq(xv_test_thread_count(), base);
 	/* Found at once: no watch, no thread. */
-	ck_assert_int_eq(xv_xs_lookup(cli, a, 100, &ref, &port), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, a, 100, -1, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 81);
 	ck_assert_int_eq(xv_test_thread_count(), base);
 	pid = publish_later(c, 100, 83, 1);
-	ck_assert_int_eq(xv_xs_lookup(cli, c, 5000, &ref, &port), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, c, 5000, -1, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 83);
 	reap(pid);
 	ck_assert_int_eq(xv_test_thread_count(), base);
@@ -538,7 +541,7 @@ START_TEST(test_lookup_finds_keys_written_in_the_other_order)
 		usleep(100 * 1000);
 		_exit(xs_write(h, XBT_NULL, "data/rev/ring-ref", "8", 1) ? 0 : 11);
 	}
-	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/rev", 5000,
+	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/rev", 5000, -1,
 				      &ref, &port), 0);
 	ck_assert_int_ge(elapsed_ms(&t0), 190);
 	ck_assert_int_lt(elapsed_ms(&t0), 2500);
@@ -580,7 +583,7 @@ START_TEST(test_lookup_refuses_garbage_ring_ref)
 	snprintf(rel, sizeof(rel), "data/bad%d", _i);
 	snprintf(abs, sizeof(abs), "/local/domain/1/%s", rel);
 	forge(h1, rel, bad_values[_i], "3");
-	ck_assert_msg(xv_xs_lookup(cli, abs, 1000, &ref, &port) == -EPROTO,
+	ck_assert_msg(xv_xs_lookup(cli, abs, 1000, -1, &ref, &port) == -EPROTO,
 		      "ring-ref \"%s\" accepted", bad_values[_i]);
 	ck_assert_uint_eq(ref, 5);
 	ck_assert_uint_eq(port, 6);
@@ -597,7 +600,7 @@ START_TEST(test_lookup_refuses_garbage_event_channel)
 
 	forge(h1, "data/bad-port", "3", bad_values[_i]);
 	ck_assert_msg(xv_xs_lookup(cli, "/local/domain/1/data/bad-port", 1000,
-				   &ref, &port) == -EPROTO,
+				   -1, &ref, &port) == -EPROTO,
 		      "event-channel \"%s\" accepted", bad_values[_i]);
 	ck_assert_uint_eq(ref, 5);
 	ck_assert_uint_eq(port, 6);
@@ -615,7 +618,7 @@ START_TEST(test_lookup_refuses_event_channel_beyond_int)
 
 	forge(h1, "data/big-port", "3", "2147483648");
 	ck_assert_int_eq(xv_xs_lookup(cli, "/local/domain/1/data/big-port", 1000,
-				      &ref, &port), -EPROTO);
+				      -1, &ref, &port), -EPROTO);
 	ck_assert_uint_eq(port, 6);
 	xs_close(h1);
 	xv_xs_close(cli);
@@ -917,7 +920,7 @@ START_TEST(test_lookup_finds_a_mirage_style_publication)
 		}
 		_exit(xs_transaction_end(h, t, false) ? 0 : 12);
 	}
-	ck_assert_int_eq(xv_xs_lookup(cli, path, 5000, &ref, &port), 0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 5000, -1, &ref, &port), 0);
 	/* The watch fired although the directory is not the client's to
 	 * read: xenstored checks the key that changed. */
 	ck_assert_int_lt(elapsed_ms(&t0), 900);
@@ -985,7 +988,7 @@ START_TEST(test_lookup_never_mixes_two_publications)
 	while (elapsed_ms(&t0) < MS) {
 		uint32_t ref = 0, port = 0;
 
-		rc = xv_xs_lookup(cli, path, 0, &ref, &port);
+		rc = xv_xs_lookup(cli, path, 0, -1, &ref, &port);
 		ck_assert_msg(rc == 0 || rc == -ETIMEDOUT, "lookup: %s",
 			      strerror(-rc));
 		if (rc == 0) {
@@ -1024,7 +1027,7 @@ START_TEST(test_lookup_fails_when_xenstored_goes_away)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(pthread_create(&t, NULL, stop_xsd_later, NULL), 0);
-	rc = xv_xs_lookup(cli, path, -1, &ref, &port);
+	rc = xv_xs_lookup(cli, path, -1, -1, &ref, &port);
 	ck_assert_int_eq(rc, -ECONNRESET);
 	ck_assert_int_lt(elapsed_ms(&t0), 2500);
 	ck_assert_uint_eq(ref, 5);
