@@ -2,7 +2,9 @@
  * xvchan-cat: netcat for vchan.  stdin goes to the vchan and the vchan to
  * stdout, both at once: one thread per direction on a blocking endpoint
  * (the API allows one reader and one writer), and the main thread decides
- * when the program is over.
+ * when the program is over.  The stopping signals are blocked in every
+ * thread and read through a signalfd, the endpoint's cancel_fd: a signal
+ * ends every wait, and the program closes the vchan before it dies of it.
  */
 #define _GNU_SOURCE
 
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +42,8 @@
  * before leaving without xvchan_close() (which must not run concurrently
  * with it). */
 #define END_WAIT_MS 2000
+/* relay()'s status when a stopping signal ended it: die of the signal. */
+#define SIGNALLED (-1)
 
 static const char usage_text[] =
 "NAME\n"
@@ -111,6 +116,8 @@ static const char usage_text[] =
 "        input, output or error was closed when the program started\n"
 "        (see NOTES).\n"
 "    2   bad command line.\n"
+"    On SIGINT, SIGTERM or SIGHUP it dies of that signal, after the\n"
+"    close (see NOTES), so a shell sees it as stopped by the signal.\n"
 "\n"
 "NOTES\n"
 "    Standard input, output and error must be open, if only on\n"
@@ -119,17 +126,21 @@ static const char usage_text[] =
 "    take the closed one's number, and the data meant for the stream\n"
 "    would go there instead.\n"
 "\n"
-"    A signal (SIGINT, SIGTERM, SIGHUP, ...) ends xvchan-cat at once,\n"
-"    without the normal close: the library cannot be interrupted while\n"
-"    it waits for a client or for data, and must not be called from a\n"
-"    signal handler. The peer then sees the vchan closed, as after a\n"
+"    SIGINT (Ctrl-C), SIGTERM and SIGHUP stop xvchan-cat cleanly,\n"
+"    whatever it waits for (a client, its server, data, room in the\n"
+"    ring): it closes the vchan without waiting for the peer (what it\n"
+"    wrote stays readable, then the peer sees the end), a server (-l)\n"
+"    removes its xenstore entry, and then it dies of the signal. If\n"
+"    standard output takes no data for 2 seconds at that moment, it\n"
+"    leaves without the close, as below.\n"
+"\n"
+"    Any other fatal signal (SIGKILL, SIGQUIT, ...) ends it at once,\n"
+"    without the close. The peer then sees the vchan closed, as after a\n"
 "    crash, but a server (-l) leaves its xenstore entry behind, and the\n"
 "    next server on the same PORT fails with \"already published\"\n"
 "    until the entry is removed, e.g. as the server's domain:\n"
 "        xenstore-rm data/vchan/DOMID/PORT\n"
-"    (with --path: xenstore-rm XSPATH). A server ends cleanly when its\n"
-"    standard input ends and its client has ended too, or, with no\n"
-"    client, when --connect-timeout expires.\n"
+"    (with --path: xenstore-rm XSPATH).\n"
 "\n"
 "EXAMPLES\n"
 "    Serve a file to domain 2 on port \"files\", from domain 1:\n"
@@ -295,8 +306,10 @@ struct relay {
 	struct xvchan *x;
 	pthread_mutex_t lock;	/* guards the flags below */
 	pthread_cond_t changed;	/* a flag below changed */
-	bool rx_done, rx_failed;	/* vchan -> stdout */
-	bool tx_done, tx_failed;	/* stdin -> vchan */
+	/* Each direction's end: done, failed, or stopped by a signal. */
+	bool rx_done, rx_failed, rx_stopped;	/* vchan -> stdout */
+	bool tx_done, tx_failed, tx_stopped;	/* stdin -> vchan */
+	int sigfd;		/* the signalfd: the endpoint's cancel_fd */
 	/*
 	 * Held by the writer thread around each xvchan_write() and
 	 * xvchan_shutdown(), and by the main thread to probe the peer and
@@ -329,6 +342,10 @@ static void *rx_thread(void *arg)
 			relay_set(r, &r->rx_done);
 			return NULL;
 		}
+		if (n == -ECANCELED) {
+			relay_set(r, &r->rx_stopped);
+			return NULL;
+		}
 		if (n < 0) {
 			vchan_fail("read from vchan", (int)n);
 			relay_set(r, &r->rx_failed);
@@ -354,7 +371,8 @@ static void *rx_thread(void *arg)
  * stdin is read only under @writer, after poll(2) says it is readable:
  * bytes taken from stdin are then always on their way into the vchan, or
  * their failure is reported, never held where the main thread's probe
- * cannot see them.
+ * cannot see them.  A stopping signal ends the wait for stdin as it ends
+ * the library's waits.
  */
 static void *tx_thread(void *arg)
 {
@@ -362,15 +380,22 @@ static void *tx_thread(void *arg)
 	static char buf[CHUNK];
 
 	for (;;) {
-		struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+		struct pollfd in[2] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = r->sigfd, .events = POLLIN },
+		};
 		ssize_t n, w = 0;
 		int read_err;
 
-		if (poll(&in, 1, -1) < 0) {
+		if (poll(in, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			xv_tool_err("stdin: %s", strerror(errno));
 			relay_set(r, &r->tx_failed);
+			return NULL;
+		}
+		if (in[1].revents) {
+			relay_set(r, &r->tx_stopped);
 			return NULL;
 		}
 		pthread_mutex_lock(&r->writer);
@@ -394,6 +419,10 @@ static void *tx_thread(void *arg)
 		}
 		if (n == 0) {
 			relay_set(r, &r->tx_done);
+			return NULL;
+		}
+		if (w == -ECANCELED) {
+			relay_set(r, &r->tx_stopped);
 			return NULL;
 		}
 		if (w < 0) {
@@ -426,6 +455,13 @@ static bool peer_gone(struct relay *r)
 	return gone;
 }
 
+/* The reader thread has returned, or will without another library call.
+ * Called with @lock held. */
+static bool reader_ended(const struct relay *r)
+{
+	return r->rx_done || r->rx_failed || r->rx_stopped;
+}
+
 static struct timespec in_ms(int ms)
 {
 	struct timespec ts;
@@ -441,9 +477,10 @@ static struct timespec in_ms(int ms)
 }
 
 /*
- * Wait until both directions are done, either fails, or the peer is gone
- * after its end of stream.  Returns the exit status; *can_close tells
- * whether no thread is left inside the library.
+ * Wait until both directions are done, either fails, a stopping signal
+ * came, or the peer is gone after its end of stream.  Returns the exit
+ * status or SIGNALLED; *can_close tells whether no thread is left inside
+ * the library.
  */
 static int relay_wait(struct relay *r, bool *can_close)
 {
@@ -452,6 +489,10 @@ static int relay_wait(struct relay *r, bool *can_close)
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
+		if (r->rx_stopped || r->tx_stopped) {
+			status = SIGNALLED;
+			break;
+		}
 		if (r->rx_failed || r->tx_failed) {
 			status = XV_TOOL_EXIT_FAIL;
 			break;
@@ -479,18 +520,20 @@ static int relay_wait(struct relay *r, bool *can_close)
 	}
 	/* A failed writer means a broken connection (or stdin), which ends
 	 * the reader soon too; a failed reader leaves the writer to finish
-	 * its call.  Either way wait a little for the other thread. */
+	 * its call; a signal ends the waits of both, but the reader may be
+	 * writing to stdout.  Either way wait a little for the reader (the
+	 * writer is waited for by taking @writer). */
 	until = in_ms(END_WAIT_MS);
-	while (!(r->rx_done || r->rx_failed) &&
+	while (!reader_ended(r) &&
 	       pthread_cond_timedwait(&r->changed, &r->lock, &until) == 0)
 		;
-	*can_close = r->rx_done || r->rx_failed;
+	*can_close = reader_ended(r);
 	pthread_mutex_unlock(&r->lock);
 	return status;
 }
 
-/* Everything after connecting.  Returns the exit status. */
-static int relay(struct xvchan *x)
+/* Everything after connecting.  Returns the exit status, or SIGNALLED. */
+static int relay(struct xvchan *x, int sigfd)
 {
 	static struct relay r = {
 		.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -503,6 +546,7 @@ static int relay(struct xvchan *x)
 	int status, rc;
 
 	r.x = x;
+	r.sigfd = sigfd;
 	if (pthread_create(&rx, NULL, rx_thread, &r) != 0 ||
 	    pthread_create(&tx, NULL, tx_thread, &r) != 0) {
 		xv_tool_err("cannot start threads");
@@ -516,11 +560,60 @@ static int relay(struct xvchan *x)
 	if (!can_close || pthread_mutex_timedlock(&r.writer, &until) != 0)
 		return status;
 	r.closing = true;
+	/* After a signal the close does not wait for the peer: it says
+	 * so with -ECANCELED, which is no failure here. */
 	rc = xvchan_close(x);
 	pthread_mutex_unlock(&r.writer);
 	if (rc < 0 && status == 0)
 		status = vchan_fail("close", rc);
 	return status;
+}
+
+/* The signals that stop xvchan-cat cleanly (usage_text, NOTES). */
+static void stopping_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+/*
+ * Blocked in every thread (so before the first one starts), they queue up
+ * in a signalfd instead: the endpoint's cancel_fd, which ends every wait
+ * of the library while one is pending, and which the writer thread polls
+ * beside stdin.  Returns the descriptor, or -1 after saying why.
+ */
+static int stopping_signals_fd(void)
+{
+	sigset_t set;
+	int fd;
+
+	stopping_signals(&set);
+	errno = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fd = errno ? -1 : signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		xv_tool_err("cannot take signals: %s", strerror(errno));
+	return fd;
+}
+
+/* Die of the pending stopping signal, as if it had never been caught:
+ * its default action ends the process (all three terminate). */
+static void die_of_signal(int sigfd)
+{
+	struct signalfd_siginfo si;
+	sigset_t set;
+	int sig = SIGTERM;
+
+	if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		sig = (int)si.ssi_signo;
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	raise(sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* Not reached; if it were, say it the shell's way. */
+	_exit(128 + sig);
 }
 
 /*
@@ -553,7 +646,7 @@ int main(int argc, char **argv)
 	struct xvchan_config cfg;
 	struct options o;
 	struct xvchan *x;
-	int rc;
+	int rc, sigfd;
 
 	xv_tool_set_name(argv[0]);
 	rc = stdio_check();
@@ -568,6 +661,9 @@ int main(int argc, char **argv)
 		return rc;
 	/* A reader of stdout that went away is reported, not fatal. */
 	signal(SIGPIPE, SIG_IGN);
+	sigfd = stopping_signals_fd();
+	if (sigfd < 0)
+		return XV_TOOL_EXIT_FAIL;
 
 	xvchan_config_init(&cfg);
 	cfg.connect_timeout_ms = o.connect_timeout_ms;
@@ -581,6 +677,7 @@ int main(int argc, char **argv)
 	 */
 	cfg.close_timeout_ms = 0;
 	cfg.path = o.path;
+	cfg.cancel_fd = sigfd;
 	if (o.listen)
 		rc = xvchan_server(&x, o.domid, o.port, o.read_size,
 				   o.write_size, &cfg);
@@ -593,10 +690,15 @@ int main(int argc, char **argv)
 			    xvchan_strerror(rc));
 		return XV_TOOL_EXIT_FAIL;
 	}
+	if (rc == -ECANCELED)
+		die_of_signal(sigfd);
 	if (rc < 0)
 		return vchan_fail(o.listen ? "cannot serve" : "cannot connect",
 				  rc);
 	/* Leaving main ends the writer thread too, even if it still sits
 	 * in poll(2) on stdin. */
-	return relay(x);
+	rc = relay(x, sigfd);
+	if (rc == SIGNALLED)
+		die_of_signal(sigfd);
+	return rc;
 }

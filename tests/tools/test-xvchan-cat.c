@@ -406,6 +406,85 @@ START_TEST(test_receiver_that_cannot_deliver_makes_sender_fail)
 }
 END_TEST
 
+/*
+ * SIGINT, SIGTERM and SIGHUP stop a server that waits for its client
+ * cleanly: it dies of the signal (a shell sees Ctrl-C), and its xenstore
+ * entry is gone, so the next server on that port is not refused.
+ */
+static const int stopping[] = { SIGINT, SIGTERM, SIGHUP };
+
+START_TEST(test_a_stopping_signal_ends_a_waiting_server_without_a_trace)
+{
+	const char *srv_args[] = { "-l", "2", "stop", NULL };
+	int hold[2];
+	pid_t srv;
+
+	ck_assert_int_eq(pipe2(hold, O_CLOEXEC), 0);
+	srv = cat_spawn(1, srv_args, hold[0], -1, -1);
+	close(hold[0]);
+	wait_published("stop");
+	ck_assert_int_eq(kill(srv, stopping[_i]), 0);
+	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 128 + stopping[_i]);
+	ck_assert_int_ne(xs_read_status("/local/domain/1/data/vchan/2/stop"),
+			 0);
+	/* Served again at once. */
+	srv = cat_spawn(1, srv_args, -1, -1, -1);
+	wait_published("stop");
+	ck_assert_int_eq(kill(srv, SIGTERM), 0);
+	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 128 + SIGTERM);
+	close(hold[1]);
+}
+END_TEST
+
+/*
+ * A connected server stopped by a signal closes the vchan: the client sees
+ * the end of the stream, and with it the peer gone, and exits 0; the
+ * entry is removed, which a server killed outright leaves behind. Both
+ * with both directions waiting (stdin open, nothing from the client), and
+ * with only stdin left (the client has shut down its direction).
+ */
+START_TEST(test_a_stopping_signal_closes_a_connected_server)
+{
+	const char *srv_args[] = { "-l", "2", "sigconn", NULL };
+	const char *cli_args[] = { "1", "sigconn", NULL };
+	int srv_in[2], srv_out[2], cli_in[2], cli_out[2];
+	char buf[8];
+	pid_t srv, cli;
+
+	ck_assert_int_eq(pipe2(srv_in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(srv_out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(cli_in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(cli_out, O_CLOEXEC), 0);
+	srv = cat_spawn(1, srv_args, srv_in[0], srv_out[1], -1);
+	cli = cat_spawn(2, cli_args, cli_in[0], cli_out[1], -1);
+	close(srv_in[0]);
+	close(srv_out[1]);
+	close(cli_in[0]);
+	close(cli_out[1]);
+	/* Connected once a byte has crossed. */
+	ck_assert_int_eq(write(srv_in[1], "ping", 4), 4);
+	ck_assert_int_eq(read(cli_out[0], buf, 4), 4);
+	ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
+	if (_i) {
+		/* The server reads the end: it closes its stdout. */
+		close(cli_in[1]);
+		cli_in[1] = -1;
+		ck_assert_int_eq(read(srv_out[0], buf, sizeof(buf)), 0);
+	}
+	ck_assert_int_eq(kill(srv, SIGINT), 0);
+	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 128 + SIGINT);
+	ck_assert_int_ne(xs_read_status("/local/domain/1/data/vchan/2/"
+					"sigconn"), 0);
+	ck_assert_int_eq(xv_run_wait(cli, WAIT_MS), 0);
+	ck_assert_int_eq(read(cli_out[0], buf, sizeof(buf)), 0);
+	close(srv_in[1]);
+	close(srv_out[0]);
+	if (cli_in[1] >= 0)
+		close(cli_in[1]);
+	close(cli_out[0]);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("xvchan-cat");
@@ -426,6 +505,11 @@ Suite *xv_test_suite(void)
 	tcase_add_loop_test(tc,
 			    test_closed_standard_stream_is_refused_before_publishing,
 			    0, 3);
+	tcase_add_loop_test(tc,
+			    test_a_stopping_signal_ends_a_waiting_server_without_a_trace,
+			    0, 3);
+	tcase_add_loop_test(tc, test_a_stopping_signal_closes_a_connected_server,
+			    0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
