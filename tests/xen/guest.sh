@@ -280,6 +280,29 @@ xcat() {
 t_cat_dom0_srv() { xcat dom0; }
 t_cat_domu_srv() { xcat domu; }
 
+# A listening xvchan-cat whose client never comes, stopped by a signal:
+# it must die of it, with its xenstore entry removed, which takes the
+# cancel descriptor through the real event-channel wait. Each domain runs
+# its own. SIGTERM: a background job of a script ignores SIGINT.
+t_cat_stop() {
+	local self entry pid rc
+	self=$(xenstore-read domid) || { echo "no domid"; return 1; }
+	entry=/local/domain/$self/data/vchan/$PEER/stop
+	xvchan-cat -l "$PEER" stop < /dev/null &
+	pid=$!
+	xswait "$entry/event-channel" 30 >/dev/null ||
+		{ echo "never published"; kill -9 $pid; return 1; }
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	[ $rc -eq 143 ] || { echo "exit status $rc, not 143 (SIGTERM)"; return 1; }
+	if xenstore-read "$entry/ring-ref" >/dev/null 2>&1; then
+		echo "its entry was left behind"
+		return 1
+	fi
+	echo "died of SIGTERM, entry removed"
+}
+
 # Last: the domU is destroyed while it streams; the dom0 server must see
 # end of stream or -EPIPE within a second of the domain being gone. A
 # libxenvchan pair streams beside it, for comparison only (its fate is
@@ -420,7 +443,7 @@ ring_64k_both_poll ring_64k_both_threads late_dom0_srv late_domu_srv
 lib_lib_dom0_srv lib_lib_64k_domu_srv lib_lib_1m_dom0_srv lib_lib_1m_domu_srv
 xv_srv_dom0_lib_cli lib_srv_dom0_xv_cli xv_srv_domu_lib_cli
 lib_srv_domu_xv_cli demo_dom0_srv demo_domu_srv close_wait_dom0_srv
-close_wait_domu_srv cat_dom0_srv cat_domu_srv guest_peer_death"
+close_wait_domu_srv cat_dom0_srv cat_domu_srv cat_stop guest_peer_death"
 # Run only when named (XVCHAN_XEN_ONLY), in this order:
 # - xs_guest_release, bench_quick: minutes under TCG (bench_quick also
 #   with xv_bench=quick on the command line, XVCHAN_XEN_BENCH=quick on the
