@@ -84,7 +84,8 @@ static const char usage[] =
 "                     under a minute\n"
 "  --smoke            one small cell per test (4 KiB messages and rings,\n"
 "                     one repetition): a few seconds, for tests\n"
-"  --idle             only the idle test (--idle-seconds each transport)\n"
+"  --idle             only the idle test (--idle-seconds each transport);\n"
+"                     not with --tests, which can name idle among others\n"
 "  --idle-seconds S   how long the idle reader blocks (default 5)\n"
 "  --pin              pin the server side to CPU 0, the client side to CPU 1\n"
 "  --reps N           timed repetitions per cell and transport, 1..100,\n"
@@ -1209,6 +1210,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->quick + o->smoke + o->idle > 1) {
 		xv_tool_err("--quick, --smoke and --idle exclude each other");
+		goto bad;
+	}
+	/* --idle chooses the tests itself: a list beside it would be
+	 * ignored without a word. */
+	if (o->idle && o->tests_given) {
+		xv_tool_err("--idle runs only the idle test: give --tests "
+			    "without it");
 		goto bad;
 	}
 	if (o->idle)

@@ -456,6 +456,9 @@ START_TEST(test_bad_options_exit_two_with_a_message)
 		{ "--transports", "xvchan,carrier-pigeon", NULL },
 		{ "--tests", "stream,sleep", NULL },
 		{ "--quick", "--smoke", NULL },
+		/* Cheap should it ever run: one second, one transport. */
+		{ "--idle", "--tests", "stream", "--transports", "pipe",
+		  "--idle-seconds", "1", NULL },
 		{ "--json", NULL, NULL },
 		{ "--ring-size", "3000", NULL },
 		{ "--msg-size", "0", NULL },
