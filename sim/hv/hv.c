@@ -202,6 +202,8 @@ static int do_hello(struct xv_hv *hv, struct xv_hv_conn *c,
 		    const struct xv_sim_msg *req, struct xv_sim_msg *rep,
 		    int *fds, size_t *nfds)
 {
+	int pidfd = -1;
+
 	if (c->hello)
 		return -EPROTO;
 	if (req->arg[0] != XV_SIM_PROTO_VERSION)
@@ -209,20 +211,26 @@ static int do_hello(struct xv_hv *hv, struct xv_hv_conn *c,
 	if (req->arg[1] != XV_HV_TOOL &&
 	    (req->arg[1] > XV_SIM_MAX_DOMID || !hv->domain[req->arg[1]]))
 		return -ESRCH;
-	c->hello = 1;
-	c->domid = req->arg[1];
-	c->pid = (pid_t)req->arg[2];
-	if (c->domid != XV_HV_TOOL) {
+	if (req->arg[1] != XV_HV_TOOL) {
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 
 		/* The kernel's word for who connected, not the HELLO's: a
 		 * destroy kills by this, and a pidfd never names a process
-		 * that took over a dead one's pid. */
+		 * that took over a dead one's pid. Without one (out of
+		 * descriptors) a destroy could not take the process down:
+		 * it is refused, as Xen refuses what it cannot account. */
 		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-		    cred.pid > 0 && cred.pid != getpid())
-			c->pidfd = pidfd_open(cred.pid, 0);
+		    cred.pid > 0 && cred.pid != getpid()) {
+			pidfd = pidfd_open(cred.pid, 0);
+			if (pidfd < 0)
+				return -errno;
+		}
 	}
+	c->hello = 1;
+	c->domid = req->arg[1];
+	c->pid = (pid_t)req->arg[2];
+	c->pidfd = pidfd;
 	rep->arg[0] = (uint32_t)hv->instance;
 	rep->arg[1] = (uint32_t)(hv->instance >> 32);
 	rep->arg[2] = (uint32_t)getpid();

@@ -339,6 +339,76 @@ START_TEST(test_a_daemon_out_of_descriptors_refuses_and_recovers)
 }
 END_TEST
 
+/* HELLO as domain 1 on @fd: the reply's error (0: accepted; the event
+ * table that comes along is closed), or 1 if the daemon closed the
+ * connection instead of answering. */
+static int domain_hello_answer(int fd)
+{
+	struct xv_sim_msg req = {
+		.op = XV_SIM_HELLO,
+		.arg = { XV_SIM_PROTO_VERSION, 1, (uint32_t)getpid() },
+	}, rep;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int tab = -1;
+	size_t n = 0;
+
+	if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req))
+		return 1;
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+	if (xv_sim_recv(fd, &rep, &tab, 1, &n) != 0)
+		return 1;
+	if (n)
+		close(tab);
+	return rep.err;
+}
+
+/*
+ * A domain's process is held by a pidfd, which a destroy kills by. A
+ * HELLO the daemon has a descriptor to accept but none left for that
+ * pidfd is refused (-EMFILE): accepted, its process could outlive a
+ * destroy of its domain. Filled with tool connections (one descriptor
+ * each) up to the refusal, then one of them closed, the daemon has
+ * exactly the connection's descriptor free.
+ */
+START_TEST(test_a_domain_hello_without_room_for_its_pidfd_is_refused)
+{
+	int fds[64], n, tries, rc = 1;
+	struct rlimit old, low;
+	pid_t hv, r;
+
+	fds[0] = sim_ctl_connect();
+	hv = tool_hello(fds[0]);
+	ck_assert_int_gt(hv, 0);
+	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, NULL, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)highest_fd(hv) + 1 + 4;
+	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &low, NULL), 0);
+	for (n = 1, r = 1; n < 64 && r; n++) {
+		fds[n] = sim_ctl_connect();
+		r = tool_hello(fds[n]);
+		ck_assert_int_ge(r, 0);
+	}
+	ck_assert_int_eq(r, 0);
+	close(fds[--n]);	/* the refused one */
+	close(fds[--n]);	/* its descriptor goes back to the daemon */
+	/* Until the daemon has seen that close, it refuses at accept. */
+	for (tries = 0; tries < 100 && rc == 1; tries++) {
+		int fd = sim_ctl_connect();
+
+		rc = domain_hello_answer(fd);
+		close(fd);
+		if (rc == 1)
+			usleep(20 * 1000);
+	}
+	ck_assert_int_eq(rc, -EMFILE);
+	while (n > 1)
+		close(fds[--n]);
+	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &old, NULL), 0);
+	close(fds[0]);
+	still_serving();
+}
+END_TEST
+
 static int xs_connect(unsigned int domid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -428,6 +498,8 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_stray_descriptors_are_not_kept);
 	tcase_add_test(tc, test_a_daemon_out_of_descriptors_refuses_and_recovers);
 	tcase_add_test(tc, test_a_xenstored_out_of_descriptors_refuses_and_recovers);
+	tcase_add_test(tc,
+		test_a_domain_hello_without_room_for_its_pidfd_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
