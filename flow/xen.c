@@ -32,9 +32,11 @@ struct xv_flow_xen {
 	struct evtchn_status *status;
 };
 
-/* libxencall reports a failed open on stderr unless given a logger of
- * its own; a guest without the privcmd device is a case we expect, and
- * answer with -errno. */
+/* Xen's libraries report every failure on stderr unless given a logger
+ * of their own (libxengnttab: "gntshr: error: ioctl failed" for a share
+ * past gntalloc's limit; libxencall: a guest without the privcmd
+ * device). The library prints nothing (include/xvchan.h): its callers
+ * get -errno. */
 static void xv_flow_xen_log_nothing(struct xentoollog_logger *logger,
 				    xentoollog_level level, int errnoval,
 				    const char *context, const char *format,
@@ -61,14 +63,14 @@ int xv_flow_xen_open(struct xv_flow_xen **out, bool server)
 	if (!h)
 		return -ENOMEM;
 	errno = 0;
-	h->evtchn = xenevtchn_open(NULL, 0);
+	h->evtchn = xenevtchn_open(&xv_flow_xen_quiet, 0);
 	if (!h->evtchn)
 		goto fail;
 	errno = 0;
 	if (server)
-		h->gntshr = xengntshr_open(NULL, 0);
+		h->gntshr = xengntshr_open(&xv_flow_xen_quiet, 0);
 	else
-		h->gnttab = xengnttab_open(NULL, 0);
+		h->gnttab = xengnttab_open(&xv_flow_xen_quiet, 0);
 	if (!h->gntshr && !h->gnttab)
 		goto fail;
 	*out = h;

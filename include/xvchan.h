@@ -218,6 +218,13 @@ void xvchan_config_init(struct xvchan_config *cfg);
  * The final sizes are never smaller than requested; xvchan_ring_sizes()
  * returns them.
  *
+ * Grants: a server shares its control page (which holds rings of 1 and 2
+ * KiB) and one page per 4 KiB of each larger ring: 513 for two 1 MiB
+ * rings. Linux lends a domain xen_gntalloc.limit pages at once (module
+ * parameter, 1024 by default), all its processes together; past it the
+ * server fails with -ENOSPC. So a Linux domain has one server with two
+ * 1 MiB rings at a time, or, say, a thousand with in-page rings.
+ *
  * Blocking mode: returns once the client has connected, or -ETIMEDOUT after
  * @cfg->connect_timeout_ms (the path is then unpublished and everything
  * freed). Non-blocking mode: returns right after publishing; until a client

@@ -303,6 +303,38 @@ t_cat_stop() {
 	echo "died of SIGTERM, entry removed"
 }
 
+# Linux's gntalloc lends a domain xen_gntalloc.limit pages at once (1024
+# by default), all its processes together; a server with two 1 MiB rings
+# takes 513 (its page and 256 per ring). The server past the limit must
+# fail with ENOSPC and say so in one line of its own: the Xen libraries
+# print their errors on stderr unless given a logger, and the library
+# gives them a silent one. Each domain runs its own.
+t_grant_limit() {
+	local self limit fit i pid pids= rc err
+	self=$(xenstore-read domid) || { echo "no domid"; return 1; }
+	limit=$(cat /sys/module/xen_gntalloc/parameters/limit) ||
+		{ echo "no gntalloc limit"; return 1; }
+	fit=$((limit / 513))
+	i=0
+	while [ $i -lt $fit ]; do
+		i=$((i + 1))
+		xvchan-cat -l -r 1M -w 1M "$PEER" gl$i < /dev/null &
+		pid=$!
+		pids="$pids $pid"
+		xswait "/local/domain/$self/data/vchan/$PEER/gl$i/event-channel" 30 >/dev/null ||
+			{ echo "server $i never published"; kill -9 $pids; return 1; }
+	done
+	xvchan-cat -t 0 -l -r 1M -w 1M "$PEER" gl-over < /dev/null 2> /tmp/gl.err
+	rc=$?
+	kill -TERM $pids
+	wait
+	err=$(cat /tmp/gl.err)
+	[ $rc -eq 1 ] || { echo "server $((fit + 1)): status $rc, not 1: $err"; return 1; }
+	[ "$err" = "xvchan-cat: cannot serve: out of grant or event-channel resources" ] ||
+		{ echo "server $((fit + 1)) said: $err"; return 1; }
+	echo "limit $limit pages: $fit server(s) with 1 MiB rings, the next refused with ENOSPC in one line"
+}
+
 # Last: the domU is destroyed while it streams; the dom0 server must see
 # end of stream or -EPIPE within a second of the domain being gone. A
 # libxenvchan pair streams beside it, for comparison only (its fate is
@@ -443,7 +475,8 @@ ring_64k_both_poll ring_64k_both_threads late_dom0_srv late_domu_srv
 lib_lib_dom0_srv lib_lib_64k_domu_srv lib_lib_1m_dom0_srv lib_lib_1m_domu_srv
 xv_srv_dom0_lib_cli lib_srv_dom0_xv_cli xv_srv_domu_lib_cli
 lib_srv_domu_xv_cli demo_dom0_srv demo_domu_srv close_wait_dom0_srv
-close_wait_domu_srv cat_dom0_srv cat_domu_srv cat_stop guest_peer_death"
+close_wait_domu_srv cat_dom0_srv cat_domu_srv cat_stop grant_limit
+guest_peer_death"
 # Run only when named (XVCHAN_XEN_ONLY), in this order:
 # - xs_guest_release, bench_quick: minutes under TCG (bench_quick also
 #   with xv_bench=quick on the command line, XVCHAN_XEN_BENCH=quick on the
