@@ -145,6 +145,28 @@ static void share_free(struct xv_hv *hv, struct xv_hv_share *s)
 	free(s);
 }
 
+/*
+ * Linux's gntalloc lends a domain at most this many pages at once, all its
+ * processes together (module parameter xen_gntalloc.limit, 1024 unless
+ * the administrator changes it); a share beyond fails with ENOSPC. A vchan
+ * server with two 1 MiB rings holds 513, so a domain has one such server
+ * at a time: found on Xen 4.17 with Linux 6.1, where a second one failed.
+ */
+#define XV_HV_GNTALLOC_LIMIT 1024u
+
+/* Pages @domid shares now: counted, not kept, so no path that frees a
+ * share can leave a count behind. */
+static uint32_t shared_pages(const struct xv_hv *hv, unsigned int domid)
+{
+	const struct xv_hv_share *s;
+	uint32_t n = 0;
+
+	for (s = hv->shares; s; s = s->next)
+		if (s->domid == domid)
+			n += s->count;
+	return n;
+}
+
 int xv_hv_gnt_share(struct xv_hv *hv, struct xv_hv_conn *c, int memfd,
 		    const struct xv_sim_msg *req, struct xv_sim_msg *rep)
 {
@@ -163,6 +185,8 @@ int xv_hv_gnt_share(struct xv_hv *hv, struct xv_hv_conn *c, int memfd,
 	err = notify_check(hv, c, req->arg[2], req->arg[3], flags, 1);
 	if (err)
 		return err;
+	if (count > XV_HV_GNTALLOC_LIMIT - shared_pages(hv, c->domid))
+		return -ENOSPC;
 	/* Sealed so the sharer cannot shrink the pages under a mapper (which
 	 * would SIGBUS it); a non-memfd cannot be sealed and is refused.
 	 * Sealed before the size is looked at: the sharer still holds the

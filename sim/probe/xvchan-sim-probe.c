@@ -10,8 +10,9 @@
  * latency: one-way event-channel notify latency between this domain and
  * domain 2 (a forked child that becomes domain 2; the domain must exist),
  * from a ping-pong, next to the same ping-pong over two pipes.
- * capacity: binds PORTS (1000) event channels and shares GRANTS (10000)
- * pages from this one domain, and says how long it took.
+ * capacity: binds PORTS (1000) event channels and shares GRANTS (1024,
+ * what Linux's gntalloc lends a domain) pages from this one domain, and
+ * says how long it took; past the limit the shares fail with ENOSPC.
  * touch: binds one port, shares one page and writes one xenstore node, so a
  * script can show many domains working at once (sim/probe/figures).
  * death: a forked domain 2 maps a page of ours with an unmap notification
@@ -271,7 +272,7 @@ int main(int argc, char **argv)
 		return latency(argc > 2 ? atoi(argv[2]) : 20000);
 	if (argc >= 2 && !strcmp(argv[1], "capacity"))
 		return capacity(argc > 2 ? atoi(argv[2]) : 1000,
-				argc > 3 ? atoi(argv[3]) : 10000);
+				argc > 3 ? atoi(argv[3]) : 1024);
 	if (argc == 2 && !strcmp(argv[1], "touch"))
 		return touch();
 	if (argc >= 2 && !strcmp(argv[1], "death"))

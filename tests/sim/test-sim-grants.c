@@ -371,6 +371,89 @@ START_TEST(test_ref_zero_is_never_handed_out)
 }
 END_TEST
 
+/*
+ * As Linux's gntalloc (module parameter limit, 1024): a domain shares at
+ * most 1024 pages at once, all its processes together; the next share
+ * fails with ENOSPC until some are unshared, and another domain has a
+ * budget of its own. On Xen 4.17 a second vchan server with two 1 MiB
+ * rings (513 pages each) failed so in the same domain.
+ */
+#define GNTALLOC_LIMIT 1024
+#define CHUNK 64
+
+/* A process of domain @domid shares @pages (a multiple of CHUNK) in
+ * CHUNK-page shares, which must all succeed, then one more page, which
+ * must fail with ENOSPC if @full. Reports 1 on @out, waits for a word on
+ * @go, its own: nonzero unshares the first chunk and reports again. Then
+ * waits for a last word before it exits. */
+static pid_t budget_sharer(unsigned int domid, int pages, int full,
+			   struct xv_chan *out, struct xv_chan *go)
+{
+	pid_t pid = xv_test_fork_domain(domid);
+	static uint32_t refs[GNTALLOC_LIMIT + 1];
+	void *first = NULL;
+	xengntshr_handle *gs;
+	int i;
+
+	if (pid)
+		return pid;
+	gs = xengntshr_open(NULL, 0);
+	CHILD_ASSERT(gs);
+	for (i = 0; i < pages; i += CHUNK) {
+		void *p = xengntshr_share_pages(gs, 2, CHUNK, refs + i, 1);
+
+		CHILD_ASSERT(p);
+		if (!first)
+			first = p;
+	}
+	if (full)
+		CHILD_FAILS(xengntshr_share_pages(gs, 2, 1, refs + i, 1),
+			    ENOSPC);
+	xv_chan_put(out, 1);
+	if (xv_chan_get(go)) {
+		CHILD_ASSERT(xengntshr_unshare(gs, first, CHUNK) == 0);
+		xv_chan_put(out, 1);
+	}
+	xv_chan_get(go);
+	_exit(0);
+}
+
+START_TEST(test_a_domain_shares_at_most_1024_pages_at_once)
+{
+	struct xv_chan out, go_a, go_b, go_c;
+	pid_t a, b, c;
+
+	xv_chan_open(&out);
+	xv_chan_open(&go_a);
+	xv_chan_open(&go_b);
+	xv_chan_open(&go_c);
+	/* Domain 1's whole budget, in one process. */
+	a = budget_sharer(1, GNTALLOC_LIMIT, 1, &out, &go_a);
+	ck_assert_uint_eq(xv_chan_get(&out), 1);
+	/* Another of its processes has none left; domain 3 has its own. */
+	b = budget_sharer(1, 0, 1, &out, &go_b);
+	ck_assert_uint_eq(xv_chan_get(&out), 1);
+	c = budget_sharer(3, CHUNK, 0, &out, &go_c);
+	ck_assert_uint_eq(xv_chan_get(&out), 1);
+	xv_chan_put(&go_b, 0);
+	xv_chan_put(&go_b, 0);
+	ck_assert_int_eq(xv_test_wait(b, 10000), 0);
+	xv_chan_put(&go_c, 0);
+	xv_chan_put(&go_c, 0);
+	ck_assert_int_eq(xv_test_wait(c, 10000), 0);
+	/* One chunk back: exactly that much can be shared again. */
+	xv_chan_put(&go_a, 1);
+	ck_assert_uint_eq(xv_chan_get(&out), 1);
+	b = budget_sharer(1, CHUNK, 1, &out, &go_b);
+	ck_assert_uint_eq(xv_chan_get(&out), 1);
+	xv_chan_put(&go_b, 0);
+	xv_chan_put(&go_b, 0);
+	xv_chan_put(&go_a, 0);
+	ck_assert_int_eq(xv_test_wait(a, 10000), 0);
+	ck_assert_int_eq(xv_test_wait(b, 10000), 0);
+}
+END_TEST
+
 /* Debian's libxenvchan ends ring mappings with munmap(), not unmap. */
 START_TEST(test_plain_munmap_fires_the_unmap_notification)
 {
@@ -477,6 +560,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_ref_zero_is_never_handed_out);
 	tcase_add_test(tc, test_plain_munmap_fires_the_unmap_notification);
 	tcase_add_test(tc, test_set_max_grants_limits_a_handle);
+	tcase_add_test(tc, test_a_domain_shares_at_most_1024_pages_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
