@@ -241,6 +241,10 @@ if ! grep -q '^XV_DONE' "$C"; then
 	tail -60 "$C"
 	[ ! -s "$WORK/qemu.out" ] || { echo "QEMU said:"; cat "$WORK/qemu.out"; }
 	rc=1
+elif [ "$plan" = 0 ]; then
+	# XVCHAN_XEN_ONLY named no test: a run of nothing proves nothing
+	echo "FAIL: no test planned (XVCHAN_XEN_ONLY='${XVCHAN_XEN_ONLY:-}' names none of guest.sh's)"
+	rc=1
 elif [ -z "$plan" ] || [ "$pass" != "$plan" ] || [ "$fail" != 0 ]; then
 	echo "FAIL: planned ${plan:-?}, passed $pass, failed $fail; failures and guest messages:"
 	grep -E '^(XV_TEST .* FAIL|XV_MSG|XV_WARN|domU\| )' "$C" || true
