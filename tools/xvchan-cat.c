@@ -553,6 +553,11 @@ static int relay(struct xvchan *x, int sigfd)
 		/* The threads may already run: leave without closing. */
 		_exit(XV_TOOL_EXIT_FAIL);
 	}
+	/* Neither is ever joined (the flags say when each is done, and the
+	 * writer may sit in poll(2) on stdin until the process ends):
+	 * detached, their ends free what they hold. */
+	pthread_detach(rx);
+	pthread_detach(tx);
 	status = relay_wait(&r, &can_close);
 	/* The writer thread may be blocked in poll(2) on stdin for ever:
 	 * it is never joined; closing keeps it out of the library. */
