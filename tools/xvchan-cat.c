@@ -42,6 +42,9 @@
  * before leaving without xvchan_close() (which must not run concurrently
  * with it). */
 #define END_WAIT_MS 2000
+/* While the reader copies, the main thread looks for a stopping signal
+ * this often: neither copying thread may be able to. */
+#define SIGNAL_LOOK_MS 100
 /* relay()'s status when a stopping signal ended it: die of the signal. */
 #define SIGNALLED (-1)
 
@@ -132,7 +135,9 @@ static const char usage_text[] =
 "    wrote stays readable, then the peer sees the end), a server (-l)\n"
 "    removes its xenstore entry, and then it dies of the signal. If\n"
 "    standard output takes no data for 2 seconds at that moment, it\n"
-"    leaves without the close, as below.\n"
+"    leaves without the close, as below. One of them that is ignored\n"
+"    when xvchan-cat starts (nohup, a background job of a script) stays\n"
+"    ignored.\n"
 "\n"
 "    Any other fatal signal (SIGKILL, SIGQUIT, ...) ends it at once,\n"
 "    without the close. The peer then sees the vchan closed, as after a\n"
@@ -320,6 +325,15 @@ struct relay {
 	bool closing;		/* under @writer: no more library calls */
 };
 
+/* A stopping signal waits in the signalfd (it stays there until
+ * die_of_signal() takes it). */
+static bool stop_pending(const struct relay *r)
+{
+	struct pollfd sig = { .fd = r->sigfd, .events = POLLIN };
+
+	return poll(&sig, 1, 0) > 0;
+}
+
 static void relay_set(struct relay *r, bool *flag)
 {
 	pthread_mutex_lock(&r->lock);
@@ -334,7 +348,15 @@ static void *rx_thread(void *arg)
 	static char buf[CHUNK];
 
 	for (;;) {
-		ssize_t n = xvchan_read(r->x, buf, sizeof(buf)), off = 0;
+		ssize_t n, off = 0;
+
+		/* A peer that never lets the ring empty never lets the read
+		 * sleep, where cancel_fd is looked at. */
+		if (stop_pending(r)) {
+			relay_set(r, &r->rx_stopped);
+			return NULL;
+		}
+		n = xvchan_read(r->x, buf, sizeof(buf));
 
 		if (n == 0) {
 			/* Readers downstream see the end at once. */
@@ -502,7 +524,14 @@ static int relay_wait(struct relay *r, bool *can_close)
 			break;
 		}
 		if (!r->rx_done) {
-			pthread_cond_wait(&r->changed, &r->lock);
+			/* The threads may never look at the signalfd again: a
+			 * writer done with stdin, a reader inside write(2). */
+			if (stop_pending(r)) {
+				status = SIGNALLED;
+				break;
+			}
+			until = in_ms(SIGNAL_LOOK_MS);
+			pthread_cond_timedwait(&r->changed, &r->lock, &until);
 			continue;
 		}
 		until = in_ms(PEER_PROBE_MS);
@@ -577,10 +606,20 @@ static int relay(struct xvchan *x, int sigfd)
 /* The signals that stop xvchan-cat cleanly (usage_text, NOTES). */
 static void stopping_signals(sigset_t *set)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	size_t i;
+
 	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+
+		/* A blocked signal is queued even if ignored (nohup, a
+		 * background job of sh): leave an ignored one alone. */
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaddset(set, sigs[i]);
+	}
 }
 
 /*

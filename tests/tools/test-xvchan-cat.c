@@ -11,7 +11,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -485,6 +487,143 @@ START_TEST(test_a_stopping_signal_closes_a_connected_server)
 }
 END_TEST
 
+/* A child that reads pipe @p slowly (4 KiB a millisecond) to its end: a
+ * consumer slower than the vchan, so the server's reads always find data
+ * and never wait, where the library would see the signal. It says on
+ * @started once the first bytes came. */
+static pid_t slow_drain(int p[2], int started)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char buf[4096];
+		bool said = false;
+
+		close(p[1]);	/* or its end never comes */
+		while (read(p[0], buf, sizeof(buf)) > 0) {
+			if (!said && write(started, "s", 1) == 1)
+				said = true;
+			usleep(1000);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Start a server on @port and a client streaming 100 MB into it; the
+ * server's stdout is @srv_out, its stdin @srv_in. The client's pid in
+ * *cli. */
+static pid_t streamed_server(const char *const *srv_args, const char *port,
+			     int srv_in, int srv_out, pid_t *cli)
+{
+	const char *cli_args[] = { "1", port, NULL };
+	int big = cat_sim_file("big");
+	pid_t srv;
+
+	/* Sparse: 100 MB of zeros without writing them. */
+	ck_assert_int_eq(ftruncate(big, 100 * 1000 * 1000), 0);
+	srv = cat_spawn(1, srv_args, srv_in, srv_out, -1);
+	wait_published(port);
+	*cli = cat_spawn(2, cli_args, big, -1, -1);
+	return srv;
+}
+
+/*
+ * The signal while the peer keeps the ring full: the server's reads never
+ * wait, so the library's cancel_fd never comes into play, and the program
+ * must look at its signals itself. It closes (the entry goes) and dies of
+ * the signal; its stdin is open, its stdout slow.
+ */
+START_TEST(test_a_stopping_signal_ends_a_server_whose_reads_never_wait)
+{
+	const char *srv_args[] = { "-l", "2", "busy-sig", NULL };
+	int hold[2], out[2], started[2];
+	pid_t srv, cli, drain;
+	char c;
+
+	ck_assert_int_eq(pipe2(hold, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(started, O_CLOEXEC), 0);
+	drain = slow_drain(out, started[1]);
+	close(out[0]);
+	close(started[1]);
+	srv = streamed_server(srv_args, "busy-sig", hold[0], out[1], &cli);
+	close(hold[0]);
+	close(out[1]);
+	/* Streaming: the client is connected and the server copying. */
+	ck_assert_int_eq(read(started[0], &c, 1), 1);
+	close(started[0]);
+	ck_assert_int_eq(kill(srv, SIGINT), 0);
+	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 128 + SIGINT);
+	ck_assert_int_ne(xs_read_status("/local/domain/1/data/vchan/2/"
+					"busy-sig"), 0);
+	/* The client's writes fail once the server is gone. */
+	ck_assert_int_eq(xv_run_wait(cli, WAIT_MS), 1);
+	ck_assert_int_eq(waitpid(drain, NULL, 0), drain);
+	close(hold[1]);
+}
+END_TEST
+
+/*
+ * The signal while the server's stdout takes nothing and its stdin has
+ * ended: neither copying thread can look at the signal (the reader is in
+ * write(2), the writer is done), so the main thread must. As documented,
+ * it leaves after 2 s without the close, dying of the signal.
+ */
+START_TEST(test_a_stopping_signal_ends_a_server_whose_stdout_is_stuck)
+{
+	const char *srv_args[] = { "-l", "2", "stuck-sig", NULL };
+	int out[2], full, queued = 0, i;
+	pid_t srv, cli;
+
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	full = fcntl(out[0], F_GETPIPE_SZ);
+	ck_assert_int_gt(full, 0);
+	srv = streamed_server(srv_args, "stuck-sig", -1, out[1], &cli);
+	close(out[1]);
+	/* Stuck once the pipe is full: the reader is then in write(2). */
+	for (i = 0; i < WAIT_MS / 10 && queued < full; i++) {
+		usleep(10 * 1000);
+		ck_assert_int_eq(ioctl(out[0], FIONREAD, &queued), 0);
+	}
+	ck_assert_int_eq(queued, full);
+	ck_assert_int_eq(kill(srv, SIGINT), 0);
+	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 128 + SIGINT);
+	xv_run_wait(cli, WAIT_MS);
+	close(out[0]);
+}
+END_TEST
+
+/*
+ * A signal ignored when xvchan-cat starts (nohup's SIGHUP, SIGINT for a
+ * background job of a script) stays ignored: blocked for the signalfd, it
+ * would be queued all the same and stop the program.
+ */
+START_TEST(test_an_ignored_signal_stays_ignored)
+{
+	const char *srv_args[] = { "-l", "2", "nohup", NULL };
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	int hold[2];
+	pid_t srv;
+
+	ck_assert_int_eq(pipe2(hold, O_CLOEXEC), 0);
+	ck_assert_int_eq(sigaction(SIGHUP, &ign, &old), 0);
+	srv = cat_spawn(1, srv_args, hold[0], -1, -1);
+	ck_assert_int_eq(sigaction(SIGHUP, &old, NULL), 0);
+	close(hold[0]);
+	wait_published("nohup");
+	ck_assert_int_eq(kill(srv, SIGHUP), 0);
+	usleep(300 * 1000);
+	/* Still there to die of this one. */
+	ck_assert_int_eq(kill(srv, SIGTERM), 0);
+	ck_assert_int_eq(xv_run_wait(srv, WAIT_MS), 128 + SIGTERM);
+	ck_assert_int_ne(xs_read_status("/local/domain/1/data/vchan/2/nohup"),
+			 0);
+	close(hold[1]);
+}
+END_TEST
+
 Suite *xv_test_suite(void)
 {
 	Suite *s = suite_create("xvchan-cat");
@@ -510,6 +649,11 @@ Suite *xv_test_suite(void)
 			    0, 3);
 	tcase_add_loop_test(tc, test_a_stopping_signal_closes_a_connected_server,
 			    0, 2);
+	tcase_add_test(tc,
+		test_a_stopping_signal_ends_a_server_whose_reads_never_wait);
+	tcase_add_test(tc,
+		test_a_stopping_signal_ends_a_server_whose_stdout_is_stuck);
+	tcase_add_test(tc, test_an_ignored_signal_stays_ignored);
 	suite_add_tcase(s, tc);
 	return s;
 }
