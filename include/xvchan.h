@@ -66,9 +66,10 @@
  *   -ECONNREFUSED client: the published server is not waiting for a client
  *                 (closed, or died and left its xenstore entry behind)
  *   -EAGAIN       non-blocking mode: no progress possible now
- *   -ECANCELED    blocking mode: the config's cancel_fd became readable
- *                 while the call had to wait
- *   -EBADF        the config's cancel_fd is not an open descriptor
+ *   -ECANCELED    the config's cancel_fd became readable while the call
+ *                 had to wait (blocking mode; xvchan_client() in both)
+ *   -EBADF        the config's cancel_fd is not an open descriptor: at
+ *                 set-up, or closed since, found by the next wait
  *   -EPIPE        write: the peer closed the vchan (or died)
  *   -ESHUTDOWN    write after this side's own xvchan_shutdown()
  *   -EPROTO       the peer violated the vchan protocol (impossible index,
@@ -190,9 +191,10 @@ struct xvchan_config {
 	 * stops every wait of the endpoint, in both its threads, from then
 	 * on; a signalfd stops them on a signal (block the signal in every
 	 * thread first). It is checked with fcntl() at set-up (-EBADF) and
-	 * must stay open until xvchan_close() returns; the endpoint does not
-	 * take ownership. Non-blocking calls never sleep and do not look at
-	 * it.
+	 * must stay open until xvchan_close() returns (a wait that finds it
+	 * closed fails with -EBADF); the endpoint does not take ownership. Non-blocking mode looks at it only in
+	 * xvchan_client(), whose wait for its server is the same in both
+	 * modes; its other calls never sleep.
 	 */
 	int cancel_fd;
 };

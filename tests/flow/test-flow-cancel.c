@@ -105,6 +105,12 @@ static void lonely_client(void *arg)
 	      -ECANCELED);
 	FT_ASSERT(x == NULL);
 	ft_join(&later);
+	/* A non-blocking client waits for its server all the same, and
+	 * the descriptor (still readable) ends that wait too. */
+	cfg.flags = XVCHAN_NONBLOCK;
+	FT_EQ(xvchan_client(&x, FT_SERVER_DOM, "cancel-none", &cfg),
+	      -ECANCELED);
+	FT_ASSERT(x == NULL);
 	close(efd);
 }
 
