@@ -268,15 +268,15 @@ int xvchan_client(struct xvchan **out, unsigned int server_domid,
  * Read up to @len bytes.
  *
  * The room a read frees goes back to the writer in batches, as TCP's
- * window updates do: once a quarter of the ring has been read, when a read
- * finds the ring empty while the writer waits for room, before a read
- * sleeps or returns -EAGAIN, before a write, writev or reserve on this
- * endpoint sleeps for room or returns -EAGAIN (unless another thread is
- * inside xvchan_read() then), and at close. Until then, up to a quarter
- * ring that the caller has read stays unavailable to the peer's writes, as
- * if those reads had not happened yet: a caller that reads and then waits
- * for the peer by other means than this endpoint's calls holds it back
- * (docs/protocol.md).
+ * window updates do: once a quarter of the ring (16 KiB at most) has been
+ * read, when a read finds the ring empty while the writer waits for room,
+ * before a read sleeps or returns -EAGAIN, before a write, writev or
+ * reserve on this endpoint sleeps for room or returns -EAGAIN (unless
+ * another thread is inside xvchan_read() then), and at close. Until then,
+ * up to that much that the caller has read stays unavailable to the
+ * peer's writes, as if those reads had not happened yet: a caller that
+ * reads and then waits for the peer by other means than this endpoint's
+ * calls holds it back (docs/protocol.md).
  *
  * @return the number of bytes read (at least 1); 0 for end of stream, once
  *         the peer has shut down, closed or died (its process, or its

@@ -172,17 +172,18 @@ static bool rx_flush(struct xv_ring_endpoint *ep)
 }
 
 /*
- * Consume @n bytes; publish once a quarter ring is pending (ring.h, "freed
- * room goes back in batches"). A quarter hides at most a quarter of the
- * ring from the writer and stores cons at most four times a lap; measured
- * against per-read stores in docs/performance.md.
+ * Consume @n bytes; publish once a batch is pending (ring.h, "freed room
+ * goes back in batches"): a quarter ring hides at most that from the
+ * writer and stores cons at most four times a lap (measured against
+ * per-read stores in docs/performance.md), capped for large rings at
+ * XV_RING_CONS_BATCH_MAX.
  */
 static inline bool rx_publish(struct xv_ring_endpoint *ep, uint32_t n)
 {
 	struct xv_ring *r = &ep->rx;
 
 	r->own_shadow += n;
-	if (r->own_shadow - r->own_published < r->size / 4)
+	if (r->own_shadow - r->own_published < xv_ring_cons_batch(r->size))
 		return false;
 	return rx_flush(ep);
 }
@@ -303,7 +304,7 @@ int64_t xv_ring_recv(struct xv_ring_endpoint *ep, void *buf, size_t len,
 	*kick = false;
 	/* Found empty (avail 0 comes only from a fresh load of prod): a
 	 * writer that asked for room may be waiting for what we hold back.
-	 * One that did not has three quarters of the ring or more: the
+	 * One that did not has all but a batch of the ring or more: the
 	 * store would only pull the line from it, once per message for a
 	 * reader that keeps up. */
 	if (avail == 0 && len) {

@@ -26,7 +26,8 @@
  *
  * FREED ROOM GOES BACK IN BATCHES. The reader does not publish cons after
  * every read: it keeps what it consumed in its shadow and stores cons once
- * a quarter ring has piled up, when a read finds the ring empty while the
+ * a batch has piled up (a quarter ring, at most XV_RING_CONS_BATCH_MAX:
+ * xv_ring_cons_batch()), when a read finds the ring empty while the
  * writer has asked for room (NOTIFY_READ), when it arms for data (before
  * sleeping), and on xv_ring_flush_consumed() (before a close, and before
  * flow/'s writer sleeps for room). Every cons
@@ -37,11 +38,11 @@
  * (docs/performance.md). This is TCP's receiver-side silly-window
  * avoidance (RFC 1122, 4.2.3.3), with the same visible effect: room the
  * reader's caller has taken but that is not yet published (under a
- * quarter ring) stays invisible to the writer, just as if those reads had
- * not happened yet. A writer that asked for room gets it back from a
- * reader that keeps reading, within a quarter ring or at its next look at
- * an empty ring; both stores kick it (a caller must send that kick even
- * when recv returns 0).
+ * batch) stays invisible to the writer, just as if those reads had not
+ * happened yet. A writer that asked for room gets it back from a reader
+ * that keeps reading, within a batch or at its next look at an empty
+ * ring; both stores kick it (a caller must send that kick even when recv
+ * returns 0).
  *
  * Threads: the receive calls (recv, peek, consume, readable, arm_readable,
  * room_wanted, flush_consumed) touch only rx state and the send calls
@@ -90,6 +91,26 @@
 #include <stdint.h>
 
 #include "wire.h"
+
+/*
+ * The batch's ceiling. A writer asleep for room is woken by the store that
+ * ends a batch, so where both sides sleep in turn each cycle waits for the
+ * reader to read a whole batch before the writer's wake-up even begins: a
+ * quarter of a 1 MiB ring (256 KiB, some 25 us of copying) was that much
+ * more per cycle than libxenvchan, which stores after every read. 16 KiB,
+ * the quarter of the 64 KiB ring whose small messages the batching was
+ * measured on, keeps a store per 256 messages of 64 bytes
+ * (docs/performance.md, "Batched cons").
+ */
+#define XV_RING_CONS_BATCH_MAX ((uint32_t)16 << 10)
+
+/* Freed room a reader of a @size-byte ring holds back at most: a quarter
+ * ring, at most XV_RING_CONS_BATCH_MAX. */
+static inline uint32_t xv_ring_cons_batch(uint32_t size)
+{
+	return size / 4 < XV_RING_CONS_BATCH_MAX ? size / 4 :
+						   XV_RING_CONS_BATCH_MAX;
+}
 
 /* Ring orders of one connection, fixed for its life. */
 struct xv_ring_layout {

@@ -136,8 +136,8 @@ static void check_kick(const struct model *m, uint8_t before, uint8_t bit,
 
 /*
  * After a call that may publish cons: @flush says whether it had to (an
- * empty ring, an arm, an explicit flush), else a quarter ring pending
- * does. A cons that is not published leaves our index word as it was
+ * empty ring, an arm, an explicit flush), else a batch pending does: a
+ * quarter ring, at most 16 KiB. A cons that is not published leaves our index word as it was
  * (@own_before: the peer may have scribbled on it, and we never read it
  * back), and the peer's request byte untouched.
  */
@@ -145,7 +145,9 @@ static void check_cons(struct model *m, uint32_t own_before, uint8_t before,
 		       bool kick, bool flush)
 {
 	bool published = m->rx_cons != m->rx_pub &&
-			 (flush || m->rx_cons - m->rx_pub >= m->rx_size / 4);
+			 (flush || m->rx_cons - m->rx_pub >=
+				   (m->rx_size / 4 < 16384 ? m->rx_size / 4 :
+							    16384));
 
 	if (published) {
 		m->rx_pub = m->rx_cons;
