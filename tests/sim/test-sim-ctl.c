@@ -292,6 +292,18 @@ static int highest_fd(pid_t pid)
 	return n;
 }
 
+/* Lower daemon @hv's descriptor limit to @slack above the highest it
+ * holds; *old receives the limit to restore. */
+static void squeeze(pid_t hv, int slack, struct rlimit *old)
+{
+	struct rlimit low;
+
+	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, NULL, old), 0);
+	low = *old;
+	low.rlim_cur = (rlim_t)(highest_fd(hv) + 1 + slack);
+	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &low, NULL), 0);
+}
+
 /*
  * A daemon out of descriptors cannot accept: the connection stays
  * pending, poll() says so at once, forever.  It must turn such
@@ -301,17 +313,14 @@ static int highest_fd(pid_t pid)
 START_TEST(test_a_daemon_out_of_descriptors_refuses_and_recovers)
 {
 	int fds[32], n, i, refused = 0;
-	struct rlimit old, low;
+	struct rlimit old;
 	pid_t hv;
 	long t0;
 
 	fds[0] = sim_ctl_connect();
 	hv = tool_hello(fds[0]);
 	ck_assert_int_gt(hv, 0);
-	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, NULL, &old), 0);
-	low = old;
-	low.rlim_cur = (rlim_t)highest_fd(hv) + 1 + 4;
-	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &low, NULL), 0);
+	squeeze(hv, 4, &old);
 	for (n = 1; n < 32 && !refused; n++) {
 		pid_t r;
 
@@ -373,16 +382,13 @@ static int domain_hello_answer(int fd)
 START_TEST(test_a_domain_hello_without_room_for_its_pidfd_is_refused)
 {
 	int fds[64], n, tries, rc = 1;
-	struct rlimit old, low;
+	struct rlimit old;
 	pid_t hv, r;
 
 	fds[0] = sim_ctl_connect();
 	hv = tool_hello(fds[0]);
 	ck_assert_int_gt(hv, 0);
-	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, NULL, &old), 0);
-	low = old;
-	low.rlim_cur = (rlim_t)highest_fd(hv) + 1 + 4;
-	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &low, NULL), 0);
+	squeeze(hv, 4, &old);
 	for (n = 1, r = 1; n < 64 && r; n++) {
 		fds[n] = sim_ctl_connect();
 		r = tool_hello(fds[n]);
@@ -445,16 +451,13 @@ static int xs_probe(int fd)
 START_TEST(test_a_xenstored_out_of_descriptors_refuses_and_recovers)
 {
 	int fds[64], ctl = sim_ctl_connect(), slack, n, i, refused;
-	struct rlimit old, low;
+	struct rlimit old;
 	pid_t hv = tool_hello(ctl);
 	long t0;
 
 	ck_assert_int_gt(hv, 0);
-	ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, NULL, &old), 0);
 	for (slack = 4; slack <= 5; slack++) {
-		low = old;
-		low.rlim_cur = (rlim_t)(highest_fd(hv) + 1 + slack);
-		ck_assert_int_eq(prlimit(hv, RLIMIT_NOFILE, &low, NULL), 0);
+		squeeze(hv, slack, &old);
 		for (n = 0, refused = 0; n < 63 && !refused; n++) {
 			int r;
 
