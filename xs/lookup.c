@@ -75,14 +75,16 @@ static int keys_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
  * pair would look valid.  xenstored fails the commit of a transaction
  * whose nodes changed, even one that only read them, so a committed pair
  * is one publication's.  A read that fails aborts the transaction.  What
- * conflicts on every try changed under each look: "not yet", and the
- * next change brings another event (or the liveness look).
+ * conflicts on every try, or until @deadline, changed under each look:
+ * "not yet", and the next change brings another event (or the liveness
+ * look).
  */
-static int read_keys(struct xv_xs *xs, const char *path, uint32_t *ring_ref,
+static int read_keys(struct xv_xs *xs, const char *path, int64_t deadline,
+		     int cancel_fd, uint32_t *ring_ref,
 		     uint32_t *event_channel)
 {
 	struct keys k = { .path = path };
-	int rc = xv_xs_in_transaction(xs, keys_body, &k);
+	int rc = xv_xs_in_transaction(xs, deadline, cancel_fd, keys_body, &k);
 
 	if (rc == -EAGAIN)
 		return NOT_YET;
@@ -171,7 +173,8 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		return -EINVAL;
 	if (timeout_ms >= 0)
 		deadline = now_ns() + (int64_t)timeout_ms * 1000000;
-	rc = read_keys(xs, path, ring_ref, event_channel);
+	rc = read_keys(xs, path, deadline, cancel_fd, ring_ref,
+		       event_channel);
 	if (rc != NOT_YET)
 		return rc;
 	if (timeout_ms == 0)
@@ -205,7 +208,8 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		rc = wait_event(watcher, deadline, cancel_fd);
 		if (rc < 0)
 			break;
-		rc = read_keys(xs, path, ring_ref, event_channel);
+		rc = read_keys(xs, path, deadline, cancel_fd, ring_ref,
+			       event_channel);
 		if (rc != NOT_YET)
 			break;
 	}

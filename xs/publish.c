@@ -101,7 +101,7 @@ int xv_xs_publish(struct xv_xs *xs, const char *path,
 	a.perms[0].perms = XS_PERM_NONE;
 	a.perms[1].id = client_domid;
 	a.perms[1].perms = XS_PERM_READ;
-	return xv_xs_in_transaction(xs, publish_body, &a);
+	return xv_xs_in_transaction(xs, -1, -1, publish_body, &a);
 }
 
 /* Remove @path, which the caller checked exists. */
@@ -169,7 +169,8 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path)
 	if (xv_xs_path_check(path) < 0)
 		return -EINVAL;
 	if (xv_xs_path_is_mirage(path))
-		return xv_xs_in_transaction(xs, unpublish_body, &path);
+		return xv_xs_in_transaction(xs, -1, -1, unpublish_body,
+					    &path);
 	rc = node_exists(xs, XBT_NULL, path);
 	return rc < 0 ? rc : remove_node(xs, XBT_NULL, path);
 }

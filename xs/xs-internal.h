@@ -73,10 +73,15 @@ int xv_xs_raw_drain(struct xv_xs_raw *r);
  * or a positive answer of the caller's own).  A commit that xenstored ends
  * with EAGAIN (another writer changed a node the body read or wrote) runs
  * @body again from the start, at most XV_XS_TXN_TRIES times in all,
- * backing off between tries; then -EAGAIN.  Returns 0 once committed,
- * @body's answer, -EAGAIN, or the -errno of a failed start or end.
+ * backing off between tries; then -EAGAIN.  The first try is always made;
+ * no backoff sleeps past @deadline (CLOCK_MONOTONIC ns, -1: none): one
+ * that would ends the tries with -EAGAIN, so the call ends at most one
+ * transaction past it.  @cancel_fd (-1: none; never read) readable during
+ * a backoff ends them with -ECANCELED (-EBADF once closed).  Returns 0
+ * once committed, @body's answer, -EAGAIN, -ECANCELED, -EBADF, or the
+ * -errno of a failed start or end.
  */
-int xv_xs_in_transaction(struct xv_xs *xs,
+int xv_xs_in_transaction(struct xv_xs *xs, int64_t deadline, int cancel_fd,
 			 int (*body)(struct xv_xs *xs, xs_transaction_t t,
 				     void *arg),
 			 void *arg);
