@@ -67,6 +67,7 @@ struct xvchan {
 	/* Reader only, but for @rx_busy. */
 	bool eof;
 	struct xv_flow_spin rx_spin;
+	uint32_t rx_sent_mark;	/* xv_ring_sent() at the last empty look */
 	/* 1 while a thread holds the read side (ring rx state): the reader
 	 * for its whole call, the writer for a moment to give back room
 	 * (xv_flow_give_back_room()). */
@@ -152,6 +153,8 @@ void xv_flow_settle(struct xvchan *x, bool reader, int64_t rc);
  * yet. */
 int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 		     int64_t (*ready)(struct xvchan *x), int64_t deadline_ms);
+/* Busy-wait @ns nanoseconds, telling the CPU that it spins. */
+void xv_flow_pause(int64_t ns);
 /* Adapt @st's budget to the wait being timed, which just ended. */
 void xv_flow_spin_adapt(struct xvchan *x, struct xv_flow_spin *st);
 

@@ -44,6 +44,36 @@ static int64_t xv_flow_write_ready(struct xvchan *x)
 	return xv_flow_peer_live(x) == XV_WIRE_LIVE_GONE ? 1 : 0;
 }
 
+/*
+ * How long a spinning reader that has caught up with a streaming writer
+ * waits before it looks at the ring again. Looking at once, it takes each
+ * small message as it lands: the index line and the message's data line
+ * then cross between the CPUs once per message, and each crossing also
+ * stalls the writer's N2 fence (ring/ring.h). Both ends slow to a third
+ * or less, and stay there, for a reader that keeps up never falls behind
+ * (docs/performance.md, "The spinning reader's low mode"). A microsecond
+ * lets the writer fill a few dozen lines meanwhile, which the reader then
+ * takes from its cached index, one crossing for all.
+ */
+#define XV_FLOW_CATCH_UP_NS 1000
+
+/*
+ * The ring is empty: pause first if that only means we caught up with a
+ * writer (xv_flow_read()'s spin). Not when this endpoint sent anything
+ * since the ring was last found empty: then the peer may be waiting for
+ * our answer and writes only after it, and the pause would add to every
+ * round trip. Nor without a spin budget: a reader about to sleep has
+ * nothing to wait for.
+ */
+static void xv_flow_catch_up(struct xvchan *x)
+{
+	uint32_t sent = xv_ring_sent(&x->ep);
+
+	if (x->rx_spin.budget_ns && sent == x->rx_sent_mark)
+		xv_flow_pause(XV_FLOW_CATCH_UP_NS);
+	x->rx_sent_mark = sent;
+}
+
 static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
 {
 	int64_t deadline;
@@ -84,6 +114,7 @@ static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
 			x->eof = true;
 			return 0;
 		}
+		xv_flow_catch_up(x);
 		if (xv_flow_spin(x, &x->rx_spin, xv_flow_read_ready,
 				 deadline))
 			continue;

@@ -537,6 +537,21 @@ int64_t xv_flow_spin(struct xvchan *x, struct xv_flow_spin *st,
 	return 0;
 }
 
+void xv_flow_pause(int64_t ns)
+{
+	int64_t until = xv_flow_now_ns() + ns;
+
+	do {
+		/* A spin-wait hint: frees the core's resources for its
+		 * sibling thread and saves power meanwhile. */
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#elif defined(__aarch64__)
+		__asm__ __volatile__("yield");
+#endif
+	} while (xv_flow_now_ns() < until);
+}
+
 void xv_flow_spin_adapt(struct xvchan *x, struct xv_flow_spin *st)
 {
 	int64_t waited;

@@ -149,10 +149,14 @@ static inline bool take_kick(struct xv_ring_endpoint *ep, uint8_t bit)
 
 static inline bool tx_publish(struct xv_ring_endpoint *ep, uint32_t n)
 {
-	ep->tx.own_shadow += n;
+	uint32_t prod = ep->tx.own_shadow + n;
+
+	/* Atomic only for xv_ring_sent() in a reader thread; the writer is
+	 * its only writer, and reads its own value plainly. */
+	xv_atomic_store_relaxed_u32(&ep->tx.own_shadow, prod);
 	/* P1: the data copied in is visible /before/ the new prod; pairs
 	 * with C1 */
-	xv_atomic_store_release_u32(ep->tx.own_index, ep->tx.own_shadow);
+	xv_atomic_store_release_u32(ep->tx.own_index, prod);
 	return take_kick(ep, XV_WIRE_NOTIFY_WRITE);
 }
 
@@ -204,6 +208,11 @@ static bool rx_room_wanted(const struct xv_ring_endpoint *ep)
 bool xv_ring_room_wanted(const struct xv_ring_endpoint *ep)
 {
 	return !ring_broken(ep) && rx_room_wanted(ep);
+}
+
+uint32_t xv_ring_sent(const struct xv_ring_endpoint *ep)
+{
+	return xv_atomic_load_relaxed_u32(&ep->tx.own_shadow);
 }
 
 bool xv_ring_flush_consumed(struct xv_ring_endpoint *ep)

@@ -48,8 +48,8 @@
  * room_wanted, flush_consumed) touch only rx state and the send calls
  * only tx state, so one thread may receive while another sends on the
  * same endpoint; two threads on the same direction need the caller's
- * lock. A bit left armed after a sleeper gave up waiting only costs the
- * peer one spurious kick.
+ * lock. sent reads the tx count from either thread. A bit left armed
+ * after a sleeper gave up waiting only costs the peer one spurious kick.
  *
  * This layer is pure: no system calls, no allocation, no I/O. It decides
  * ("the peer needs a kick", "the peer broke the protocol") and flow/ acts.
@@ -326,6 +326,14 @@ int64_t xv_ring_arm_readable(struct xv_ring_endpoint *ep, bool *kick);
  * a new request sooner or later; arming settles it for good.
  */
 bool xv_ring_room_wanted(const struct xv_ring_endpoint *ep);
+
+/**
+ * Bytes sent so far on tx (mod 2^32): our own count, never the shared
+ * index. Safe to call from the reader's thread while another sends (it
+ * then sees some recent value), e.g. to notice that nothing was sent
+ * between two reads.
+ */
+uint32_t xv_ring_sent(const struct xv_ring_endpoint *ep);
 
 /**
  * Publish every byte consumed so far, e.g. before the reader leaves: a

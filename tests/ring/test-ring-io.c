@@ -196,6 +196,37 @@ START_TEST(test_reserve_commit_give_two_segments_at_the_wrap)
 }
 END_TEST
 
+/*
+ * xv_ring_sent() counts what this side sent, from where the page started,
+ * through every way of sending, across the 2^32 wrap; receiving and a
+ * peer that scribbles on our prod change nothing.
+ */
+START_TEST(test_sent_counts_our_own_sends_only)
+{
+	struct xv_ring_iov iov[2] = { { in, 100 }, { in + 100, 50 } };
+	struct xv_ring_segs s;
+	bool kick;
+
+	xv_fx_setup(&fx, 10, 11, UINT32_MAX - 99);
+	ck_assert_uint_eq(xv_ring_sent(&fx.cli), UINT32_MAX - 99);
+	xv_pattern_fill(6, 0, in, 1024);
+	ck_assert_int_eq(xv_ring_send(&fx.cli, in, 64, &kick), 64);
+	ck_assert_uint_eq(xv_ring_sent(&fx.cli), UINT32_MAX - 35);
+	ck_assert_int_eq(xv_ring_sendv(&fx.cli, iov, 2, &kick), 150);
+	ck_assert_uint_eq(xv_ring_sent(&fx.cli), 114);
+	ck_assert_int_eq(xv_ring_reserve(&fx.cli, &s), 1024 - 214);
+	ck_assert_int_eq(xv_ring_commit(&fx.cli, 10, &kick), 0);
+	ck_assert_uint_eq(xv_ring_sent(&fx.cli), 124);
+	/* The other direction and the peer's reads are not ours. */
+	ck_assert_int_eq(xv_ring_recv(&fx.srv, out, 224, &kick), 224);
+	ck_assert_int_eq(xv_ring_send(&fx.srv, in, 10, &kick), 10);
+	ck_assert_uint_eq(xv_ring_sent(&fx.cli), 124);
+	ck_assert_uint_eq(xv_ring_sent(&fx.srv), UINT32_MAX - 89);
+	fx.page->left.prod = 7;
+	ck_assert_uint_eq(xv_ring_sent(&fx.cli), 124);
+}
+END_TEST
+
 START_TEST(test_no_kick_unless_the_peer_armed)
 {
 	bool kick = true;
@@ -505,6 +536,7 @@ Suite *xv_test_suite(void)
 			    0, sizeof(wrap_orders) / sizeof(wrap_orders[0]));
 	tcase_add_test(wrap, test_sendv_gathers_across_the_wrap_and_stops_when_full);
 	tcase_add_test(wrap, test_reserve_commit_give_two_segments_at_the_wrap);
+	tcase_add_test(wrap, test_sent_counts_our_own_sends_only);
 	tcase_set_timeout(wrap, 30);
 	suite_add_tcase(s, wrap);
 
