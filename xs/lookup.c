@@ -119,6 +119,10 @@ static int wait_event(struct xv_xs_raw *watcher, int64_t deadline,
 	};
 	int n, rc;
 
+	/* Also with events pending: a lookup past its time makes no more
+	 * transactions. */
+	if (deadline >= 0 && now_ns() >= deadline)
+		return -ETIMEDOUT;
 	/* Events the XS_WATCH reply was preceded by left the descriptor
 	 * quiet: they are in the count. */
 	while (!xv_xs_raw_pending(watcher)) {
@@ -177,7 +181,8 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 		       event_channel);
 	if (rc != NOT_YET)
 		return rc;
-	if (timeout_ms == 0)
+	/* Past its time (a timeout of 0 always is): no watch. */
+	if (timeout_ms == 0 || (deadline >= 0 && now_ns() >= deadline))
 		return -ETIMEDOUT;
 	xv_xs_raw_close(xs->watcher);
 	xs->watcher = NULL;

@@ -134,9 +134,10 @@ int xv_xs_unpublish(struct xv_xs *xs, const char *path);
  * ring-ref from one and event-channel from the next; a look whose commit
  * conflicts is retried as xv_xs_publish() retries, but never past the
  * timeout, and one that conflicts every time (keys changing all along)
- * counts as "not yet": the lookup ends at most one transaction after its
- * timeout (a timeout of 0 makes exactly one), and @cancel_fd also ends
- * the pauses between tries.  It reads the
+ * counts as "not yet": the lookup ends within one xenstore exchange (a
+ * transaction, or setting its watch) after its timeout (a timeout of 0
+ * makes exactly one transaction), and @cancel_fd also ends the pauses
+ * between tries.  It reads the
  * keys first and only if they are not there yet sets the watch, on a
  * second connection; the watch wakes it when the server publishes, and
  * the end of that connection wakes it too (-ECONNRESET); it also looks

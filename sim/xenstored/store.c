@@ -673,11 +673,21 @@ static void store_account(struct xv_xsd *xsd, unsigned int owner, int delta)
 	account(&v, owner, delta);
 }
 
+void xv_xsd_fail_commits(struct xv_xsd *xsd, int n)
+{
+	xsd->fail_commits = n < -1 ? -1 : n;
+}
+
 int xv_xsd_txn_commit(struct xv_xsd *xsd, struct xv_txn *txn)
 {
 	struct xv_table *o = &txn->overlay;
 	struct xv_pending *p;
 
+	if (xsd->fail_commits) {
+		if (xsd->fail_commits > 0)
+			xsd->fail_commits--;
+		return -EAGAIN;
+	}
 	for (size_t i = 0; i < o->nbuckets; i++)
 		for (struct xv_node *e = o->buckets[i]; e; e = e->hnext) {
 			struct xv_node *m = xv_xsd_table_find(&xsd->nodes,

@@ -104,6 +104,14 @@ int xv_xsd_domain_introduce(struct xv_xsd *xsd, unsigned int domid,
 int xv_xsd_domain_release(struct xv_xsd *xsd, unsigned int domid);
 
 /*
+ * Extension, for tests: the next @n transaction commits (-1: every one
+ * from now on; 0: none) fail with EAGAIN, as if another writer had
+ * changed a node they touched, and change nothing. A client's retries
+ * can then be tested without racing a second writer.
+ */
+void xv_xsd_fail_commits(struct xv_xsd *xsd, int n);
+
+/*
  * Extension: serve @fd, a connected stream socket (e.g. one end of a
  * socketpair), as a connection of introduced domain @domid, as if it had
  * connected to that domain's socket; for tests and fuzzers that drive a

@@ -145,6 +145,7 @@ struct xv_xsd {
 	/* /dev/null, given up to refuse a connection when out of
 	 * descriptors (accept_all()); -1 if none. */
 	int spare_fd;
+	int fail_commits;	/* xv_xsd_fail_commits(): left, -1 all */
 };
 
 /* A place to read and write: the store itself or one transaction. */

@@ -131,6 +131,13 @@ int xsd_fix_release(unsigned int domid)
 	return err;
 }
 
+void xsd_fix_fail_commits(int n)
+{
+	pthread_mutex_lock(&fix.lock);
+	xv_xsd_fail_commits(fix.xsd, n);
+	pthread_mutex_unlock(&fix.lock);
+}
+
 size_t xsd_fix_connections(unsigned int domid)
 {
 	size_t n;

@@ -30,6 +30,9 @@ struct xs_handle *xsd_fix_open(unsigned int domid);
 int xsd_fix_introduce(unsigned int domid, const char *name);
 int xsd_fix_release(unsigned int domid);
 
+/* The next @n commits (-1: all) fail with EAGAIN (xv_xsd_fail_commits()). */
+void xsd_fix_fail_commits(int n);
+
 /* Connections the store serves on @domid's socket now (a client's
  * connection counts once the store has answered it a request). */
 size_t xsd_fix_connections(unsigned int domid);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -406,6 +407,78 @@ START_TEST(test_lookup_times_out_without_server)
 	ck_assert_int_eq(xv_xs_lookup(cli, path, -2, -1, &ref, &port), -EINVAL);
 	ck_assert_int_eq(xv_xs_lookup(cli, "a//b", 0, -1, &ref, &port), -EINVAL);
 	free(path);
+	xv_xs_close(cli);
+}
+END_TEST
+
+/*
+ * A look whose commit fails (the store's fault injection: as if the keys
+ * changed under it) is "not yet".  A timeout of 0 makes exactly one: the
+ * first lookup fails although a retry would succeed, the second finds
+ * the keys.
+ */
+START_TEST(test_lookup_of_timeout_0_makes_one_try)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	char *path = mirage_path("once");
+	uint32_t ref = 5, port = 6;
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
+	xsd_fix_fail_commits(1);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 0, -1, &ref, &port),
+			 -ETIMEDOUT);
+	ck_assert_uint_eq(ref, 5);
+	assert_found(cli, path, 0, 123, 45);
+	free(path);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
+/* Looks that conflict every time stop at the timeout: their 32 tries'
+ * backoffs alone would take about 0.9 s (rarely under 0.6 s). */
+START_TEST(test_lookup_stops_retrying_at_its_timeout)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	char *path = mirage_path("busy");
+	uint32_t ref = 5, port = 6;
+	struct timespec t0;
+	long ms;
+
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
+	xsd_fix_fail_commits(-1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 150, -1, &ref, &port),
+			 -ETIMEDOUT);
+	ms = elapsed_ms(&t0);
+	ck_assert_int_ge(ms, 150);
+	ck_assert_int_lt(ms, 550);
+	xsd_fix_fail_commits(0);
+	assert_found(cli, path, 0, 123, 45);
+	free(path);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
+/* cancel_fd ends the pause between two tries: without it, the second
+ * try would have found the keys. */
+START_TEST(test_cancel_fd_ends_a_lookup_between_tries)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	char *path = mirage_path("stop");
+	uint32_t ref = 5, port = 6;
+	int efd = eventfd(1, EFD_CLOEXEC);
+
+	ck_assert_int_ge(efd, 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
+	xsd_fix_fail_commits(1);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, -1, efd, &ref, &port),
+			 -ECANCELED);
+	ck_assert_uint_eq(ref, 5);
+	close(efd);
+	free(path);
+	xv_xs_close(srv);
 	xv_xs_close(cli);
 }
 END_TEST
@@ -1065,6 +1138,9 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_lookup_waits_for_a_later_server);
 	tcase_add_test(tc, test_lookup_times_out_without_server);
 	tcase_add_test(tc, test_lookup_waits_while_a_key_is_missing);
+	tcase_add_test(tc, test_lookup_of_timeout_0_makes_one_try);
+	tcase_add_test(tc, test_lookup_stops_retrying_at_its_timeout);
+	tcase_add_test(tc, test_cancel_fd_ends_a_lookup_between_tries);
 	tcase_add_test(tc, test_lookup_of_published_keys_sets_no_watch);
 	tcase_add_test(tc, test_waiting_lookups_one_after_another_start_no_thread);
 	tcase_add_test(tc, test_lookup_finds_keys_written_in_the_other_order);
