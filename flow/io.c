@@ -12,6 +12,7 @@
 
 #include "atomic.h"
 #include "flow.h"
+#include "spin.h"
 
 /* Gather at most this many iovecs per ring call: no allocation per write,
  * and the ring publishes once per batch. */
@@ -59,17 +60,18 @@ static int64_t xv_flow_write_ready(struct xvchan *x)
 
 /*
  * The ring is empty: pause first if that only means we caught up with a
- * writer (xv_flow_read()'s spin). Not when this endpoint sent anything
- * since the ring was last found empty: then the peer may be waiting for
- * our answer and writes only after it, and the pause would add to every
- * round trip. Nor without a spin budget: a reader about to sleep has
- * nothing to wait for.
+ * writer (xv_flow_read()'s spin; the rule is xv_flow_catch_up_due() in
+ * spin.h). Not when this endpoint sent anything since the ring was last
+ * found empty: then the peer may be waiting for our answer and writes
+ * only after it, and the pause would add to every round trip. Nor
+ * without a spin budget: a reader about to sleep has nothing to wait for
+ * (nor has a non-blocking one, whose budget is always 0).
  */
 static void xv_flow_catch_up(struct xvchan *x)
 {
 	uint32_t sent = xv_ring_sent(&x->ep);
 
-	if (x->rx_spin.budget_ns && sent == x->rx_sent_mark)
+	if (xv_flow_catch_up_due(x->rx_spin.budget_ns, sent, x->rx_sent_mark))
 		xv_flow_pause(XV_FLOW_CATCH_UP_NS);
 	x->rx_sent_mark = sent;
 }

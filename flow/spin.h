@@ -32,6 +32,7 @@
 #ifndef XV_FLOW_SPIN_H
 #define XV_FLOW_SPIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Below this a budget is 0: a spin shorter than one pass is no spin. */
@@ -53,6 +54,19 @@ static inline int64_t xv_flow_spin_next(int64_t budget_ns, int64_t waited_ns,
 		budget_ns = 2 * waited_ns < max_ns ? 2 * waited_ns : max_ns;
 	return budget_ns < XV_FLOW_SPIN_MIN_NS ? XV_FLOW_SPIN_MIN_NS :
 						 budget_ns;
+}
+
+/**
+ * The catch-up pause (flow/io.c, XV_FLOW_CATCH_UP_NS): due when a reader
+ * that just found its ring empty still spins (@budget_ns > 0) and its
+ * endpoint sent nothing since the ring was last found empty (@sent, the
+ * tx count now, equals @sent_mark, the count then). A reader that sent
+ * may be answering a request, and the peer writes only after it.
+ */
+static inline bool xv_flow_catch_up_due(int64_t budget_ns, uint32_t sent,
+					uint32_t sent_mark)
+{
+	return budget_ns > 0 && sent == sent_mark;
 }
 
 #endif

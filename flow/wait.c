@@ -542,8 +542,9 @@ void xv_flow_pause(int64_t ns)
 	int64_t until = xv_flow_now_ns() + ns;
 
 	do {
-		/* A spin-wait hint: frees the core's resources for its
-		 * sibling thread and saves power meanwhile. */
+		/* A spin-wait hint where the CPU has one (it frees the
+		 * core for its sibling thread and saves power); elsewhere a
+		 * plain loop on the clock. */
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause();
 #elif defined(__aarch64__)

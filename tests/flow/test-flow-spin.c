@@ -52,6 +52,22 @@ START_TEST(test_a_quick_wait_restores_a_budget_that_fell_to_none)
 }
 END_TEST
 
+/* The catch-up pause: only for a reader that still spins and sent
+ * nothing since it last found its ring empty (a one-way stream). */
+START_TEST(test_the_catch_up_pause_is_for_a_spinning_one_way_reader)
+{
+	ck_assert(xv_flow_catch_up_due(CEILING, 1234, 1234));
+	ck_assert(xv_flow_catch_up_due(XV_FLOW_SPIN_MIN_NS, 0, 0));
+	/* Sent since: maybe an answer the peer waits for. */
+	ck_assert(!xv_flow_catch_up_due(CEILING, 1235, 1234));
+	/* A count that wrapped to the same value is 2^32 bytes: not a
+	 * case a pause could wrongly delay a round trip for. */
+	ck_assert(!xv_flow_catch_up_due(CEILING, 0, UINT32_MAX));
+	/* No budget (spinning decayed, nospin, non-blocking): no pause. */
+	ck_assert(!xv_flow_catch_up_due(0, 1234, 1234));
+}
+END_TEST
+
 #define SLOW_BYTES 30
 #define SLOW_GAP_MS 20
 #define SLOW_CEILING_US 5000
@@ -172,6 +188,8 @@ Suite *xv_test_suite(void)
 		test_a_wait_caught_within_the_ceiling_buys_twice_its_length);
 	tcase_add_test(rule,
 		test_a_wait_beyond_the_ceiling_halves_the_budget_down_to_none);
+	tcase_add_test(rule,
+		test_the_catch_up_pause_is_for_a_spinning_one_way_reader);
 	tcase_add_test(rule,
 		test_a_quick_wait_restores_a_budget_that_fell_to_none);
 	suite_add_tcase(s, rule);
