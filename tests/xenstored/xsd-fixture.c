@@ -131,6 +131,17 @@ int xsd_fix_release(unsigned int domid)
 	return err;
 }
 
+pid_t xsd_fix_fork(void)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&fix.lock);
+	pid = fork();
+	/* In the child too: the copy is locked by its only thread. */
+	pthread_mutex_unlock(&fix.lock);
+	return pid;
+}
+
 void xsd_fix_fail_commits(int n)
 {
 	pthread_mutex_lock(&fix.lock);

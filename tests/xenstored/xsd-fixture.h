@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <xenstore.h>
 
 #include "xenstored.h"
@@ -29,6 +30,15 @@ struct xs_handle *xsd_fix_open(unsigned int domid);
 /* Run against the store while the loop thread is held off. */
 int xsd_fix_introduce(unsigned int domid, const char *name);
 int xsd_fix_release(unsigned int domid);
+
+/*
+ * fork() while the store's thread is outside the store (it allocates only
+ * inside, under the fixture's lock). A child forked while that thread
+ * held one of the allocator's locks would wait for it for ever at its
+ * first malloc() or free(): seen under ASan (clang 14), whose allocator
+ * takes no lock around fork(), in a churning publisher's free().
+ */
+pid_t xsd_fix_fork(void);
 
 /* The next @n commits (-1: all) fail with EAGAIN (xv_xsd_fail_commits()). */
 void xsd_fix_fail_commits(int n);
