@@ -25,8 +25,30 @@
 
 #define WAIT_MS 20000
 
+/*
+ * The stopping signals as a shell leaves them to a program it starts:
+ * not ignored, not blocked.  A test run started under nohup (SIGHUP
+ * ignored, inherited by every child) would otherwise hand xvchan-cat an
+ * ignored SIGHUP, which it rightly leaves alone
+ * (test_an_ignored_signal_stays_ignored).
+ */
+static void default_stopping_signals(void)
+{
+	static const int stopping[] = { SIGHUP, SIGINT, SIGTERM };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(stopping) / sizeof(stopping[0]); i++) {
+		ck_assert_int_eq(sigaction(stopping[i], &dfl, NULL), 0);
+		sigaddset(&set, stopping[i]);
+	}
+	ck_assert_int_eq(sigprocmask(SIG_UNBLOCK, &set, NULL), 0);
+}
+
 static void sim_start(void)
 {
+	default_stopping_signals();
 	cat_sim_start("cat", WAIT_MS);
 }
 
