@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "xs-internal.h"
 
@@ -95,14 +94,6 @@ static int read_keys(struct xv_xs *xs, const char *path, int64_t deadline,
 	return 0;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * Sleep until a watch event arrives, LIVENESS_MS pass, or @deadline
  * (monotonic ns; -1: none) passes; after an event, drain every queued one:
@@ -121,7 +112,7 @@ static int wait_event(struct xv_xs_raw *watcher, int64_t deadline,
 
 	/* Also with events pending: a lookup past its time makes no more
 	 * transactions. */
-	if (deadline >= 0 && now_ns() >= deadline)
+	if (deadline >= 0 && xv_xs_now_ns() >= deadline)
 		return -ETIMEDOUT;
 	/* Events the XS_WATCH reply was preceded by left the descriptor
 	 * quiet: they are in the count. */
@@ -129,7 +120,7 @@ static int wait_event(struct xv_xs_raw *watcher, int64_t deadline,
 		int ms = LIVENESS_MS;
 
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ns();
+			int64_t left = deadline - xv_xs_now_ns();
 
 			if (left <= 0)
 				return -ETIMEDOUT;
@@ -176,13 +167,13 @@ int xv_xs_lookup(struct xv_xs *xs, const char *path, int timeout_ms,
 	if (xv_xs_path_check(path) < 0 || timeout_ms < -1)
 		return -EINVAL;
 	if (timeout_ms >= 0)
-		deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+		deadline = xv_xs_now_ns() + (int64_t)timeout_ms * 1000000;
 	rc = read_keys(xs, path, deadline, cancel_fd, ring_ref,
 		       event_channel);
 	if (rc != NOT_YET)
 		return rc;
 	/* Past its time (a timeout of 0 always is): no watch. */
-	if (timeout_ms == 0 || (deadline >= 0 && now_ns() >= deadline))
+	if (timeout_ms == 0 || (deadline >= 0 && xv_xs_now_ns() >= deadline))
 		return -ETIMEDOUT;
 	xv_xs_raw_close(xs->watcher);
 	xs->watcher = NULL;

@@ -7,7 +7,7 @@
 
 #include "xs-internal.h"
 
-static int64_t now_ns(void)
+int64_t xv_xs_now_ns(void)
 {
 	struct timespec ts;
 
@@ -26,7 +26,7 @@ static int backoff(unsigned int tries, int64_t deadline, int cancel_fd)
 {
 	unsigned int cap_ms = 1u << (tries < 6 ? tries : 6);
 	struct pollfd pfd = { .fd = cancel_fd, .events = POLLIN };
-	int64_t now = now_ns();
+	int64_t now = xv_xs_now_ns();
 	struct timespec ts;
 	uint64_t r;
 

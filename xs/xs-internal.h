@@ -60,6 +60,9 @@ bool xv_xs_raw_pending(const struct xv_xs_raw *r);
  * since the last drain (saturating), or -ECONNRESET / -EPROTO / -errno. */
 int xv_xs_raw_drain(struct xv_xs_raw *r);
 
+/* CLOCK_MONOTONIC in nanoseconds: the clock of the lookup's deadline. */
+int64_t xv_xs_now_ns(void);
+
 /* Bounded retries of a transaction that xenstored ended with EAGAIN:
  * conflicts come from other writers under the same node (e.g. servers
  * publishing ports for one client), which the backoff between tries
