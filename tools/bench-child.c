@@ -19,8 +19,12 @@
  * little endian, 0 = stop) and times the answer, so repetitions never
  * overlap and each is timed from its first byte sent to its last byte
  * received.  The first repetition is untimed: its data is verified and its
- * duration sizes the timed ones.  Ping-pong works the same way with a
- * count of round trips; every pong is compared with its ping.
+ * duration sizes the timed ones.  It is small and pays for every first
+ * touch (page faults on the rings and buffers, cold caches), so it can
+ * come out many times slower than the steady state: until a repetition
+ * lasts a quarter of the target, more untimed ones (UNTIMED in the
+ * request) size the next from their own speed.  Ping-pong works the same
+ * way with a count of round trips; every pong is compared with its ping.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +33,7 @@
 #include <libxenvchan.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +75,13 @@ const char *const xv_bench_test_names[XV_BENCH_NTESTS] = {
 
 /* Requests larger than this are a broken peer, not a benchmark. */
 #define REQUEST_MAX ((uint64_t)1 << 40)
+
+/* A request's flag: a sizing repetition after the first, neither timed
+ * nor counted by the side that answers. */
+#define UNTIMED ((uint64_t)1 << 63)
+
+/* At most this many sizing repetitions after the first. */
+#define SIZING_MAX 4
 
 /* Connect timeout for both vchan libraries: a lost peer fails the job. */
 #define CONNECT_TIMEOUT_MS 30000
@@ -512,7 +524,8 @@ static int recv_u64(struct conn *c, uint64_t *v)
 	*v = 0;
 	for (i = 0; i < 8; i++)
 		*v |= (uint64_t)b[i] << (8 * i);
-	return *v <= REQUEST_MAX ? 0 : fail("impossible request %" PRIu64, *v);
+	return (*v & ~UNTIMED) <= REQUEST_MAX ? 0 :
+	       fail("impossible request %" PRIu64, *v);
 }
 
 static unsigned char *pattern(void)
@@ -548,39 +561,68 @@ static uint64_t size_rep(double rate)
 	return n - n % job->msg;
 }
 
+/* Whether a repetition that took @ns is too short to size the timed ones:
+ * under a quarter of the target. */
+static bool too_short(int64_t ns)
+{
+	return ns < (int64_t)job->target_ms * 250000;
+}
+
+/*
+ * Ask for @n bytes (@flags: 0 or UNTIMED) and receive them; compare each
+ * with the pattern when @pat is set. @off counts the stream's bytes.
+ */
+static int stream_take(struct conn *c, unsigned char *buf, uint64_t n,
+		       uint64_t flags, const unsigned char *pat, uint64_t *off)
+{
+	uint64_t got;
+
+	if (send_u64(c, n | flags) < 0)
+		return -1;
+	for (got = 0; got < n;) {
+		size_t want = n - got < job->msg ? n - got : job->msg;
+		ssize_t r = conn_read(c, buf, want);
+
+		if (r <= 0)
+			return r == 0 ? fail("early end of stream") : -1;
+		if (pat && memcmp(buf, pat + *off % PAT_PERIOD, (size_t)r) != 0)
+			return fail("data differ in bytes %" PRIu64 "..%" PRIu64,
+				    *off, *off + (uint64_t)r);
+		got += (uint64_t)r;
+		*off += (uint64_t)r;
+	}
+	return 0;
+}
+
 static int stream_receiver(struct conn *c, unsigned char *pat)
 {
 	unsigned char *buf = malloc(job->msg);
-	uint64_t n = job->first, off = 0, got;
+	uint64_t n = job->first, off = 0;
 	int64_t start, end;
-	int rep, err = 0;
+	int rep, sizing, err;
 
 	if (!buf)
 		return fail("out of memory");
-	for (rep = 0; rep <= job->reps && !err; rep++) {
+	start = xv_bench_now_ns();
+	err = stream_take(c, buf, n, 0, pat, &off);
+	end = xv_bench_now_ns();
+	if (!err)
+		report("t1 0 %" PRIu64 " %" PRId64, n, end);
+	for (sizing = 0; !err && sizing < SIZING_MAX && too_short(end - start);
+	     sizing++) {
+		n = size_rep((double)n / (double)(end - start));
+		start = xv_bench_now_ns();
+		err = stream_take(c, buf, n, UNTIMED, NULL, &off);
+		end = xv_bench_now_ns();
+	}
+	n = size_rep((double)n / (double)(end - start));
+	for (rep = 1; rep <= job->reps && !err; rep++) {
 		if (rep == 1)
 			mark();
-		start = xv_bench_now_ns();
-		err = send_u64(c, n);
-		for (got = 0; got < n && !err;) {
-			size_t want = n - got < job->msg ? n - got : job->msg;
-			ssize_t r = conn_read(c, buf, want);
-
-			if (r <= 0)
-				err = r == 0 ? fail("early end of stream") : -1;
-			else if (rep == 0 &&
-				 memcmp(buf, pat + off % PAT_PERIOD, (size_t)r) != 0)
-				err = fail("data differ in bytes %" PRIu64 "..%" PRIu64,
-					   off, off + (uint64_t)r);
-			got += r > 0 ? (uint64_t)r : 0;
-			off += r > 0 ? (uint64_t)r : 0;
-		}
-		if (err)
-			break;
-		end = xv_bench_now_ns();
-		report("t1 %d %" PRIu64 " %" PRId64, rep, n, end);
-		if (rep == 0)
-			n = size_rep((double)n / (double)(end - start));
+		err = stream_take(c, buf, n, 0, NULL, &off);
+		if (!err)
+			report("t1 %d %" PRIu64 " %" PRId64, rep, n,
+			       xv_bench_now_ns());
 	}
 	free(buf);
 	return err ? err : send_u64(c, 0);
@@ -591,14 +633,20 @@ static int stream_sender(struct conn *c, const unsigned char *pat)
 	uint64_t n, off = 0, sent;
 	int rep;
 
-	for (rep = 0;; rep++) {
+	for (rep = 0;;) {
+		bool timed;
+
 		if (recv_u64(c, &n) < 0)
 			return -1;
 		if (n == 0)
 			return 0;
-		if (rep == 1)
-			mark();
-		report("t0 %d %" PRId64, rep, xv_bench_now_ns());
+		timed = !(n & UNTIMED);
+		n &= ~UNTIMED;
+		if (timed) {
+			if (rep == 1)
+				mark();
+			report("t0 %d %" PRId64, rep++, xv_bench_now_ns());
+		}
 		for (sent = 0; sent < n;) {
 			size_t len = n - sent < job->msg ? n - sent : job->msg;
 
@@ -625,51 +673,81 @@ static int64_t pct(const int64_t *v, uint64_t n, unsigned int p)
 	return v[rank ? rank - 1 : 0];
 }
 
-static int pingpong_asker(struct conn *c, const unsigned char *pat)
+/* Round trips in one repetition at most. */
+#define TRIPS_MAX 1000000
+
+/* Round trips for a timed repetition: what takes target_ms at @mean_ns
+ * each, 100 to TRIPS_MAX. */
+static uint64_t size_trips(double mean_ns)
+{
+	double want = job->target_ms * 1e6 / (mean_ns > 1 ? mean_ns : 1);
+
+	return want < 100 ? 100 : want > TRIPS_MAX ? TRIPS_MAX : (uint64_t)want;
+}
+
+/*
+ * Ask for @n round trips (@flags: 0 or UNTIMED) and make them, each timed
+ * into @rtt (room for @n) and every pong compared with its ping. @off
+ * counts the pattern's bytes; @total gets the sum of the round trips.
+ */
+static int pingpong_trips(struct conn *c, const unsigned char *pat,
+			  uint64_t n, uint64_t flags, int64_t *rtt,
+			  uint64_t *off, int64_t *total)
 {
 	unsigned char pong[XV_BENCH_PING_SIZE];
-	uint64_t n = job->first, i, off = 0;
-	int64_t *rtt = NULL, total;
-	int rep, err = 0;
+	uint64_t i;
 
-	for (rep = 0; rep <= job->reps && !err; rep++) {
-		int64_t *grown = realloc(rtt, n * sizeof(*rtt));
+	*total = 0;
+	if (send_u64(c, n | flags) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const unsigned char *ping = pat + *off % PAT_PERIOD;
+		int64_t t = xv_bench_now_ns();
 
-		if (!grown) {
-			err = fail("out of memory");
-			break;
-		}
-		rtt = grown;
+		if (conn_write(c, ping, XV_BENCH_PING_SIZE) < 0 ||
+		    conn_read_full(c, pong, XV_BENCH_PING_SIZE) < 0)
+			return -1;
+		rtt[i] = xv_bench_now_ns() - t;
+		*total += rtt[i];
+		if (memcmp(ping, pong, XV_BENCH_PING_SIZE))
+			return fail("pong %" PRIu64 " differs from its ping", i);
+		*off += XV_BENCH_PING_SIZE;
+	}
+	return 0;
+}
+
+static int pingpong_asker(struct conn *c, const unsigned char *pat)
+{
+	uint64_t n = job->first, off = 0;
+	int64_t *rtt, total;
+	int rep, sizing, err;
+
+	if (n < 1 || n > TRIPS_MAX)
+		return fail("bad first repetition of %" PRIu64 " round trips", n);
+	rtt = malloc(TRIPS_MAX * sizeof(*rtt));
+	if (!rtt)
+		return fail("out of memory");
+	err = pingpong_trips(c, pat, n, 0, rtt, &off, &total);
+	if (!err) {
+		qsort(rtt, n, sizeof(*rtt), cmp_i64);
+		report("rtt 0 %" PRIu64 " %" PRId64 " %" PRId64, n,
+		       pct(rtt, n, 50), pct(rtt, n, 99));
+	}
+	for (sizing = 0; !err && sizing < SIZING_MAX && too_short(total);
+	     sizing++) {
+		n = size_trips((double)total / (double)n);
+		err = pingpong_trips(c, pat, n, UNTIMED, rtt, &off, &total);
+	}
+	n = size_trips((double)total / (double)n);
+	for (rep = 1; rep <= job->reps && !err; rep++) {
 		if (rep == 1)
 			mark();
-		err = send_u64(c, n);
-		for (i = 0, total = 0; i < n && !err; i++) {
-			const unsigned char *ping = pat + off % PAT_PERIOD;
-			int64_t t = xv_bench_now_ns();
-
-			err = conn_write(c, ping, XV_BENCH_PING_SIZE);
-			if (!err)
-				err = conn_read_full(c, pong, XV_BENCH_PING_SIZE);
-			rtt[i] = xv_bench_now_ns() - t;
-			total += rtt[i];
-			if (!err && memcmp(ping, pong, XV_BENCH_PING_SIZE))
-				err = fail("pong %" PRIu64 " differs from its ping", i);
-			off += XV_BENCH_PING_SIZE;
-		}
+		err = pingpong_trips(c, pat, n, 0, rtt, &off, &total);
 		if (err)
 			break;
 		qsort(rtt, n, sizeof(*rtt), cmp_i64);
 		report("rtt %d %" PRIu64 " %" PRId64 " %" PRId64, rep, n,
 		       pct(rtt, n, 50), pct(rtt, n, 99));
-		if (rep == 0) {
-			double mean = (double)total / (double)n;
-
-			n = (uint64_t)(job->target_ms * 1e6 / (mean > 1 ? mean : 1));
-			if (n < 100)
-				n = 100;
-			if (n > 1000000)
-				n = 1000000;
-		}
 	}
 	free(rtt);
 	return err ? err : send_u64(c, 0);
@@ -681,13 +759,14 @@ static int pingpong_echoer(struct conn *c)
 	uint64_t n, i;
 	int rep;
 
-	for (rep = 0;; rep++) {
+	for (rep = 0;;) {
 		if (recv_u64(c, &n) < 0)
 			return -1;
 		if (n == 0)
 			return 0;
-		if (rep == 1)
+		if (!(n & UNTIMED) && rep++ == 1)
 			mark();
+		n &= ~UNTIMED;
 		for (i = 0; i < n; i++)
 			if (conn_read_full(c, buf, sizeof(buf)) < 0 ||
 			    conn_write(c, buf, sizeof(buf)) < 0)
