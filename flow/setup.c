@@ -227,8 +227,11 @@ int xvchan_server(struct xvchan **out, unsigned int client_domid,
 	if (err)
 		goto fail;
 	x->own_live = XV_WIRE_LIVE_CONNECTED;
+	/* Its retries may pause (a conflicting publication beside ours):
+	 * a blocking server's cancel_fd ends them; a non-blocking one
+	 * looks at it only in xvchan_client(). */
 	err = xv_xs_publish(x->xs, x->path, client_domid, x->ring_ref,
-			    (uint32_t)x->port);
+			    (uint32_t)x->port, x->nonblock ? -1 : x->cancel_fd);
 	if (err)
 		goto fail;
 	x->published = true;

@@ -181,9 +181,10 @@ struct xvchan_config {
 	 * A descriptor that stops this endpoint's waits, or -1 (the
 	 * default; any other negative value is -EINVAL). Blocking mode
 	 * polls it, for reading, wherever a call would sleep: the server
-	 * waiting for its client, the client waiting for its server to
-	 * publish, a read waiting for data, a write or reserve for room,
-	 * xvchan_close() for its peer. Once it is readable (or reports an
+	 * pausing between tries of a xenstore publication that conflicted
+	 * and waiting for its client, the client waiting for its server
+	 * to publish, a read waiting for data, a write or reserve for
+	 * room, xvchan_close() for its peer. Once it is readable (or reports an
 	 * error or hang-up) such a wait ends with -ECANCELED: a server or
 	 * client being set up is torn down (the server's xenstore entry
 	 * removed); xvchan_close() stops waiting, closes as it does after
@@ -196,9 +197,10 @@ struct xvchan_config {
 	 * on; a signalfd stops them on a signal (block the signal in every
 	 * thread first). It is checked with fcntl() at set-up (-EBADF) and
 	 * must stay open until xvchan_close() returns (a wait that finds it
-	 * closed fails with -EBADF); the endpoint does not take ownership. Non-blocking mode looks at it only in
-	 * xvchan_client(), whose wait for its server is the same in both
-	 * modes; its other calls never sleep.
+	 * closed fails with -EBADF); the endpoint does not take ownership.
+	 * Non-blocking mode looks at it only in xvchan_client(), whose
+	 * wait for its server is the same in both modes; its other calls
+	 * never sleep (but for a conflicting publication's pauses).
 	 */
 	int cancel_fd;
 };
@@ -242,8 +244,9 @@ void xvchan_config_init(struct xvchan_config *cfg);
  * @param port          [A-Za-z0-9_-]+, at most the xs layer's limit; NULL
  *                      allowed only with @cfg->path
  * @return 0, -EINVAL, -EBADF, -EADDRINUSE, -ETIMEDOUT, -ECANCELED,
- *         -ENOMEM, -EACCES, or a Xen library error (-ENOENT, -ENODEV,
- *         -ENOSPC, ...)
+ *         -ENOMEM, -EACCES, -EAGAIN (the xenstore publication conflicted
+ *         with other writers at every one of its tries, about 2 s), or a
+ *         Xen library error (-ENOENT, -ENODEV, -ENOSPC, ...)
  */
 int xvchan_server(struct xvchan **out, unsigned int client_domid,
 		  const char *port, size_t read_size, size_t write_size,

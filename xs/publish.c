@@ -81,7 +81,7 @@ static int publish_body(struct xv_xs *xs, xs_transaction_t t, void *arg)
 
 int xv_xs_publish(struct xv_xs *xs, const char *path,
 		  unsigned int client_domid, uint32_t ring_ref,
-		  uint32_t event_channel)
+		  uint32_t event_channel, int cancel_fd)
 {
 	struct publish_args a = {
 		.path = path,
@@ -101,7 +101,7 @@ int xv_xs_publish(struct xv_xs *xs, const char *path,
 	a.perms[0].perms = XS_PERM_NONE;
 	a.perms[1].id = client_domid;
 	a.perms[1].perms = XS_PERM_READ;
-	return xv_xs_in_transaction(xs, -1, -1, publish_body, &a);
+	return xv_xs_in_transaction(xs, -1, cancel_fd, publish_body, &a);
 }
 
 /* Remove @path, which the caller checked exists. */

@@ -98,13 +98,16 @@ int xv_xs_path_build(char **out, unsigned int server_domid,
  * it, write ring-ref and event-channel in decimal, and set permissions
  * [owner: own domain, others: none; @client_domid: read] on @path and both
  * keys.  A transaction that xenstored ends with EAGAIN (a conflicting
- * write) is retried a bounded number of times, then -EAGAIN.
- * Returns 0, -EINVAL (bad path), -EADDRINUSE, -EAGAIN or a -errno from
- * xenstore (e.g. -EACCES if the caller may not write there).
+ * write) is retried a bounded number of times, then -EAGAIN; the pauses
+ * between tries (about 2 s in all at worst) end early with -ECANCELED
+ * once @cancel_fd (-1: none; never read) is readable, -EBADF if it was
+ * closed.  Returns 0, -EINVAL (bad path), -EADDRINUSE, -EAGAIN,
+ * -ECANCELED, -EBADF or a -errno from xenstore (e.g. -EACCES if the
+ * caller may not write there).
  */
 int xv_xs_publish(struct xv_xs *xs, const char *path,
 		  unsigned int client_domid, uint32_t ring_ref,
-		  uint32_t event_channel);
+		  uint32_t event_channel, int cancel_fd);
 
 /*
  * Server: remove @path and everything under it.  If @path has the MirageOS

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,7 @@ static pid_t publish_later(const char *path, int ms, uint32_t ref,
 
 		if (xv_xs_open(&srv) < 0)
 			_exit(10);
-		_exit(xv_xs_publish(srv, path, 2, ref, port) == 0 ? 0 : 11);
+		_exit(xv_xs_publish(srv, path, 2, ref, port, -1) == 0 ? 0 : 11);
 	}
 	return pid;
 }
@@ -162,7 +163,7 @@ START_TEST(test_client_reads_what_server_published)
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *path = mirage_path("p1");
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45, -1), 0);
 	assert_found(cli, path, 1000, 123, 45);
 	free(path);
 	xv_xs_close(srv);
@@ -178,8 +179,8 @@ START_TEST(test_published_values_are_plain_decimal)
 	unsigned int len;
 	char *v;
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, UINT32_MAX, 2147483647u),
-			 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, UINT32_MAX, 2147483647u,
+				       -1), 0);
 	snprintf(key, sizeof(key), "%s/ring-ref", path);
 	v = xs_read(h0, XBT_NULL, key, &len);
 	ck_assert_ptr_nonnull(v);
@@ -228,7 +229,7 @@ START_TEST(test_perms_are_owner_server_and_client_read)
 	struct xs_handle *h0 = xsd_fix_open(0);
 	char *path = mirage_path("p1");
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8, -1), 0);
 	assert_rendezvous_perms(h0, path, 1, 2);
 	free(path);
 	xs_close(h0);
@@ -251,7 +252,7 @@ START_TEST(test_perms_of_a_dom0_server_name_dom0_as_owner)
 	ck_assert(xs_mkdir(h0, XBT_NULL, "/local/domain/0/data/vchan/2"));
 	ck_assert(xs_set_permissions(h0, XBT_NULL,
 				     "/local/domain/0/data/vchan/2", dom1s, 1));
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8, -1), 0);
 	assert_rendezvous_perms(h0, path, 0, 2);
 	free(path);
 	xs_close(h0);
@@ -275,7 +276,7 @@ START_TEST(test_perms_ignore_a_permissive_parent)
 	ck_assert(xs_mkdir(h1, XBT_NULL, "data/vchan/2"));
 	ck_assert(xs_set_permissions(h1, XBT_NULL, "data/vchan/2", open_dir,
 				     2));
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 7, 8, -1), 0);
 	assert_rendezvous_perms(h0, path, 1, 2);
 	snprintf(key, sizeof(key), "%s/ring-ref", path);
 	errno = 0;
@@ -298,7 +299,7 @@ START_TEST(test_client_domain_can_read_and_others_cannot)
 	unsigned int len;
 	char *v;
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 11, 12), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 11, 12, -1), 0);
 	snprintf(key, sizeof(key), "%s/ring-ref", path);
 	v = xs_read(h2, XBT_NULL, key, &len);
 	ck_assert_ptr_nonnull(v);
@@ -328,8 +329,8 @@ START_TEST(test_publish_refuses_existing_path)
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *path = mirage_path("busy");
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 21, 22), 0);
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 31, 32), -EADDRINUSE);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 21, 22, -1), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 31, 32, -1), -EADDRINUSE);
 	assert_found(cli, path, 0, 21, 22);
 	free(path);
 	xv_xs_close(srv);
@@ -341,11 +342,11 @@ START_TEST(test_publish_refuses_bad_path_and_foreign_home)
 {
 	struct xv_xs *srv = open_as(1);
 
-	ck_assert_int_eq(xv_xs_publish(srv, "bad path", 2, 1, 1), -EINVAL);
-	ck_assert_int_eq(xv_xs_publish(srv, NULL, 2, 1, 1), -EINVAL);
+	ck_assert_int_eq(xv_xs_publish(srv, "bad path", 2, 1, 1, -1), -EINVAL);
+	ck_assert_int_eq(xv_xs_publish(srv, NULL, 2, 1, 1, -1), -EINVAL);
 	/* Domain 2's home is not domain 1's to write. */
-	ck_assert_int_eq(xv_xs_publish(srv, "/local/domain/2/data/x", 2, 1, 1),
-			 -EACCES);
+	ck_assert_int_eq(xv_xs_publish(srv, "/local/domain/2/data/x", 2, 1, 1,
+				       -1), -EACCES);
 	xv_xs_close(srv);
 }
 END_TEST
@@ -354,7 +355,7 @@ START_TEST(test_explicit_relative_path_resolves_under_server_home)
 {
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 
-	ck_assert_int_eq(xv_xs_publish(srv, "data/explicit-vchan", 2, 77, 78),
+	ck_assert_int_eq(xv_xs_publish(srv, "data/explicit-vchan", 2, 77, 78, -1),
 			 0);
 	assert_found(cli, "/local/domain/1/data/explicit-vchan", 0, 77, 78);
 	xv_xs_close(srv);
@@ -423,7 +424,7 @@ START_TEST(test_lookup_of_timeout_0_makes_one_try)
 	char *path = mirage_path("once");
 	uint32_t ref = 5, port = 6;
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45, -1), 0);
 	xsd_fix_fail_commits(1);
 	ck_assert_int_eq(xv_xs_lookup(cli, path, 0, -1, &ref, &port),
 			 -ETIMEDOUT);
@@ -445,7 +446,7 @@ START_TEST(test_lookup_stops_retrying_at_its_timeout)
 	struct timespec t0;
 	long ms;
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45, -1), 0);
 	xsd_fix_fail_commits(-1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(xv_xs_lookup(cli, path, 150, -1, &ref, &port),
@@ -471,11 +472,47 @@ START_TEST(test_cancel_fd_ends_a_lookup_between_tries)
 	int efd = eventfd(1, EFD_CLOEXEC);
 
 	ck_assert_int_ge(efd, 0);
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45, -1), 0);
 	xsd_fix_fail_commits(1);
 	ck_assert_int_eq(xv_xs_lookup(cli, path, -1, efd, &ref, &port),
 			 -ECANCELED);
 	ck_assert_uint_eq(ref, 5);
+	close(efd);
+	free(path);
+	xv_xs_close(srv);
+	xv_xs_close(cli);
+}
+END_TEST
+
+/* A publication whose commit conflicts pauses before its next try, which
+ * would succeed: a readable cancel_fd ends the pause instead, a closed
+ * one with -EBADF, and nothing of either attempt stays in the store. */
+START_TEST(test_cancel_fd_ends_a_publication_between_tries)
+{
+	struct xv_xs *srv = open_as(1), *cli = open_as(2);
+	char *path = mirage_path("unsaid");
+	uint32_t ref = 5, port = 6;
+	int efd = eventfd(1, EFD_CLOEXEC), closed;
+
+	ck_assert_int_ge(efd, 0);
+	xsd_fix_fail_commits(1);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45, efd),
+			 -ECANCELED);
+	/* High above anything open here: a descriptor opened meanwhile
+	 * takes the lowest free number, never this one. */
+	closed = fcntl(efd, F_DUPFD_CLOEXEC, 900);
+	ck_assert_int_ge(closed, 900);
+	close(closed);
+	xsd_fix_fail_commits(1);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45, closed), -EBADF);
+	xsd_fix_fail_commits(0);
+	ck_assert_int_eq(xv_xs_lookup(cli, path, 0, -1, &ref, &port),
+			 -ETIMEDOUT);
+	/* An unread descriptor changes nothing: the retry commits. */
+	ck_assert_int_eq(eventfd_read(efd, &(eventfd_t){ 0 }), 0);
+	xsd_fix_fail_commits(1);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 123, 45, efd), 0);
+	assert_found(cli, path, 0, 123, 45);
 	close(efd);
 	free(path);
 	xv_xs_close(srv);
@@ -526,7 +563,7 @@ START_TEST(test_lookup_of_published_keys_sets_no_watch)
 	restart_without_watches();
 	srv = open_as(1);
 	cli = open_as(2);
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 61, 62), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 61, 62, -1), 0);
 	assert_found(cli, path, 1000, 61, 62);
 	ck_assert_int_eq(xv_xs_lookup(cli, path, -1, -1, &ref, &port), 0);
 	ck_assert_uint_eq(ref, 61);
@@ -706,7 +743,7 @@ START_TEST(test_unpublish_removes_the_whole_path)
 	unsigned int len;
 	char *v;
 
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 1, 2), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 1, 2, -1), 0);
 	/* Something extra under the path goes too. */
 	snprintf(extra, sizeof(extra), "%s/extra/deep", path);
 	ck_assert(xs_write(h1, XBT_NULL, extra, "x", 1));
@@ -725,7 +762,7 @@ START_TEST(test_unpublish_removes_the_whole_path)
 	free(v);
 	ck_assert_int_eq(xv_xs_unpublish(srv, path), -ENOENT);
 	/* And the path can be published again. */
-	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 3, 4), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, path, 2, 3, 4, -1), 0);
 	free(path);
 	xs_close(h0);
 	xs_close(h1);
@@ -738,8 +775,8 @@ START_TEST(test_unpublish_keeps_client_dir_with_other_ports)
 	struct xv_xs *srv = open_as(1), *cli = open_as(2);
 	char *a = mirage_path("a"), *b = mirage_path("b");
 
-	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2), 0);
-	ck_assert_int_eq(xv_xs_publish(srv, b, 2, 3, 4), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2, -1), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, b, 2, 3, 4, -1), 0);
 	ck_assert_int_eq(xv_xs_unpublish(srv, a), 0);
 	assert_found(cli, b, 0, 3, 4);
 	free(a);
@@ -822,7 +859,7 @@ START_TEST(test_unpublish_of_an_absent_port_changes_nothing)
 	char *a = mirage_path("a"), *b = mirage_path("b");
 
 	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
-	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2), 0);
+	ck_assert_int_eq(xv_xs_publish(srv, a, 2, 1, 2, -1), 0);
 	ck_assert_int_eq(xv_xs_unpublish(srv, b), -ENOENT);
 	assert_found(cli, a, 0, 1, 2);
 	ck_assert_int_eq(xv_xs_unpublish(srv, "/local/domain/1/data/none"),
@@ -844,7 +881,7 @@ START_TEST(test_unpublish_explicit_path_keeps_its_parent)
 	char *v;
 
 	ck_assert_int_eq(xv_xs_publish(srv, "/local/domain/1/data/solo", 2, 1,
-				       2), 0);
+				       2, -1), 0);
 	ck_assert_int_eq(xv_xs_unpublish(srv, "/local/domain/1/data/solo"), 0);
 	v = xs_read(h0, XBT_NULL, "/local/domain/1/data", &len);
 	ck_assert_ptr_nonnull(v);
@@ -898,7 +935,7 @@ static void *race(void *arg)
 		if (!r->rc)
 			r->rc = xv_xs_publish(r->srv, path, 2,
 					      (uint32_t)(r->i + 1),
-					      (uint32_t)(round + 1));
+					      (uint32_t)(round + 1), -1);
 		free(path);
 	}
 	return NULL;
@@ -957,7 +994,7 @@ START_TEST(test_own_domid_refuses_a_malformed_domid_node)
 	ck_assert(xs_write(h0, XBT_NULL, "/local/domain/1/domid", "1x", 2));
 	xs1 = open_as(1);
 	ck_assert_int_eq(xv_xs_own_domid(xs1, &d), -EPROTO);
-	ck_assert_int_eq(xv_xs_publish(xs1, "data/p", 2, 1, 1), -EPROTO);
+	ck_assert_int_eq(xv_xs_publish(xs1, "data/p", 2, 1, 1, -1), -EPROTO);
 	ck_assert(xs_write(h0, XBT_NULL, "/local/domain/1/domid", "32752", 5));
 	ck_assert_int_eq(xv_xs_own_domid(xs1, &d), -EPROTO);
 	ck_assert_uint_eq(d, 99);
@@ -1040,7 +1077,7 @@ static void *churn(void *arg)
 
 	for (uint32_t i = (uint32_t)c->k + 1;
 	     !__atomic_load_n(c->stop, __ATOMIC_RELAXED); i += 16) {
-		int rc = xv_xs_publish(c->srv, c->path, 2, i, i);
+		int rc = xv_xs_publish(c->srv, c->path, 2, i, i, -1);
 
 		if (rc < 0 && rc != -EADDRINUSE) {
 			c->rc = rc;
@@ -1138,7 +1175,7 @@ START_TEST(test_lookup_fails_when_xenstored_goes_away)
 	ck_assert_uint_eq(ref, 5);
 	pthread_join(t, NULL);
 	/* The handle stays broken: every later call fails the same way. */
-	ck_assert_int_eq(xv_xs_publish(cli, path, 1, 1, 1), -ECONNRESET);
+	ck_assert_int_eq(xv_xs_publish(cli, path, 1, 1, 1, -1), -ECONNRESET);
 	free(path);
 	xv_xs_close(cli);
 }
@@ -1173,6 +1210,7 @@ Suite *xv_test_suite(void)
 	tcase_add_test(tc, test_lookup_of_timeout_0_makes_one_try);
 	tcase_add_test(tc, test_lookup_stops_retrying_at_its_timeout);
 	tcase_add_test(tc, test_cancel_fd_ends_a_lookup_between_tries);
+	tcase_add_test(tc, test_cancel_fd_ends_a_publication_between_tries);
 	tcase_add_test(tc, test_lookup_of_published_keys_sets_no_watch);
 	tcase_add_test(tc, test_waiting_lookups_one_after_another_start_no_thread);
 	tcase_add_test(tc, test_lookup_finds_keys_written_in_the_other_order);
