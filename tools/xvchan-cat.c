@@ -134,10 +134,10 @@ static const char usage_text[] =
 "    ring): it closes the vchan without waiting for the peer (what it\n"
 "    wrote stays readable, then the peer sees the end), a server (-l)\n"
 "    removes its xenstore entry, and then it dies of the signal. If\n"
-"    standard output takes no data for 2 seconds at that moment, it\n"
-"    leaves without the close, as below. One of them that is ignored\n"
-"    when xvchan-cat starts (nohup, a background job of a script) stays\n"
-"    ignored.\n"
+"    standard output takes no data for 2 seconds at that moment, what\n"
+"    it last read from the vchan is lost, and it closes all the same.\n"
+"    One of them that is ignored when xvchan-cat starts (nohup, a\n"
+"    background job of a script) stays ignored.\n"
 "\n"
 "    Any other fatal signal (SIGKILL, SIGQUIT, ...) ends it at once,\n"
 "    without the close. The peer then sees the vchan closed, as after a\n"
@@ -323,6 +323,14 @@ struct relay {
 	 */
 	pthread_mutex_t writer;
 	bool closing;		/* under @writer: no more library calls */
+	/*
+	 * Held by the reader thread around each xvchan_read(), never
+	 * around its write(2) to stdout, and by the main thread to close:
+	 * a reader stuck on a stdout that takes nothing cannot keep the
+	 * vchan from being closed.
+	 */
+	pthread_mutex_t reader;
+	bool rx_closing;	/* under @reader: no more library calls */
 };
 
 /* A stopping signal waits in the signalfd (it stays there until
@@ -356,7 +364,13 @@ static void *rx_thread(void *arg)
 			relay_set(r, &r->rx_stopped);
 			return NULL;
 		}
+		pthread_mutex_lock(&r->reader);
+		if (r->rx_closing) {
+			pthread_mutex_unlock(&r->reader);
+			return NULL;
+		}
 		n = xvchan_read(r->x, buf, sizeof(buf));
+		pthread_mutex_unlock(&r->reader);
 
 		if (n == 0) {
 			/* Readers downstream see the end at once. */
@@ -501,10 +515,9 @@ static struct timespec in_ms(int ms)
 /*
  * Wait until both directions are done, either fails, a stopping signal
  * came, or the peer is gone after its end of stream.  Returns the exit
- * status or SIGNALLED; *can_close tells whether no thread is left inside
- * the library.
+ * status or SIGNALLED.
  */
-static int relay_wait(struct relay *r, bool *can_close)
+static int relay_wait(struct relay *r)
 {
 	struct timespec until;
 	int status;
@@ -539,24 +552,20 @@ static int relay_wait(struct relay *r, bool *can_close)
 					   &until) != ETIMEDOUT)
 			continue;
 		pthread_mutex_unlock(&r->lock);
-		if (peer_gone(r)) {
-			/* The reader is done: only the writer could be
-			 * inside the library, and closing takes its lock. */
-			*can_close = true;
+		if (peer_gone(r))
 			return 0;
-		}
 		pthread_mutex_lock(&r->lock);
 	}
 	/* A failed writer means a broken connection (or stdin), which ends
 	 * the reader soon too; a failed reader leaves the writer to finish
 	 * its call; a signal ends the waits of both, but the reader may be
-	 * writing to stdout.  Either way wait a little for the reader (the
-	 * writer is waited for by taking @writer). */
+	 * writing to stdout what it read last.  Either way give the reader
+	 * a little time to finish (the close takes its lock, and that of
+	 * the writer, whichever thread is still running). */
 	until = in_ms(END_WAIT_MS);
 	while (!reader_ended(r) &&
 	       pthread_cond_timedwait(&r->changed, &r->lock, &until) == 0)
 		;
-	*can_close = reader_ended(r);
 	pthread_mutex_unlock(&r->lock);
 	return status;
 }
@@ -568,10 +577,10 @@ static int relay(struct xvchan *x, int sigfd)
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.changed = PTHREAD_COND_INITIALIZER,
 		.writer = PTHREAD_MUTEX_INITIALIZER,
+		.reader = PTHREAD_MUTEX_INITIALIZER,
 	};
 	pthread_t rx, tx;
 	struct timespec until;
-	bool can_close;
 	int status, rc;
 
 	r.x = x;
@@ -587,17 +596,29 @@ static int relay(struct xvchan *x, int sigfd)
 	 * detached, their ends free what they hold. */
 	pthread_detach(rx);
 	pthread_detach(tx);
-	status = relay_wait(&r, &can_close);
-	/* The writer thread may be blocked in poll(2) on stdin for ever:
-	 * it is never joined; closing keeps it out of the library. */
+	status = relay_wait(&r);
+	/*
+	 * Neither thread is joined: the writer may sit in poll(2) on stdin
+	 * for ever, the reader in write(2) to a stdout that takes nothing.
+	 * Closing takes both locks, which keeps them out of the library
+	 * from then on.  A thread still inside the library after
+	 * END_WAIT_MS (a reader whose peer stays silent after our writer
+	 * failed) is left there, and so is the vchan, unclosed.
+	 */
 	until = in_ms(END_WAIT_MS);
-	if (!can_close || pthread_mutex_timedlock(&r.writer, &until) != 0)
+	if (pthread_mutex_timedlock(&r.reader, &until) != 0)
 		return status;
+	r.rx_closing = true;
+	if (pthread_mutex_timedlock(&r.writer, &until) != 0) {
+		pthread_mutex_unlock(&r.reader);
+		return status;
+	}
 	r.closing = true;
 	/* After a signal the close does not wait for the peer: it says
 	 * so with -ECANCELED, which is no failure here. */
 	rc = xvchan_close(x);
 	pthread_mutex_unlock(&r.writer);
+	pthread_mutex_unlock(&r.reader);
 	if (rc < 0 && status == 0)
 		status = vchan_fail("close", rc);
 	return status;
