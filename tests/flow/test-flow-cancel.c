@@ -9,9 +9,37 @@
  */
 #include "flow-test.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <xenstore.h>
+
+/*
+ * libxenstore's commit, interposed for this test program and the domains
+ * it forks (the library's call resolves to the executable's definition
+ * first): while ft_failing_commits is not 0 (-1: all), a commit is
+ * aborted and fails with EAGAIN, as xenstored ends a transaction that
+ * conflicted with another writer. ft_failed_commits counts them.
+ */
+static int ft_failing_commits, ft_failed_commits;
+
+bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t, bool abort)
+{
+	bool (*real)(struct xs_handle *, xs_transaction_t, bool) =
+		(bool (*)(struct xs_handle *, xs_transaction_t, bool))
+		dlsym(RTLD_NEXT, "xs_transaction_end");
+
+	FT_ASSERT(real != NULL);
+	if (abort || !ft_failing_commits)
+		return real(h, t, abort);
+	if (ft_failing_commits > 0)
+		ft_failing_commits--;
+	ft_failed_commits++;
+	real(h, t, true);
+	errno = EAGAIN;
+	return false;
+}
 
 /* Makes @fd readable after @ms, from a thread of its own: the call under
  * test must already be asleep by then, and only the descriptor can wake
@@ -301,6 +329,44 @@ START_TEST(test_calls_that_need_no_sleep_ignore_a_readable_cancel_fd)
 }
 END_TEST
 
+/*
+ * A blocking server whose publication conflicts at every try would back
+ * off between tries for about 2 s, then fail with -EAGAIN: its cancel_fd
+ * ends the first pause, after one try, and nothing stays in xenstore. A
+ * non-blocking server does not look at it and publishes at its third try.
+ */
+static void conflicted_server(void *arg)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+	int efd = ft_eventfd();
+
+	(void)arg;
+	ft_make_readable(efd);
+	ft_cancel_config(&cfg, efd);
+	ft_failing_commits = -1;
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "cancel-busy", 4096, 4096,
+			    &cfg), -ECANCELED);
+	FT_ASSERT(x == NULL);
+	FT_EQ(ft_failed_commits, 1);
+	ft_failing_commits = 2;
+	ft_failed_commits = 0;
+	cfg.flags = XVCHAN_NONBLOCK;
+	FT_EQ(xvchan_server(&x, FT_CLIENT_DOM, "cancel-busy", 4096, 4096,
+			    &cfg), 0);
+	FT_EQ(ft_failed_commits, 2);
+	FT_EQ(xvchan_close(x), 0);
+	close(efd);
+}
+
+START_TEST(test_cancel_ends_the_retries_of_a_conflicting_publication)
+{
+	pid_t srv = ft_fork_side(FT_SERVER_DOM, conflicted_server, NULL);
+
+	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+}
+END_TEST
+
 /* Non-blocking calls never sleep: -EAGAIN, not -ECANCELED. The client
  * (blocking) finds the server published: no wait, no cancel. */
 static void nonblock_server(void *arg)
@@ -378,6 +444,8 @@ Suite *xv_test_suite(void)
 
 	tcase_add_test(tc, test_cancel_ends_a_server_waiting_for_its_client);
 	tcase_add_test(tc, test_cancel_ends_a_client_waiting_for_its_server);
+	tcase_add_test(tc,
+		       test_cancel_ends_the_retries_of_a_conflicting_publication);
 	tcase_add_test(tc,
 		test_cancel_ends_a_read_and_a_write_asleep_in_two_threads);
 	tcase_add_test(tc, test_a_signalfd_cancels_on_a_blocked_signal);
