@@ -131,7 +131,8 @@ const char *xvchan_strerror(int err)
 	case -ECONNREFUSED:
 		return "vchan server is not waiting for a client";
 	case -EAGAIN:
-		return "vchan would block: poll its fd and retry";
+		return "vchan would block (poll its fd and retry), or xenstore "
+		       "kept conflicting (retry later)";
 	case -ECANCELED:
 		return "vchan wait cancelled through cancel_fd";
 	case -EBADF:

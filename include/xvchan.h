@@ -65,7 +65,9 @@
  *   -EADDRINUSE   server: the xenstore path is already published
  *   -ECONNREFUSED client: the published server is not waiting for a client
  *                 (closed, or died and left its xenstore entry behind)
- *   -EAGAIN       non-blocking mode: no progress possible now
+ *   -EAGAIN       non-blocking mode: no progress possible now; or
+ *                 xvchan_server(): its xenstore publication conflicted
+ *                 with other writers at every try (try again later)
  *   -ECANCELED    the config's cancel_fd became readable while the call
  *                 had to wait (blocking mode; xvchan_client() in both)
  *   -EBADF        the config's cancel_fd is not an open descriptor: at

@@ -601,6 +601,10 @@ static int stream_receiver(struct conn *c, unsigned char *pat)
 	int64_t start, end;
 	int rep, sizing, err;
 
+	if (n == 0 || n > REQUEST_MAX) {
+		free(buf);
+		return fail("bad first repetition of %" PRIu64 " bytes", n);
+	}
 	if (!buf)
 		return fail("out of memory");
 	start = xv_bench_now_ns();

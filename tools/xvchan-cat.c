@@ -515,9 +515,10 @@ static struct timespec in_ms(int ms)
 /*
  * Wait until both directions are done, either fails, a stopping signal
  * came, or the peer is gone after its end of stream.  Returns the exit
- * status or SIGNALLED.
+ * status or SIGNALLED; *give_up is when the close must give up on a thread
+ * still inside the library (END_WAIT_MS after the end was seen).
  */
-static int relay_wait(struct relay *r)
+static int relay_wait(struct relay *r, struct timespec *give_up)
 {
 	struct timespec until;
 	int status;
@@ -552,8 +553,10 @@ static int relay_wait(struct relay *r)
 					   &until) != ETIMEDOUT)
 			continue;
 		pthread_mutex_unlock(&r->lock);
-		if (peer_gone(r))
+		if (peer_gone(r)) {
+			*give_up = in_ms(END_WAIT_MS);
 			return 0;
+		}
 		pthread_mutex_lock(&r->lock);
 	}
 	/* A failed writer means a broken connection (or stdin), which ends
@@ -562,9 +565,9 @@ static int relay_wait(struct relay *r)
 	 * writing to stdout what it read last.  Either way give the reader
 	 * a little time to finish (the close takes its lock, and that of
 	 * the writer, whichever thread is still running). */
-	until = in_ms(END_WAIT_MS);
+	*give_up = in_ms(END_WAIT_MS);
 	while (!reader_ended(r) &&
-	       pthread_cond_timedwait(&r->changed, &r->lock, &until) == 0)
+	       pthread_cond_timedwait(&r->changed, &r->lock, give_up) == 0)
 		;
 	pthread_mutex_unlock(&r->lock);
 	return status;
@@ -596,7 +599,7 @@ static int relay(struct xvchan *x, int sigfd)
 	 * detached, their ends free what they hold. */
 	pthread_detach(rx);
 	pthread_detach(tx);
-	status = relay_wait(&r);
+	status = relay_wait(&r, &until);
 	/*
 	 * Neither thread is joined: the writer may sit in poll(2) on stdin
 	 * for ever, the reader in write(2) to a stdout that takes nothing.
@@ -605,7 +608,6 @@ static int relay(struct xvchan *x, int sigfd)
 	 * END_WAIT_MS (a reader whose peer stays silent after our writer
 	 * failed) is left there, and so is the vchan, unclosed.
 	 */
-	until = in_ms(END_WAIT_MS);
 	if (pthread_mutex_timedlock(&r.reader, &until) != 0)
 		return status;
 	r.rx_closing = true;

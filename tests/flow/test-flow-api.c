@@ -139,7 +139,7 @@ START_TEST(test_strerror_words_every_api_code_for_vchan)
 		{ -ETIMEDOUT, "timed out waiting for the vchan peer" },
 		{ -EADDRINUSE, "vchan port already published in xenstore" },
 		{ -ECONNREFUSED, "vchan server is not waiting for a client" },
-		{ -EAGAIN, "vchan would block: poll its fd and retry" },
+		{ -EAGAIN, "vchan would block (poll its fd and retry), or xenstore kept conflicting (retry later)" },
 		{ -ECANCELED, "vchan wait cancelled through cancel_fd" },
 		{ -EBADF, "bad file descriptor (cancel_fd not open?)" },
 		{ -EPIPE, "peer closed the vchan" },
