@@ -596,15 +596,14 @@ static int stream_take(struct conn *c, unsigned char *buf, uint64_t n,
 
 static int stream_receiver(struct conn *c, unsigned char *pat)
 {
-	unsigned char *buf = malloc(job->msg);
 	uint64_t n = job->first, off = 0;
+	unsigned char *buf;
 	int64_t start, end;
 	int rep, sizing, err;
 
-	if (n == 0 || n > REQUEST_MAX) {
-		free(buf);
+	if (n == 0 || n > REQUEST_MAX)
 		return fail("bad first repetition of %" PRIu64 " bytes", n);
-	}
+	buf = malloc(job->msg);
 	if (!buf)
 		return fail("out of memory");
 	start = xv_bench_now_ns();
@@ -720,6 +719,14 @@ static int pingpong_trips(struct conn *c, const unsigned char *pat,
 	return 0;
 }
 
+/* Report repetition @rep's @n round trips in @rtt: p50 and p99. */
+static void report_trips(int rep, int64_t *rtt, uint64_t n)
+{
+	qsort(rtt, n, sizeof(*rtt), cmp_i64);
+	report("rtt %d %" PRIu64 " %" PRId64 " %" PRId64, rep, n,
+	       pct(rtt, n, 50), pct(rtt, n, 99));
+}
+
 static int pingpong_asker(struct conn *c, const unsigned char *pat)
 {
 	uint64_t n = job->first, off = 0;
@@ -732,11 +739,8 @@ static int pingpong_asker(struct conn *c, const unsigned char *pat)
 	if (!rtt)
 		return fail("out of memory");
 	err = pingpong_trips(c, pat, n, 0, rtt, &off, &total);
-	if (!err) {
-		qsort(rtt, n, sizeof(*rtt), cmp_i64);
-		report("rtt 0 %" PRIu64 " %" PRId64 " %" PRId64, n,
-		       pct(rtt, n, 50), pct(rtt, n, 99));
-	}
+	if (!err)
+		report_trips(0, rtt, n);
 	for (sizing = 0; !err && sizing < SIZING_MAX && too_short(total);
 	     sizing++) {
 		n = size_trips((double)total / (double)n);
@@ -747,11 +751,8 @@ static int pingpong_asker(struct conn *c, const unsigned char *pat)
 		if (rep == 1)
 			mark();
 		err = pingpong_trips(c, pat, n, 0, rtt, &off, &total);
-		if (err)
-			break;
-		qsort(rtt, n, sizeof(*rtt), cmp_i64);
-		report("rtt %d %" PRIu64 " %" PRId64 " %" PRId64, rep, n,
-		       pct(rtt, n, 50), pct(rtt, n, 99));
+		if (!err)
+			report_trips(rep, rtt, n);
 	}
 	free(rtt);
 	return err ? err : send_u64(c, 0);
