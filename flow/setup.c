@@ -28,6 +28,17 @@ void xvchan_config_init(struct xvchan_config *cfg)
 	};
 }
 
+/* The words of struct xvchan_config that no option uses yet are all 0. */
+static bool xv_flow_config_reserved_clear(const struct xvchan_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cfg->reserved) / sizeof(cfg->reserved[0]); i++)
+		if (cfg->reserved[i])
+			return false;
+	return true;
+}
+
 /* Checks shared by both roles; builds the endpoint shell with its xenstore
  * handle, own domid and path. */
 static int xv_flow_new(struct xvchan **out, bool server,
@@ -38,7 +49,8 @@ static int xv_flow_new(struct xvchan **out, bool server,
 	int err;
 
 	if ((cfg->flags & ~(unsigned int)XVCHAN_NONBLOCK) ||
-	    peer_domid > XVCHAN_DOMID_MAX || cfg->cancel_fd < -1)
+	    peer_domid > XVCHAN_DOMID_MAX || cfg->cancel_fd < -1 ||
+	    !xv_flow_config_reserved_clear(cfg))
 		return -EINVAL;
 	err = cfg->path ? xv_xs_path_check(cfg->path) : xv_xs_port_check(port);
 	if (err)

@@ -59,7 +59,8 @@
  *
  * Error codes returned by this API (xvchan_strerror() gives the wording):
  *   -EINVAL       bad argument (port name, domid, ring size, NULL pointer,
- *                 zero-length read, bad iovec, unknown config flag)
+ *                 zero-length read, bad iovec, unknown config flag,
+ *                 non-zero reserved config word)
  *   -ENOMEM       out of memory
  *   -ETIMEDOUT    a configured timeout expired (connect, I/O or close)
  *   -EADDRINUSE   server: the xenstore path is already published
@@ -90,6 +91,7 @@
 #define XVCHAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -205,6 +207,17 @@ struct xvchan_config {
 	 * never sleep (but for a conflicting publication's pauses).
 	 */
 	int cancel_fd;
+	/**
+	 * Room for the options of later versions. A caller compiled
+	 * against this header passes a struct of this size, and
+	 * xvchan_config_init() of a later library fills exactly this much:
+	 * new options are carved out of this space, each with 0 meaning
+	 * its default, so the struct's size and layout stay as they are.
+	 * Must be all zero (xvchan_config_init() clears it); any other
+	 * value is -EINVAL, so that a caller who skipped the init gets an
+	 * error, never an option it did not ask for.
+	 */
+	uint64_t reserved[6];
 };
 
 /** Fill @cfg with the defaults documented in struct xvchan_config. */

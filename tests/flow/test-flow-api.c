@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -24,6 +25,51 @@ START_TEST(test_config_init_sets_documented_defaults)
 	ck_assert_uint_eq(cfg.spin_us, 200);
 	ck_assert_ptr_null(cfg.path);
 	ck_assert_int_eq(cfg.cancel_fd, -1);
+	for (size_t i = 0; i < sizeof(cfg.reserved) / sizeof(cfg.reserved[0]);
+	     i++)
+		ck_assert_uint_eq(cfg.reserved[i], 0);
+}
+END_TEST
+
+/*
+ * The struct is passed by callers compiled against an older header: its
+ * size and its fields' places are the ABI. A change here must be made on
+ * purpose (a new option takes reserved space; anything else is a soname
+ * bump). The numbers are those of LP64 (x86-64, arm64).
+ */
+#if UINTPTR_MAX == UINT64_MAX && UINT_MAX == UINT32_MAX
+START_TEST(test_config_layout_is_fixed_on_lp64)
+{
+	ck_assert_uint_eq(sizeof(struct xvchan_config), 88);
+	ck_assert_uint_eq(offsetof(struct xvchan_config, flags), 0);
+	ck_assert_uint_eq(offsetof(struct xvchan_config, connect_timeout_ms),
+			  4);
+	ck_assert_uint_eq(offsetof(struct xvchan_config, close_timeout_ms), 8);
+	ck_assert_uint_eq(offsetof(struct xvchan_config, io_timeout_ms), 12);
+	ck_assert_uint_eq(offsetof(struct xvchan_config, spin_us), 16);
+	ck_assert_uint_eq(offsetof(struct xvchan_config, path), 24);
+	ck_assert_uint_eq(offsetof(struct xvchan_config, cancel_fd), 32);
+	ck_assert_uint_eq(offsetof(struct xvchan_config, reserved), 40);
+}
+END_TEST
+#endif
+
+/* Refused before anything is opened or published, for either role, in
+ * each reserved word. */
+START_TEST(test_nonzero_reserved_config_words_are_refused)
+{
+	struct xvchan_config cfg;
+	struct xvchan *x = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(cfg.reserved) / sizeof(cfg.reserved[0]); i++) {
+		xvchan_config_init(&cfg);
+		cfg.reserved[i] = 1;
+		ck_assert_int_eq(xvchan_client(&x, 1, "p", &cfg), -EINVAL);
+		ck_assert_int_eq(xvchan_server(&x, 2, "p", 1024, 1024, &cfg),
+				 -EINVAL);
+	}
+	ck_assert_ptr_null(x);
 }
 END_TEST
 
@@ -183,6 +229,10 @@ Suite *xv_test_suite(void)
 	TCase *tc = tcase_create("api");
 
 	tcase_add_test(tc, test_config_init_sets_documented_defaults);
+#if UINTPTR_MAX == UINT64_MAX && UINT_MAX == UINT32_MAX
+	tcase_add_test(tc, test_config_layout_is_fixed_on_lp64);
+#endif
+	tcase_add_test(tc, test_nonzero_reserved_config_words_are_refused);
 	tcase_add_test(tc, test_server_refuses_bad_ring_sizes);
 	tcase_add_test(tc, test_server_and_client_refuse_bad_port_names);
 	tcase_add_test(tc,
