@@ -266,6 +266,12 @@ static inline pid_t ft_fork_side(unsigned int domid, void (*side)(void *),
 	return pid;
 }
 
+/* A test of one side alone: @side as domain @domid, given @arg, passing
+ * within @timeout_ms. */
+#define FT_RUN_SIDE(domid, side, arg, timeout_ms)			\
+	ck_assert_int_eq(xv_test_wait(ft_fork_side((domid), (side), (arg)),\
+				      (timeout_ms)), 0)
+
 /* The usual test: @server as domain 1, then @client as domain 2, each
  * given @arg, both passing within @timeout_ms. */
 #define FT_RUN_PAIR(server, client, arg, timeout_ms)			\

@@ -113,9 +113,7 @@ static void lonely_server(void *arg)
 
 START_TEST(test_cancel_ends_a_server_waiting_for_its_client)
 {
-	pid_t srv = ft_fork_side(FT_SERVER_DOM, lonely_server, NULL);
-
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	FT_RUN_SIDE(FT_SERVER_DOM, lonely_server, NULL, FT_WAIT_MS);
 }
 END_TEST
 
@@ -144,9 +142,7 @@ static void lonely_client(void *arg)
 
 START_TEST(test_cancel_ends_a_client_waiting_for_its_server)
 {
-	pid_t cli = ft_fork_side(FT_CLIENT_DOM, lonely_client, NULL);
-
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_SIDE(FT_CLIENT_DOM, lonely_client, NULL, FT_WAIT_MS);
 }
 END_TEST
 
@@ -263,9 +259,7 @@ static void signalled_server(void *arg)
 
 START_TEST(test_a_signalfd_cancels_on_a_blocked_signal)
 {
-	pid_t srv = ft_fork_side(FT_SERVER_DOM, signalled_server, NULL);
-
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	FT_RUN_SIDE(FT_SERVER_DOM, signalled_server, NULL, FT_WAIT_MS);
 }
 END_TEST
 
@@ -361,9 +355,7 @@ static void conflicted_server(void *arg)
 
 START_TEST(test_cancel_ends_the_retries_of_a_conflicting_publication)
 {
-	pid_t srv = ft_fork_side(FT_SERVER_DOM, conflicted_server, NULL);
-
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	FT_RUN_SIDE(FT_SERVER_DOM, conflicted_server, NULL, FT_WAIT_MS);
 }
 END_TEST
 

@@ -21,9 +21,7 @@ static void nobody_client(void *arg)
 
 START_TEST(test_client_without_server_times_out)
 {
-	pid_t cli = ft_fork_side(FT_CLIENT_DOM, nobody_client, NULL);
-
-	ck_assert_int_eq(xv_test_wait(cli, FT_WAIT_MS), 0);
+	FT_RUN_SIDE(FT_CLIENT_DOM, nobody_client, NULL, FT_WAIT_MS);
 }
 END_TEST
 
@@ -73,9 +71,7 @@ static void busy_server(void *arg)
 
 START_TEST(test_a_served_port_is_in_use_until_closed)
 {
-	pid_t srv = ft_fork_side(FT_SERVER_DOM, busy_server, NULL);
-
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	FT_RUN_SIDE(FT_SERVER_DOM, busy_server, NULL, FT_WAIT_MS);
 }
 END_TEST
 
@@ -95,9 +91,7 @@ static void lonely_server(void *arg)
 
 START_TEST(test_blocking_server_times_out_and_unpublishes)
 {
-	pid_t srv = ft_fork_side(FT_SERVER_DOM, lonely_server, NULL);
-
-	ck_assert_int_eq(xv_test_wait(srv, FT_WAIT_MS), 0);
+	FT_RUN_SIDE(FT_SERVER_DOM, lonely_server, NULL, FT_WAIT_MS);
 }
 END_TEST
 
