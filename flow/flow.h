@@ -80,8 +80,10 @@ struct xvchan {
 	/* Shared by reader and writer, under @lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	uint64_t events;	/* events consumed so far */
+	uint64_t events;	/* events seen or taken so far */
 	bool polling;		/* a thread sleeps in poll() on @fd */
+	bool event_seen;	/* poll() found one on @fd; not taken yet */
+	bool wake_cheap;	/* the last sleep was short (wait.c) */
 	/* Non-blocking mode: that direction's last call returned -EAGAIN
 	 * (set from its drain on). Each is written only by its own
 	 * direction's thread, so that thread may read it without the lock. */

@@ -4,12 +4,12 @@
  * One event channel serves both directions, and an event is consumed by
  * whoever calls pending(). If the reader consumed the event the writer was
  * waiting for, the writer would sleep on. So at most one thread sleeps in
- * poll() at a time; the other waits on a condition variable. Whoever
- * consumes an event bumps @events and wakes everybody; each waiter compares
- * it with the count it took before its last ring check, so an event
- * consumed after that check (by either thread) always sends it back to
- * re-check. An event consumed before the snapshot was for a state the
- * caller already saw.
+ * poll() at a time; the other waits on a condition variable. Whoever sees
+ * an event in poll(), or takes one with pending(), bumps @events and wakes
+ * everybody; each waiter compares it with the count it took before its
+ * last ring check, so an event seen or taken after that check (by either
+ * thread) always sends it back to re-check. An event taken before the
+ * snapshot was for a state the caller already saw.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -346,9 +346,39 @@ static int xv_flow_dom_check(struct xvchan *x, enum xv_flow_dom dom,
 }
 
 /*
+ * A sleep shorter than this says that wake-ups are cheap here: the peer
+ * runs on our CPU, or on one that is busy rather than halted. Waking a
+ * halted vCPU takes 25-100 us on the machines of docs/performance.md;
+ * a wake-up between the two ends of one CPU, or onto a busy one, 2-6 us.
+ */
+#define XV_FLOW_SLOW_WAKE_NS 10000
+
+/* A call that returned sooner found its event already there: it slept
+ * through no wake-up, and says nothing of their cost. */
+#define XV_FLOW_NO_SLEEP_NS 1000
+
+/*
  * Called with @lock held; drops it around poll() and pending(). The
- * caller's cancel_fd ends a wait that took no event with -ECANCELED (a
+ * caller's cancel_fd ends a wait that saw no event with -ECANCELED (a
  * blocking call's sleep only: a drain of non-blocking mode never looks).
+ *
+ * Where wake-ups are slow, a blocking wait that finds an event sends its
+ * caller back to its ring at once, and takes the event (pending() and
+ * unmask: two system calls on Xen, one on the simulator) only at the
+ * next wait, once the caller has done its work and kicked its peer. The
+ * peer's wake-up then overlaps our bookkeeping instead of following it,
+ * and while the port stays masked the peer's kicks raise no interrupt.
+ * Taking the event later is safe: whatever it stands for, and whatever
+ * came with it, was sent before the take, and the take counts as an
+ * event too, so the caller checks its ring once more before it sleeps.
+ *
+ * Deferring costs a system call per sleep: poll() to wait, pending() to
+ * take, where pending() alone does both. Where wake-ups are cheap
+ * (XV_FLOW_SLOW_WAKE_NS) that call is not hidden behind the peer's
+ * wake-up, so there a wait that only watches the event channel blocks in
+ * pending(), and a poll() that finds an event takes it at once.
+ * A drain (@timeout_ms 0) always takes it at once: it must leave
+ * xvchan_fd() quiet.
  */
 static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 {
@@ -359,31 +389,48 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 	};
 	enum xv_flow_dom dom = x->dom;
 	bool looking = dom == XV_FLOW_DOM_WATCHED || dom == XV_FLOW_DOM_POLLED;
-	bool took = false, asked = false;
+	bool take_seen = x->event_seen;
+	bool defer = timeout_ms != 0 && !x->wake_cheap;
+	bool seen = false, took = false, asked = false;
+	int64_t slept_ns = -1;
 	int err = 0, there = 0;
 
 	if (looking)
 		pfd[1].fd = x->dom_fd;
 	x->polling = true;
+	x->event_seen = false;
 	pthread_mutex_unlock(&x->lock);
-	if (timeout_ms < 0 && !looking && pfd[2].fd < 0) {
+	if (take_seen) {
+		/* Pending since our poll() saw it: this cannot block. */
+		err = xv_flow_xen_take_event(x->xen);
+		took = !err;
+	} else if (!defer && timeout_ms < 0 && !looking && pfd[2].fd < 0) {
+		int64_t start = xv_flow_now_ns();
+
 		/* Nothing but the event channel to wait for, and no
-		 * deadline: pending() blocks by itself, and a poll() first
-		 * would cost one more system call per wake-up. */
+		 * deadline: pending() blocks by itself. */
 		err = xv_flow_xen_take_event(x->xen);
 		took = !err;
 		if (err == -EINTR)
 			err = 0;
+		slept_ns = xv_flow_now_ns() - start;
 	} else {
+		int64_t start = xv_flow_now_ns();
 		int n = poll(pfd, 3, timeout_ms);
 
+		if (timeout_ms != 0)
+			slept_ns = xv_flow_now_ns() - start;
 		if (n < 0) {
 			err = errno == EINTR ? 0 : -errno;
 		} else if (pfd[0].revents & POLLIN) {
 			/* Before any cancel: the caller looks again, and only
 			 * a wait that would sleep again is cancelled. */
-			err = xv_flow_xen_take_event(x->xen);
-			took = !err;
+			if (defer) {
+				seen = true;
+			} else {
+				err = xv_flow_xen_take_event(x->xen);
+				took = !err;
+			}
 		} else if (pfd[0].revents) {
 			/* pending() would block on a descriptor that only
 			 * reports an error: the event channel device itself
@@ -402,7 +449,11 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 	}
 	pthread_mutex_lock(&x->lock);
 	x->polling = false;
-	if (took)
+	if (slept_ns >= XV_FLOW_NO_SLEEP_NS)
+		x->wake_cheap = slept_ns < XV_FLOW_SLOW_WAKE_NS;
+	if (seen)
+		x->event_seen = true;
+	if (seen || took)
 		x->events++;
 	/* Only an answer counts: a wake-up for the event channel says
 	 * nothing of the peer's domain (nor of a port never seen bound). */

@@ -458,6 +458,12 @@ int xvchan_close(struct xvchan *x);
  * readable and get -EAGAIN again meanwhile. Blocking mode, where two
  * threads share the event channel internally, avoids that.
  *
+ * Blocking mode needs no descriptor, but may poll it too: then a
+ * blocking call that slept may return with the descriptor still
+ * readable, since it leaves the event it woke for to its next sleep to
+ * take (so that its work, not the bookkeeping, comes first). That is one
+ * more spurious wake-up, after which a call may block.
+ *
  * @return the descriptor (>= 0), or -EINVAL (@x NULL)
  */
 int xvchan_fd(const struct xvchan *x);
