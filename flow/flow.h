@@ -132,11 +132,11 @@ static inline int64_t xv_flow_deadline(int timeout_ms)
 /* wait.c */
 int xv_flow_wait_init(struct xvchan *x);
 void xv_flow_wait_exit(struct xvchan *x);
-/* Snapshot of the consumed-event count: take it before re-checking the
- * ring, pass it to xv_flow_wait(). */
+/* Snapshot of the count of events seen or taken: take it before
+ * re-checking the ring, pass it to xv_flow_wait(). */
 uint64_t xv_flow_events(struct xvchan *x);
-/* Sleep until an event newer than @seen was consumed (by this thread or
- * the other one), or @deadline_ms (-1: none). 0, -ETIMEDOUT, -ECANCELED
+/* Sleep until an event newer than @seen was seen or taken (by this thread
+ * or the other one), or @deadline_ms (-1: none). 0, -ETIMEDOUT, -ECANCELED
  * (the caller's cancel_fd), or another -errno. */
 int xv_flow_wait(struct xvchan *x, uint64_t seen, int64_t deadline_ms);
 /* Create @efd and @pollfd once @fd exists; closed by xv_flow_wait_exit(). */

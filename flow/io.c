@@ -125,8 +125,8 @@ static ssize_t xv_flow_read(struct xvchan *x, void *buf, size_t len)
 			if (err)
 				return err;
 		}
-		/* Before the re-check in arm: an event consumed after this
-		 * point, by either thread, sends us back to look. */
+		/* Before the re-check in arm: an event seen or taken after
+		 * this point, by either thread, sends us back to look. */
 		seen = xv_flow_events(x);
 		n = xv_ring_arm_readable(&x->ep, &kick);
 		if (kick)

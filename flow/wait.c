@@ -5,11 +5,11 @@
  * whoever calls pending(). If the reader consumed the event the writer was
  * waiting for, the writer would sleep on. So at most one thread sleeps in
  * poll() at a time; the other waits on a condition variable. Whoever sees
- * an event in poll(), or takes one with pending(), bumps @events and wakes
- * everybody; each waiter compares it with the count it took before its
- * last ring check, so an event seen or taken after that check (by either
- * thread) always sends it back to re-check. An event taken before the
- * snapshot was for a state the caller already saw.
+ * an event in poll(), or takes one it had not seen with pending(), bumps
+ * @events and wakes everybody; each waiter compares it with the count it
+ * took before its last ring check, so an event seen or taken after that
+ * check (by either thread) always sends it back to re-check. An event
+ * counted before the snapshot was for a state the caller already saw.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -353,8 +353,8 @@ static int xv_flow_dom_check(struct xvchan *x, enum xv_flow_dom dom,
  */
 #define XV_FLOW_SLOW_WAKE_NS 10000
 
-/* A call that returned sooner found its event already there: it slept
- * through no wake-up, and says nothing of their cost. */
+/* A call woken sooner found its event already there: it slept through no
+ * wake-up, and says nothing of their cost. */
 #define XV_FLOW_NO_SLEEP_NS 1000
 
 /*
@@ -362,15 +362,16 @@ static int xv_flow_dom_check(struct xvchan *x, enum xv_flow_dom dom,
  * caller's cancel_fd ends a wait that saw no event with -ECANCELED (a
  * blocking call's sleep only: a drain of non-blocking mode never looks).
  *
- * Where wake-ups are slow, a blocking wait that finds an event sends its
- * caller back to its ring at once, and takes the event (pending() and
- * unmask: two system calls on Xen, one on the simulator) only at the
- * next wait, once the caller has done its work and kicked its peer. The
- * peer's wake-up then overlaps our bookkeeping instead of following it,
- * and while the port stays masked the peer's kicks raise no interrupt.
- * Taking the event later is safe: whatever it stands for, and whatever
- * came with it, was sent before the take, and the take counts as an
- * event too, so the caller checks its ring once more before it sleeps.
+ * Where wake-ups are slow, a blocking wait that finds an event counts it
+ * and sends its caller back to its ring at once. The event is taken
+ * (pending() and unmask: two system calls on Xen, three on the simulator)
+ * only by the next wait of either thread, once the work is done and the
+ * peer kicked: the peer's wake-up then overlaps this bookkeeping instead
+ * of following it. The take is not counted again: it consumes only the
+ * event already seen, because the port stays masked from its delivery to
+ * the unmask; kicks sent meanwhile raise no interrupt and latch into one
+ * more event, which the unmask delivers (docs/xen.md, "Coalescing") and
+ * the next poll() sees.
  *
  * Deferring costs a system call per sleep: poll() to wait, pending() to
  * take, where pending() alone does both. Where wake-ups are cheap
@@ -401,9 +402,11 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 	x->event_seen = false;
 	pthread_mutex_unlock(&x->lock);
 	if (take_seen) {
-		/* Pending since our poll() saw it: this cannot block. */
+		/* Pending since a poll() saw it: this does not block. An
+		 * interrupted take leaves it pending for the next poll(). */
 		err = xv_flow_xen_take_event(x->xen);
-		took = !err;
+		if (err == -EINTR)
+			err = 0;
 	} else if (!defer && timeout_ms < 0 && !looking && pfd[2].fd < 0) {
 		int64_t start = xv_flow_now_ns();
 
@@ -411,14 +414,16 @@ static int xv_flow_poll_locked(struct xvchan *x, int timeout_ms)
 		 * deadline: pending() blocks by itself. */
 		err = xv_flow_xen_take_event(x->xen);
 		took = !err;
+		if (took)
+			slept_ns = xv_flow_now_ns() - start;
 		if (err == -EINTR)
 			err = 0;
-		slept_ns = xv_flow_now_ns() - start;
 	} else {
-		int64_t start = xv_flow_now_ns();
+		int64_t start = timeout_ms ? xv_flow_now_ns() : 0;
 		int n = poll(pfd, 3, timeout_ms);
 
-		if (timeout_ms != 0)
+		/* Only a wake-up by the event channel says what one costs. */
+		if (timeout_ms && n > 0 && (pfd[0].revents & POLLIN))
 			slept_ns = xv_flow_now_ns() - start;
 		if (n < 0) {
 			err = errno == EINTR ? 0 : -errno;

@@ -458,10 +458,11 @@ int xvchan_close(struct xvchan *x);
  * readable and get -EAGAIN again meanwhile. Blocking mode, where two
  * threads share the event channel internally, avoids that.
  *
- * Blocking mode needs no descriptor, but may poll it too: then a
- * blocking call that slept may return with the descriptor still
- * readable, since it leaves the event it woke for to its next sleep to
- * take (so that its work, not the bookkeeping, comes first). That is one
+ * Blocking mode needs no descriptor, but may poll it too: then any
+ * blocking call that waited (a blocking xvchan_server() too) may return
+ * with the descriptor still readable. Where wake-ups are slow, such a
+ * call leaves the event it woke for to the endpoint's next wait, of
+ * either thread, to take, so that its own work comes first. That is one
  * more spurious wake-up, after which a call may block.
  *
  * @return the descriptor (>= 0), or -EINVAL (@x NULL)
